@@ -1,0 +1,20 @@
+# crm_add_unit_test(NAME SOURCES a_test.cpp ... LIBS lib ...)
+# A GoogleTest executable registered with CTest; tests run from the build directory with
+# CRM_SOURCE_DIR and CRM_BINARY pointing at the repository and the built server binary.
+function(crm_add_unit_test name)
+  if(NOT CRM_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "CRM_SOURCE_DIR=${PROJECT_SOURCE_DIR};CRM_BINARY=$<TARGET_FILE_DIR:crm-ai>/crm-ai")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs everything crm-ai needs on Debian 12, idempotently and without questions:
+# the Debian packages (apt), then the npm packages of tools/node (the Silero VAD model file and
+# the test-only reference runtimes). Quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
+  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libopenblas-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
+  wrk nginx-light curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run this script as root (or with sudo)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages: installed with --ignore-scripts (onnxruntime-node's install script would try to
+# download GPU binaries from outside the npm registry; its CPU binaries are in the package).
+if command -v npm >/dev/null 2>&1; then
+  stamp=tools/node/node_modules/.crm-installed
+  if [ ! -f "$stamp" ] || [ tools/node/package-lock.json -nt "$stamp" ]; then
+    echo "setup: installing npm packages of tools/node"
+    (cd tools/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+  if [ -f web/package.json ]; then
+    wstamp=web/node_modules/.crm-installed
+    if [ ! -f "$wstamp" ] || [ web/package-lock.json -nt "$wstamp" ]; then
+      echo "setup: installing npm packages of web"
+      (cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+      touch "$wstamp"
+    fi
+  fi
+else
+  echo "setup: npm not found; the Silero VAD model will not be available (energy detector used)" >&2
+fi
+echo "setup: ok"
