@@ -1,0 +1,53 @@
+// Audio decoding: any file FFmpeg's libraries read (wav, mp3, m4a/aac, ogg/opus, flac, webm,
+// mp4/mov, amr, ...) becomes 16 kHz (or the asked rate) mono float32 in [-1, 1].
+//
+// PcmStream decodes incrementally so a consumer that streams needs bounded memory whatever the
+// file's length. Corrupt frames are skipped (counted, logged once as a warning); a file with no
+// decodable audio is an error (ErrorCode::kUndecodable). A file that is not media at all is
+// ErrorCode::kUnsupportedMediaType. Knows nothing of firms or HTTP.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/progress.h"
+#include "common/result.h"
+
+namespace crm::audio {
+
+inline constexpr int kSampleRate = 16000;
+
+struct MediaInfo {
+  std::string container;     // e.g. "wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
+  std::string codec;         // e.g. "pcm_s16le", "aac", "opus"
+  double duration_seconds = 0;
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t bit_rate = 0;
+  bool has_video = false;
+};
+
+// Opens the file, finds its best audio stream and checks that at least one frame decodes.
+Result<MediaInfo> Probe(const std::string& path);
+
+class PcmStream {
+ public:
+  virtual ~PcmStream() = default;
+  // Opens `path` for decoding to mono float32 at `sample_rate` Hz.
+  static Result<std::unique_ptr<PcmStream>> Open(const std::string& path,
+                                                 int sample_rate = kSampleRate);
+  // Reads up to `n` samples into `out`; returns the number read, 0 at the end of the stream.
+  virtual Result<size_t> Read(float* out, size_t n) = 0;
+  virtual const MediaInfo& info() const = 0;
+  // Frames that failed to decode and were skipped so far.
+  virtual int skipped_frames() const = 0;
+};
+
+// Decodes a whole file to memory (for short files and for tools).
+Result<std::vector<float>> DecodeFile(const std::string& path, int sample_rate = kSampleRate,
+                                      const ProgressSink& progress = {});
+
+}  // namespace crm::audio
