@@ -13,7 +13,7 @@ function(crm_add_unit_test name)
     set(T_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "CRM_SOURCE_DIR=${PROJECT_SOURCE_DIR};CRM_BINARY=$<TARGET_FILE_DIR:crm-ai>/crm-ai")
+    ENVIRONMENT "CRM_SOURCE_DIR=${PROJECT_SOURCE_DIR};CRM_BINARY=${CMAKE_BINARY_DIR}/crm-ai;CRM_BUILD_DIR=${CMAKE_BINARY_DIR}")
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
