@@ -1,0 +1,98 @@
+// Numeric kernels for the speech engines: matrix products against weight matrices stored in the
+// whisper/ggml tensor types, f32 GEMM, and the element-wise operations of a transformer.
+//
+// Everything is row-major f32 unless a WeightView says otherwise. Functions that take a
+// ThreadPool* split their work over it (nullptr = the calling thread only). The implementation
+// picks AVX-512 / AVX2+FMA / generic code once at run time (CpuFeatures()); results agree across
+// paths to f32 rounding. No function allocates in its inner loops.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace crm::kernels {
+
+// Tensor element types, numbered as in the ggml file format.
+enum class DType : int32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kQ4_0 = 2,
+  kQ4_1 = 3,
+  kQ5_0 = 6,
+  kQ5_1 = 7,
+  kQ8_0 = 8,
+};
+
+const char* DTypeName(DType t);
+bool IsSupported(DType t);
+// Elements per block (1 for f32/f16, 32 for the quantized types) and bytes per block.
+int64_t BlockElements(DType t);
+int64_t BlockBytes(DType t);
+// Bytes of one row of `cols` elements (cols must be a multiple of BlockElements).
+int64_t RowBytes(DType t, int64_t cols);
+
+// A weight matrix W of `rows` x `cols` (row r holds the `cols` weights of output r), stored
+// row-major in `type`'s layout, as in a ggml file. Not owned.
+struct WeightView {
+  const void* data = nullptr;
+  DType type = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+// A fixed set of worker threads. Run(n, fn) calls fn(i) for i in [0, n) across the workers and
+// the calling thread, returning when all are done. Not reentrant.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);  // total threads including the caller; >= 1
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  int size() const;
+  void Run(int64_t n, const std::function<void(int64_t)>& fn);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+std::string CpuFeatures();  // e.g. "avx512f avx2 fma f16c" — what the dispatcher found
+
+// y[m][n] = sum_k x[m][k] * W[n][k] (+ bias[n] when bias != nullptr).
+// x: m rows, leading dimension ldx (>= W.cols); y: leading dimension ldy (>= W.rows).
+void MatMulWeights(const float* x, int64_t m, int64_t ldx, const WeightView& w, const float* bias,
+                   float* y, int64_t ldy, ThreadPool* pool);
+
+// C = alpha * op(A) * op(B) + beta * C, f32, row-major. op(A) is m x k, op(B) is k x n.
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, ThreadPool* pool);
+
+// Row-wise layer normalisation in place: x = (x - mean) / sqrt(var + eps) * gamma + beta.
+void LayerNorm(float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta,
+               float eps, ThreadPool* pool);
+// GELU with the exact erf form, in place.
+void Gelu(float* x, int64_t n);
+// Row-wise softmax in place (numerically stable).
+void Softmax(float* x, int64_t rows, int64_t cols);
+// a[i] += b[i]
+void Add(float* a, const float* b, int64_t n);
+
+// f16 (IEEE binary16 bits) <-> f32.
+void F16ToF32(const uint16_t* in, float* out, int64_t n);
+void F32ToF16(const float* in, uint16_t* out, int64_t n);
+// Converts one row of `cols` elements of any supported type to f32.
+void DequantizeRow(const void* row, DType type, int64_t cols, float* out);
+
+// Multi-head scaled dot-product attention for one sequence:
+// q: [tq, heads*dh], k, v: [tk, heads*dh] (leading dims ldq, ldk, ldv); out: [tq, heads*dh].
+// causal: position i attends to keys j <= i + (tk - tq). scale is usually 1/sqrt(dh).
+// If attn_weights != nullptr, the softmaxed weights [heads][tq][tk] are written there (for
+// word timestamps from cross-attention).
+void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v,
+               int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
+               float* out, int64_t ldout, float* attn_weights, ThreadPool* pool);
+
+}  // namespace crm::kernels
