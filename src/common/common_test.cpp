@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "common/text.h"
+
+namespace crm {
+namespace {
+
+TEST(Text, FoldsFrenchAccentsAndCase) {
+  EXPECT_EQ(FoldForSearch("Hélène"), "helene");
+  EXPECT_EQ(FoldForSearch("FRANÇOIS Œuvre"), "francois oeuvre");
+  EXPECT_EQ(FoldForSearch("Maître Dupont-Brûlé"), "maitre dupont-brule");
+  EXPECT_EQ(FoldForSearch("Straße"), "strasse");
+  EXPECT_EQ(FoldForSearch("e\xCC\x81t\xC3\xA9"), "ete");  // combining acute accent
+}
+
+TEST(Text, ValidatesUtf8) {
+  EXPECT_TRUE(IsValidUtf8("Hélène 😀"));
+  EXPECT_FALSE(IsValidUtf8("\xC3"));
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));        // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));    // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(Text, ParsesIsoTimes) {
+  EXPECT_EQ(ParseIsoTime("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseIsoTime("2026-11-25T14:00:00+01:00"), ParseIsoTime("2026-11-25T13:00:00Z"));
+  EXPECT_EQ(ParseIsoTime("2026-11-25"), ParseIsoTime("2026-11-25T00:00:00Z"));
+  EXPECT_FALSE(ParseIsoTime("2026-02-31T00:00:00Z"));
+  EXPECT_FALSE(ParseIsoTime("tomorrow"));
+  EXPECT_FALSE(ParseIsoTime("2026-11-25T25:00:00Z"));
+  EXPECT_EQ(FormatIsoUtc(*ParseIsoTime("2026-11-25T13:21:26.120Z")), "2026-11-25T13:21:26Z");
+}
+
+TEST(Ids, AreUniqueSortableAndWellFormed) {
+  ASSERT_TRUE(InitCrypto());
+  std::set<std::string> seen;
+  std::string prev;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = NewId();
+    EXPECT_EQ(id.size(), 26u);
+    EXPECT_TRUE(seen.insert(id).second);
+    EXPECT_GE(id.substr(0, 10), prev.substr(0, std::min<size_t>(10, prev.size())));
+    prev = id;
+  }
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 inc;
+  inc.Update("a", 1);
+  inc.Update("bc", 2);
+  EXPECT_EQ(inc.FinishHex(), Sha256Hex("abc"));
+  EXPECT_EQ(RandomHex(16).size(), 32u);
+}
+
+TEST(ResultTest, CarriesValueOrError) {
+  Result<int> ok = 3;
+  Result<int> bad = NotFound("nope");
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 3);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().CodeName(), "not_found");
+}
+
+}  // namespace
+}  // namespace crm

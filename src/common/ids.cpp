@@ -1,0 +1,88 @@
+#include "common/ids.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace crm {
+
+static_assert(sizeof(crypto_hash_sha256_state) <= 256, "Sha256 state buffer too small");
+
+bool InitCrypto() { return sodium_init() >= 0; }
+
+std::string NewId() {
+  static const char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  unsigned char rnd[10];
+  randombytes_buf(rnd, sizeof rnd);
+  std::string out(26, '0');
+  for (int i = 9; i >= 0; --i) {  // 48-bit time in 10 chars
+    out[i] = kAlphabet[ms & 31];
+    ms >>= 5;
+  }
+  // 80 random bits in 16 chars.
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 5; ++i) hi = (hi << 8) | rnd[i];
+  for (int i = 5; i < 10; ++i) lo = (lo << 8) | rnd[i];
+  for (int i = 17; i >= 10; --i) { out[i] = kAlphabet[hi & 31]; hi >>= 5; }
+  for (int i = 25; i >= 18; --i) { out[i] = kAlphabet[lo & 31]; lo >>= 5; }
+  return out;
+}
+
+std::string ToHex(std::string_view bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
+  out.pop_back();
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  size_t len = sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::string out(len, '\0');
+  sodium_bin2base64(out.data(), len, reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), bytes);
+  return ToHex(raw);
+}
+
+std::string RandomToken(size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), bytes);
+  return Base64UrlEncode(raw);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return ToHex(std::string_view(reinterpret_cast<char*>(h), sizeof h));
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Sha256::Sha256() { crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_)); }
+
+void Sha256::Update(const void* data, size_t n) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            static_cast<const unsigned char*>(data), n);
+}
+
+std::string Sha256::FinishHex() {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), h);
+  return ToHex(std::string_view(reinterpret_cast<char*>(h), sizeof h));
+}
+
+}  // namespace crm

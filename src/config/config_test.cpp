@@ -1,0 +1,96 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/ids.h"
+
+namespace crm::config {
+namespace {
+
+TEST(Config, DefaultsFollowTheContract) {
+  auto c = Load({}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->app_port, 8000);
+  EXPECT_EQ(c->data_dir, "./storage");
+  EXPECT_EQ(c->upload_max_bytes, 209715200);
+  EXPECT_EQ(c->transcription_mode, "whisper_local");
+  EXPECT_EQ(c->whisper_model, "./storage/models/ggml-base.bin");
+  EXPECT_TRUE(c->diarization);
+  EXPECT_EQ(c->rate_limit_login.count, 10);
+}
+
+TEST(Config, EnvironmentWinsOverDotEnv) {
+  auto c = Load({{"APP_PORT", "9000"}}, {{"APP_PORT", "9001"}, {"DATA_DIR", "/tmp/x"}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->app_port, 9000);
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+}
+
+TEST(Config, InvalidValueNamesVariableValueAndAllowed) {
+  auto c = Load({{"APP_PORT", "eighty"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("APP_PORT"), std::string::npos);
+  EXPECT_NE(c.error().message.find("eighty"), std::string::npos);
+  EXPECT_NE(c.error().message.find("0 to 65535"), std::string::npos);
+  auto m = Load({{"TRANSCRIPTION_MODE", "magic"}}, {});
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("whisper_local, openai"), std::string::npos);
+  EXPECT_FALSE(Load({{"RATE_LIMIT_API", "lots"}}, {}).ok());
+  EXPECT_FALSE(Load({{"DIARIZATION", "maybe"}}, {}).ok());
+}
+
+TEST(Config, SecretsAreNeverEchoedInErrors) {
+  auto c = Load({{"TRANSCRIPTION_MODE", "openai"}, {"OPENAI_BASE_URL", "ftp://x"}, {"OPENAI_API_KEY", "sk-secret"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.find("sk-secret"), std::string::npos);
+  for (auto& line : Describe(*Load({{"OPENAI_API_KEY", "sk-secret"}}, {})))
+    EXPECT_EQ(line.find("sk-secret"), std::string::npos);
+}
+
+TEST(Config, ReadsSecretsFromFiles) {
+  auto path = std::filesystem::temp_directory_path() / ("crm-secret-" + RandomHex(4));
+  std::ofstream(path) << "from-file\n";
+  auto c = Load({{"OPENAI_API_KEY_FILE", path.string()}}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->openai_api_key, "from-file");
+  std::filesystem::remove(path);
+  EXPECT_FALSE(Load({{"OPENAI_API_KEY_FILE", "/nonexistent/secret"}}, {}).ok());
+}
+
+TEST(Config, ParsesDotEnvAndNotesIgnoredSeedVariables) {
+  auto path = std::filesystem::temp_directory_path() / ("crm-env-" + RandomHex(4));
+  std::ofstream(path) << "# comment\nexport APP_PORT=8123\nAPP_URL=\"http://crm.example\"\nHUGGINGFACE_TOKEN=hf_x # old\n";
+  auto env = ReadDotEnv(path.string());
+  ASSERT_TRUE(env.ok());
+  auto c = Load({}, *env);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->app_port, 8123);
+  EXPECT_EQ(c->app_url, "http://crm.example");
+  ASSERT_EQ(c->notices.size(), 1u);
+  EXPECT_NE(c->notices[0].find("HUGGINGFACE_TOKEN"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST(Config, GeneratesAppKeyOnceAndRefusesDemoKeysInProduction) {
+  ASSERT_TRUE(InitCrypto());
+  auto dir = std::filesystem::temp_directory_path() / ("crm-data-" + RandomHex(4));
+  auto c = Load({{"DATA_DIR", dir.string()}}, {});
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(PrepareDataDir(*c).ok());
+  std::string first = c->app_key;
+  EXPECT_FALSE(first.empty());
+  auto c2 = Load({{"DATA_DIR", dir.string()}}, {});
+  ASSERT_TRUE(PrepareDataDir(*c2).ok());
+  EXPECT_EQ(c2->app_key, first);
+  EXPECT_TRUE(std::filesystem::exists(dir / "tmp"));
+  auto prod = Load({{"DATA_DIR", dir.string()}, {"APP_ENV", "production"}, {"APP_KEY", "changeme"}}, {});
+  ASSERT_TRUE(prod.ok());
+  EXPECT_FALSE(PrepareDataDir(*prod).ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace crm::config
