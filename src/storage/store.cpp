@@ -1,0 +1,81 @@
+#include "storage/store.h"
+
+namespace crm::storage {
+
+Value Opt(const std::optional<std::string>& v) { return v ? Value(*v) : Value(Null{}); }
+Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(Null{}); }
+
+const Value& Row::at(std::string_view column) const {
+  for (size_t i = 0; i < columns_->size(); ++i)
+    if ((*columns_)[i] == column) return values_[i];
+  static const Value kNull = Null{};
+  return kNull;
+}
+
+bool Row::IsNull(std::string_view column) const {
+  return std::holds_alternative<Null>(at(column));
+}
+
+std::string Row::Text(std::string_view column) const {
+  const Value& v = at(column);
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return {};
+}
+
+std::optional<std::string> Row::OptText(std::string_view column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Text(column);
+}
+
+int64_t Row::Int(std::string_view column) const {
+  const Value& v = at(column);
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  if (auto* s = std::get_if<std::string>(&v)) {
+    try { return std::stoll(*s); } catch (...) { return 0; }
+  }
+  return 0;
+}
+
+std::optional<int64_t> Row::OptInt(std::string_view column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+double Row::Real(std::string_view column) const {
+  const Value& v = at(column);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (auto* s = std::get_if<std::string>(&v)) {
+    try { return std::stod(*s); } catch (...) { return 0; }
+  }
+  return 0;
+}
+
+nlohmann::json Row::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < columns_->size(); ++i) {
+    const Value& v = values_[i];
+    if (auto* s = std::get_if<std::string>(&v)) j[(*columns_)[i]] = *s;
+    else if (auto* n = std::get_if<int64_t>(&v)) j[(*columns_)[i]] = *n;
+    else if (auto* d = std::get_if<double>(&v)) j[(*columns_)[i]] = *d;
+    else j[(*columns_)[i]] = nullptr;
+  }
+  return j;
+}
+
+Result<std::optional<Row>> Connection::QueryOne(std::string_view sql, const Params& params) {
+  CRM_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows.front()));
+}
+
+Result<std::optional<Row>> Store::QueryOne(std::string_view sql, const Params& params) {
+  CRM_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows.front()));
+}
+
+}  // namespace crm::storage

@@ -1,0 +1,98 @@
+// The Store: the one door to the database. Callers write portable SQL with `?` placeholders and
+// get rows back; the implementation (SQLite now, MariaDB behind the same interface) owns
+// connections, pooling, transactions and dialect details. Every value reaches the database as a
+// bound parameter, never spliced into SQL text.
+//
+// Thread-safe: any thread may call any method. Transaction() runs its function on one
+// connection inside a write transaction and commits only when the function returns OK; on error
+// (or a failed commit) nothing of it remains.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace crm::storage {
+
+struct Null {};
+using Value = std::variant<Null, int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+// Optional strings/ints map to NULL.
+Value Opt(const std::optional<std::string>& v);
+Value Opt(const std::optional<int64_t>& v);
+
+class Row {
+ public:
+  Row(std::shared_ptr<const std::vector<std::string>> columns, std::vector<Value> values)
+      : columns_(std::move(columns)), values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  const Value& at(size_t i) const { return values_.at(i); }
+  const Value& at(std::string_view column) const;
+  bool IsNull(std::string_view column) const;
+  std::string Text(std::string_view column) const;          // "" for NULL
+  std::optional<std::string> OptText(std::string_view column) const;
+  int64_t Int(std::string_view column) const;                // 0 for NULL
+  std::optional<int64_t> OptInt(std::string_view column) const;
+  double Real(std::string_view column) const;
+  // JSON object with every column: integers, reals, strings, null.
+  nlohmann::json ToJson() const;
+
+ private:
+  std::shared_ptr<const std::vector<std::string>> columns_;
+  std::vector<Value> values_;
+};
+
+using Rows = std::vector<Row>;
+
+// One database connection; used by one thread at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
+  // Returns the number of rows changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  // Runs a script of several statements without parameters (migrations only).
+  virtual Status ExecScript(std::string_view sql) = 0;
+
+  Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string dialect() const = 0;  // "sqlite" or "mariadb"
+
+  // Single statements on a pooled connection (each in its own implicit transaction).
+  virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
+  virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
+
+  // A write transaction: fn's statements commit together or not at all.
+  virtual Status Transaction(const std::function<Status(Connection&)>& fn) = 0;
+
+  // Checks the database answers (for /health/ready and doctor).
+  virtual Status Ping() = 0;
+  virtual std::string Describe() const = 0;
+};
+
+struct SqliteOptions {
+  std::string path;             // database file
+  int max_connections = 8;      // pool size
+  int busy_timeout_ms = 10000;  // how long a writer waits for the lock
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode with synchronous=FULL and foreign
+// keys on.
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+}  // namespace crm::storage

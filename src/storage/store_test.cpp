@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "common/ids.h"
+#include "storage/migrations/migrations.h"
+#include "storage/store.h"
+
+namespace crm::storage {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("crm-store-" + RandomHex(6));
+    std::filesystem::create_directories(dir_);
+    auto s = OpenSqlite({(dir_ / "db.sqlite3").string()});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, OpensInWalModeWithForeignKeysAndFullSync) {
+  auto mode = store_->QueryOne("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  EXPECT_EQ((*mode)->Text("journal_mode"), "wal");
+  EXPECT_EQ((*store_->QueryOne("PRAGMA foreign_keys"))->Int("foreign_keys"), 1);
+  EXPECT_EQ((*store_->QueryOne("PRAGMA synchronous"))->Int("synchronous"), 2);
+}
+
+TEST_F(StoreTest, BindsParametersSoQuotesAreData) {
+  ASSERT_TRUE(store_->Exec("CREATE TABLE t (a TEXT, b INTEGER)").ok());
+  std::string hostile = "x'); DROP TABLE t; --";
+  ASSERT_TRUE(store_->Exec("INSERT INTO t (a, b) VALUES (?, ?)", {hostile, int64_t{7}}).ok());
+  auto row = store_->QueryOne("SELECT a, b FROM t WHERE a = ?", {hostile});
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->Text("a"), hostile);
+  EXPECT_EQ((*row)->Int("b"), 7);
+  EXPECT_FALSE(store_->Exec("INSERT INTO t (a) VALUES (?)", {}).ok());  // parameter count checked
+}
+
+TEST_F(StoreTest, TransactionRollsBackEverythingOnError) {
+  ASSERT_TRUE(store_->Exec("CREATE TABLE t (a TEXT UNIQUE)").ok());
+  Status st = store_->Transaction([](Connection& c) -> Status {
+    CRM_TRY(c.Exec("INSERT INTO t VALUES ('one')"));
+    CRM_TRY(c.Exec("INSERT INTO t VALUES ('one')"));  // violates UNIQUE
+    return OkStatus();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kConflict);
+  EXPECT_EQ((*store_->QueryOne("SELECT COUNT(*) AS n FROM t"))->Int("n"), 0);
+}
+
+TEST_F(StoreTest, MigrationsApplyOnceAndAFailedOneLeavesNoTrace) {
+  auto n = ApplyMigrations(*store_);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, static_cast<int>(EmbeddedMigrations().size()));
+  EXPECT_EQ(*ApplyMigrations(*store_), 0);
+  std::vector<Migration> bad = {{9001, "half_broken", "CREATE TABLE half (x INTEGER); CREATE TABLE clients (y);"}};
+  auto r = ApplyMigrations(*store_, bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("9001"), std::string::npos);
+  EXPECT_FALSE(store_->Query("SELECT * FROM half").ok());  // the first statement was undone
+  auto status = MigrationStatus(*store_);
+  ASSERT_TRUE(status.ok());
+  for (auto& m : *status) EXPECT_FALSE(m.applied_at.empty()) << m.name;
+}
+
+TEST_F(StoreTest, ConcurrentWritersAllLand) {
+  ASSERT_TRUE(store_->Exec("CREATE TABLE t (n INTEGER)").ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        Status st = store_->Transaction([&](Connection& c) -> Status {
+          CRM_TRY(c.Exec("INSERT INTO t VALUES (?)", {int64_t{i}}));
+          return OkStatus();
+        });
+        EXPECT_TRUE(st.ok());
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ((*store_->QueryOne("SELECT COUNT(*) AS n FROM t"))->Int("n"), 200);
+}
+
+}  // namespace
+}  // namespace crm::storage
