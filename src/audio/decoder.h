@@ -28,6 +28,7 @@ struct MediaInfo {
   int channels = 0;
   int64_t bit_rate = 0;
   bool has_video = false;
+  int64_t size_bytes = 0;    // of the file on disk
 };
 
 // Opens the file, finds its best audio stream and checks that at least one frame decodes.
