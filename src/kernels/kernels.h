@@ -60,6 +60,15 @@ class ThreadPool {
 
 std::string CpuFeatures();  // e.g. "avx512f avx2 fma f16c" — what the dispatcher found
 
+// The instruction-set paths. The best one the CPU supports is chosen at first use.
+enum class Isa { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
+const char* IsaName(Isa isa);  // "generic", "avx2", "avx512"
+bool IsaAvailable(Isa isa);    // compiled in and supported by this CPU
+Isa ActiveIsa();
+// Forces a path, for tests and benchmarks that compare paths. Returns false and changes nothing
+// when the path is not available. Must not race with running kernels.
+bool SetIsaForTesting(Isa isa);
+
 // y[m][n] = sum_k x[m][k] * W[n][k] (+ bias[n] when bias != nullptr).
 // x: m rows, leading dimension ldx (>= W.cols); y: leading dimension ldy (>= W.rows).
 void MatMulWeights(const float* x, int64_t m, int64_t ldx, const WeightView& w, const float* bias,
@@ -85,6 +94,9 @@ void F16ToF32(const uint16_t* in, float* out, int64_t n);
 void F32ToF16(const float* in, uint16_t* out, int64_t n);
 // Converts one row of `cols` elements of any supported type to f32.
 void DequantizeRow(const void* row, DType type, int64_t cols, float* out);
+// Writes one row of `cols` f32 values in `type`'s layout (RowBytes(type, cols) bytes), rounding
+// as ggml's reference quantizers do, so that written model files match ggml's own.
+void QuantizeRow(const float* in, DType type, int64_t cols, void* out);
 
 // Multi-head scaled dot-product attention for one sequence:
 // q: [tq, heads*dh], k, v: [tk, heads*dh] (leading dims ldq, ldk, ldv); out: [tq, heads*dh].

@@ -1,0 +1,194 @@
+// GEMM drivers: Sgemm and MatMulWeights.
+//
+// Large products use the classic packed scheme: a kc-deep slice of B is packed once into
+// nr-column panels (converting f16 / quantized weights to f32 on the way), shared by all threads;
+// each task packs an mc x kc block of A into mr-row panels and sweeps the micro-kernel over its
+// columns. Products with few rows against a weight matrix (the decoder, one row per beam) are
+// memory-bound instead: they stream every weight row once for all rows of x (weight_rows).
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/isa.h"
+#include "kernels/kernels.h"
+#include "kernels/scratch.h"
+
+namespace crm::kernels {
+namespace {
+
+using internal::IsaOps;
+using internal::Ops;
+using internal::ThreadScratch;
+
+// Depth of one packed slice (a multiple of 32, so quantized blocks are never split).
+constexpr int64_t kKc = 256;
+// Target rows of A per task.
+constexpr int64_t kMcTarget = 120;
+// At most this many rows of x go through the streaming path of MatMulWeights.
+constexpr int64_t kStreamRowsMax = 8;
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+void RunTasks(ThreadPool* pool, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (pool != nullptr) {
+    pool->Run(n, fn);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
+}
+
+// Where the B operand comes from: B(p, j) for p < k, j < n.
+struct BSource {
+  const float* b = nullptr;  // dense f32
+  int64_t ldb = 0;
+  bool trans = false;        // B(p, j) = b[j*ldb + p] instead of b[p*ldb + j]
+  const WeightView* w = nullptr;  // weights: B(p, j) = W[j][p]
+};
+
+// Packs B(p0 .. p0+kc, j0 .. j0+cols) as one nr-wide panel (p-major), zero-padding columns.
+void PackBPanel(const BSource& src, int64_t p0, int64_t kc, int64_t j0, int cols, int nr,
+                float* out, float* row_tmp) {
+  if (cols < nr) std::memset(out, 0, sizeof(float) * static_cast<size_t>(kc * nr));
+  if (src.w == nullptr && !src.trans) {
+    for (int64_t p = 0; p < kc; ++p) {
+      std::memcpy(out + p * nr, src.b + (p0 + p) * src.ldb + j0, sizeof(float) * cols);
+    }
+    return;
+  }
+  for (int jj = 0; jj < cols; ++jj) {
+    const float* row;
+    if (src.w != nullptr) {
+      const auto* base = static_cast<const uint8_t*>(src.w->data);
+      const int64_t row_bytes = RowBytes(src.w->type, src.w->cols);
+      DequantizeRow(base + (j0 + jj) * row_bytes + RowBytes(src.w->type, p0), src.w->type, kc,
+                    row_tmp);
+      row = row_tmp;
+    } else {
+      row = src.b + (j0 + jj) * src.ldb + p0;
+    }
+    for (int64_t p = 0; p < kc; ++p) out[p * nr + jj] = row[p];
+  }
+}
+
+// Packs alpha * op(A)(i0 .. i0+rows, p0 .. p0+kc) as mr-row panels (p-major), zero-padding rows.
+void PackABlock(const float* a, int64_t lda, bool trans, float alpha, int64_t i0, int64_t rows,
+                int64_t p0, int64_t kc, int mr, float* out) {
+  for (int64_t ir = 0; ir < rows; ir += mr) {
+    const int r = static_cast<int>(std::min<int64_t>(mr, rows - ir));
+    float* panel = out + ir * kc;
+    if (r < mr) std::memset(panel, 0, sizeof(float) * static_cast<size_t>(kc * mr));
+    for (int i = 0; i < r; ++i) {
+      const int64_t row = i0 + ir + i;
+      if (!trans) {
+        const float* src = a + row * lda + p0;
+        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = alpha * src[p];
+      } else {
+        const float* src = a + p0 * lda + row;
+        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = alpha * src[p * lda];
+      }
+    }
+  }
+}
+
+// C(m x n) (+)= alpha * op(A) * B. first_overwrites: the first slice writes C instead of adding.
+void PackedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                bool trans_a, const BSource& b, float* c, int64_t ldc, bool first_overwrites,
+                ThreadPool* pool) {
+  const IsaOps& ops = Ops();
+  const int mr = ops.mr, nr = ops.nr;
+  const int threads = pool ? pool->size() : 1;
+  const int64_t panels = CeilDiv(n, nr);
+  const int64_t kc_max = std::min(kKc, k);
+  // The shared packed slice of B lives in the calling thread's scratch.
+  float* packed_b = ThreadScratch(internal::kScratchPackB, static_cast<size_t>(panels * nr * kc_max));
+
+  // Tasks: blocks of rows x blocks of panels, enough of them to keep every thread busy.
+  const int64_t mc = std::max<int64_t>(mr, std::min(CeilDiv(kMcTarget, mr) * mr, CeilDiv(m, mr) * mr));
+  const int64_t m_blocks = CeilDiv(m, mc);
+  int64_t n_blocks = 1;
+  if (threads > 1 && m_blocks < 4 * threads) {
+    n_blocks = std::min(panels, CeilDiv(4 * threads, m_blocks));
+  }
+  const int64_t panels_per_block = CeilDiv(panels, n_blocks);
+  n_blocks = CeilDiv(panels, panels_per_block);
+
+  for (int64_t p0 = 0; p0 < k; p0 += kKc) {
+    const int64_t kc = std::min(kKc, k - p0);
+    const bool accumulate = !(first_overwrites && p0 == 0);
+    const int64_t pack_chunk = std::max<int64_t>(1, CeilDiv(panels, 4 * threads));
+    RunTasks(pool, CeilDiv(panels, pack_chunk), [&](int64_t t) {
+      float* tmp = ThreadScratch(internal::kScratchTile, static_cast<size_t>(kc));
+      const int64_t end = std::min(panels, (t + 1) * pack_chunk);
+      for (int64_t jp = t * pack_chunk; jp < end; ++jp) {
+        const int cols = static_cast<int>(std::min<int64_t>(nr, n - jp * nr));
+        PackBPanel(b, p0, kc, jp * nr, cols, nr, packed_b + jp * nr * kc, tmp);
+      }
+    });
+    RunTasks(pool, m_blocks * n_blocks, [&](int64_t t) {
+      const int64_t mb = t / n_blocks, nb = t % n_blocks;
+      const int64_t i0 = mb * mc, rows = std::min(mc, m - i0);
+      float* packed_a = ThreadScratch(internal::kScratchPackA, static_cast<size_t>(mc * kc));
+      PackABlock(a, lda, trans_a, alpha, i0, rows, p0, kc, mr, packed_a);
+      const int64_t jp_end = std::min(panels, (nb + 1) * panels_per_block);
+      for (int64_t jp = nb * panels_per_block; jp < jp_end; ++jp) {
+        const int cols = static_cast<int>(std::min<int64_t>(nr, n - jp * nr));
+        const float* bp = packed_b + jp * nr * kc;
+        for (int64_t ir = 0; ir < rows; ir += mr) {
+          const int r = static_cast<int>(std::min<int64_t>(mr, rows - ir));
+          ops.gemm_tile(kc, packed_a + ir * kc, bp, c + (i0 + ir) * ldc + jp * nr, ldc, r, cols,
+                        accumulate);
+        }
+      }
+    });
+  }
+}
+
+}  // namespace
+
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, ThreadPool* pool) {
+  if (m <= 0 || n <= 0) return;
+  if (beta != 1.0f && !(beta == 0.0f && k > 0 && alpha != 0.0f)) {
+    for (int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * ldc;
+      if (beta == 0.0f) {
+        std::fill(ci, ci + n, 0.0f);
+      } else {
+        for (int64_t j = 0; j < n; ++j) ci[j] *= beta;
+      }
+    }
+  }
+  if (k <= 0 || alpha == 0.0f) return;
+  BSource src;
+  src.b = b;
+  src.ldb = ldb;
+  src.trans = trans_b;
+  PackedGemm(m, n, k, alpha, a, lda, trans_a, src, c, ldc, /*first_overwrites=*/beta == 0.0f,
+             pool);
+}
+
+void MatMulWeights(const float* x, int64_t m, int64_t ldx, const WeightView& w, const float* bias,
+                   float* y, int64_t ldy, ThreadPool* pool) {
+  const int64_t n = w.rows, k = w.cols;
+  if (m <= 0 || n <= 0) return;
+  const IsaOps& ops = Ops();
+  if (m <= kStreamRowsMax || k <= 0) {
+    const int threads = pool ? pool->size() : 1;
+    // Row chunks of at least 16 weight rows, a few per thread for balance.
+    const int64_t chunk = std::max<int64_t>(16, CeilDiv(CeilDiv(n, 4 * threads), 16) * 16);
+    RunTasks(pool, CeilDiv(n, chunk), [&](int64_t t) {
+      const int64_t r0 = t * chunk, r1 = std::min(n, r0 + chunk);
+      ops.weight_rows(w.type, x, m, ldx, w.data, k, r0, r1, bias, y, ldy);
+    });
+    return;
+  }
+  if (bias != nullptr) {
+    for (int64_t i = 0; i < m; ++i) std::memcpy(y + i * ldy, bias, sizeof(float) * n);
+  }
+  BSource src;
+  src.w = &w;
+  PackedGemm(m, n, k, 1.0f, x, ldx, false, src, y, ldy, /*first_overwrites=*/bias == nullptr,
+             pool);
+}
+
+}  // namespace crm::kernels

@@ -1,0 +1,53 @@
+// Internal: the per-instruction-set leaf kernels behind kernels.h, and the dispatcher that picks
+// one table of them at run time. Drivers (blocking, packing, threading) are portable code that
+// call through this table; only the leaves are compiled for AVX2 or AVX-512.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace crm::kernels::internal {
+
+struct IsaOps {
+  Isa isa;
+  // GEMM micro-kernel tile: mr rows x nr columns.
+  int mr;
+  int nr;
+  // c[i*ldc + j] (accumulate ? += : =) sum_p a[p*mr + i] * b[p*nr + j], for i < rows <= mr and
+  // j < cols <= nr. a and b are packed panels of kc steps.
+  void (*gemm_tile)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
+                    int cols, bool accumulate);
+  // The small-m product against a weight matrix: for i < m and r in [r0, r1),
+  // y[i*ldy + r] = dot(x[i*ldx ...], row r of w) (+ bias[r]). k = columns of w.
+  void (*weight_rows)(DType type, const float* x, int64_t m, int64_t ldx, const void* w,
+                      int64_t k, int64_t r0, int64_t r1, const float* bias, float* y,
+                      int64_t ldy);
+  void (*f16_to_f32)(const uint16_t* in, float* out, int64_t n);
+  void (*f32_to_f16)(const float* in, uint16_t* out, int64_t n);
+  void (*layer_norm_row)(float* x, int64_t n, const float* gamma, const float* beta, float eps);
+  void (*gelu)(float* x, int64_t n);
+  void (*softmax_row)(float* x, int64_t n);
+  void (*add)(float* a, const float* b, int64_t n);
+  // Largest element of x[0, n) (-inf when n == 0).
+  float (*max)(const float* x, int64_t n);
+  // x[j] = exp(x[j] - m) in place; returns the sum of the new values.
+  float (*exp_shift_sum)(float* x, int64_t n, float m);
+  // y[j] = y[j] * s for j < n.
+  void (*scale)(float* y, int64_t n, float s);
+};
+
+// The active table (chosen on first use, see SetIsaForTesting).
+const IsaOps& Ops();
+
+const IsaOps* GenericOps();
+const IsaOps* Avx2Ops();    // nullptr when not compiled in
+const IsaOps* Avx512Ops();  // nullptr when not compiled in
+
+// Scalar f16 conversion shared by every path.
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);
+void F16ToF32Generic(const uint16_t* in, float* out, int64_t n);
+void F32ToF16Generic(const float* in, uint16_t* out, int64_t n);
+
+}  // namespace crm::kernels::internal

@@ -1,0 +1,110 @@
+// Portable leaf kernels: the reference path, and the one used on CPUs without AVX2.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/isa.h"
+
+namespace crm::kernels::internal {
+namespace {
+
+constexpr int kMr = 4;
+constexpr int kNr = 16;
+
+void GemmTile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
+              int cols, bool accumulate) {
+  float t[kMr][kNr] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* ap = a + p * kMr;
+    const float* bp = b + p * kNr;
+    for (int i = 0; i < kMr; ++i) {
+      for (int j = 0; j < kNr; ++j) t[i][j] += ap[i] * bp[j];
+    }
+  }
+  for (int i = 0; i < rows; ++i) {
+    float* ci = c + i * ldc;
+    for (int j = 0; j < cols; ++j) ci[j] = accumulate ? ci[j] + t[i][j] : t[i][j];
+  }
+}
+
+void WeightRows(DType type, const float* x, int64_t m, int64_t ldx, const void* w, int64_t k,
+                int64_t r0, int64_t r1, const float* bias, float* y, int64_t ldy) {
+  constexpr int64_t kChunk = 256;  // a multiple of every block size
+  constexpr int kGroup = 8;
+  float buf[kChunk];
+  const int64_t row_bytes = RowBytes(type, k);
+  for (int64_t r = r0; r < r1; ++r) {
+    const auto* row = static_cast<const uint8_t*>(w) + r * row_bytes;
+    for (int64_t i0 = 0; i0 < m; i0 += kGroup) {
+      const int g = static_cast<int>(std::min<int64_t>(kGroup, m - i0));
+      float acc[kGroup] = {};
+      for (int64_t k0 = 0; k0 < k; k0 += kChunk) {
+        const int64_t len = std::min(kChunk, k - k0);
+        DequantizeRow(row + RowBytes(type, k0), type, len, buf);
+        for (int i = 0; i < g; ++i) {
+          const float* xi = x + (i0 + i) * ldx + k0;
+          float s = 0.0f;
+          for (int64_t p = 0; p < len; ++p) s += xi[p] * buf[p];
+          acc[i] += s;
+        }
+      }
+      for (int i = 0; i < g; ++i) y[(i0 + i) * ldy + r] = acc[i] + (bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
+void LayerNormRow(float* x, int64_t n, const float* gamma, const float* beta, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  double sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) sq += static_cast<double>(x[i] - mean) * (x[i] - mean);
+  const float inv = 1.0f / std::sqrt(static_cast<float>(sq / static_cast<double>(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = (x[i] - mean) * inv;
+    x[i] = v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
+  }
+}
+
+void Gelu(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+
+float Max(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float ExpShiftSum(float* x, int64_t n, float m) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - m);
+    s += x[i];
+  }
+  return s;
+}
+
+void Scale(float* y, int64_t n, float s) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= s;
+}
+
+void SoftmaxRow(float* x, int64_t n) {
+  const float m = Max(x, n);
+  Scale(x, n, 1.0f / ExpShiftSum(x, n, m));
+}
+
+void AddVec(float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+
+constexpr IsaOps kGenericOps = {
+    Isa::kGeneric, kMr,       kNr,     GemmTile, WeightRows, F16ToF32Generic, F32ToF16Generic,
+    LayerNormRow,  Gelu,      SoftmaxRow, AddVec, Max,      ExpShiftSum,     Scale,
+};
+
+}  // namespace
+
+const IsaOps* GenericOps() { return &kGenericOps; }
+
+}  // namespace crm::kernels::internal
