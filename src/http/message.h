@@ -1,0 +1,111 @@
+// Request and Response as handlers see them: plain values, independent of Boost.Beast.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace crm::http {
+
+// Who is calling, set by authentication before the handler runs. Handlers scope every query by
+// firm_id from here, never by a firm id taken from the request.
+struct Principal {
+  bool authenticated = false;
+  std::string user_id;         // empty for API keys
+  std::string api_key_id;      // empty for sessions
+  std::string firm_id;         // empty for the platform admin
+  std::string role;            // owner | admin | member | platform_admin
+  std::string email;
+  std::string csrf_token;      // sessions only
+  bool via_session = false;
+  bool is_platform_admin() const { return role == "platform_admin"; }
+  bool is_admin() const { return role == "owner" || role == "admin"; }
+};
+
+// Case-insensitive header map.
+struct CaseInsensitiveLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+struct Request {
+  std::string method;   // "GET", ...
+  std::string target;   // as received
+  std::string path;     // percent-decoded path without the query
+  std::multimap<std::string, std::string> query;
+  Headers headers;
+  std::string body;         // for ordinary routes
+  std::string remote_ip;
+  std::string request_id;
+  std::map<std::string, std::string> params;  // path parameters ({id})
+  Principal principal;
+  std::string route_pattern;                  // e.g. "/api/clients/{id}"
+  std::shared_ptr<void> upload;               // what a streaming BodySink produced
+
+  std::string Header(std::string_view name) const;
+  std::optional<std::string> Query(std::string_view name) const;
+  std::string Param(std::string_view name) const;
+  // Parses the body as a JSON object; errors are 400 invalid_json / 422 when not an object.
+  Result<nlohmann::json> JsonBody() const;
+};
+
+struct FileBody {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends a chunk to the client; false when the client has gone (stop producing).
+  virtual bool Write(std::string_view chunk) = 0;
+  virtual bool ShuttingDown() const = 0;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
+  std::string body;
+  std::optional<FileBody> file;                          // streamed from disk when set
+  std::function<void(StreamWriter&)> stream;             // server-sent events etc., when set
+
+  Response& Header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  static Response Json(int status, const nlohmann::json& j);
+  static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response NoContent();
+  // {"error": {"code", "message", "details"}} with the status of error.code (error_map.cpp).
+  static Response FromError(const Error& e);
+};
+
+// Receives an upload's body as it arrives (raw body or multipart), for routes that stream.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual Status Write(const char* data, size_t n) = 0;
+  // Called once the whole body arrived; stores what the handler needs into req.upload.
+  virtual Status Finish(Request& req) = 0;
+  // Called when the body did not arrive whole (client gone, limit, timeout): remove any file.
+  virtual void Abort() = 0;
+};
+
+using Handler = std::function<Response(Request&)>;
+using BodySinkFactory =
+    std::function<Result<std::unique_ptr<BodySink>>(const Request& headers_only,
+                                                    std::optional<uint64_t> content_length)>;
+
+}  // namespace crm::http

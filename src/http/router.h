@@ -1,0 +1,59 @@
+// Routes: method + pattern ("/api/clients/{id}") → handler, with the options the middleware
+// applies before the handler runs (authentication, role, CSRF, body limits, streaming sinks)
+// and the description that goes into the OpenAPI document.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http/message.h"
+
+namespace crm::http {
+
+enum class AuthMode { kNone, kRequired, kOptional };
+
+struct RouteOptions {
+  AuthMode auth = AuthMode::kRequired;
+  // Lowest role allowed: "member" < "admin" < "owner"; "platform_admin" for platform routes.
+  std::string min_role = "member";
+  bool csrf = true;                 // cookie-authenticated unsafe methods need X-CSRF-Token
+  size_t max_body = 1 << 20;        // bytes; larger bodies → 413
+  BodySinkFactory body_sink;        // set: the body streams into it instead of memory
+  bool rate_limited = true;
+  // OpenAPI: summary (required), tag, and optional operation fields (requestBody, responses...).
+  std::string summary;
+  std::string tag;
+  nlohmann::json doc = nlohmann::json::object();
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::vector<std::string> segments;
+  Handler handler;
+  RouteOptions options;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;
+  std::map<std::string, std::string> params;
+  bool path_exists = false;  // some route has this path with another method (→ 405)
+  std::string allowed;       // "GET, PATCH" for the Allow header
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  RouteMatch Match(const std::string& method, const std::string& path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Role order for RouteOptions::min_role checks.
+bool RoleAtLeast(const std::string& role, const std::string& min_role);
+
+}  // namespace crm::http

@@ -1,0 +1,642 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <condition_variable>
+#include <cstdio>
+#include <future>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "http/error_map.h"
+
+namespace crm::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::string PercentDecode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::multimap<std::string, std::string> ParseQuery(std::string_view q) {
+  std::multimap<std::string, std::string> out;
+  for (auto& part : Split(q, '&')) {
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    std::string k = PercentDecode(part.substr(0, eq), true);
+    std::string v = eq == std::string::npos ? "" : PercentDecode(part.substr(eq + 1), true);
+    out.emplace(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+namespace {
+
+const char* kCsp =
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' "
+    "'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'";
+
+bool IsUnsafeMethod(const std::string& m) {
+  return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+}
+
+}  // namespace
+
+class Session;
+
+struct Server::Impl {
+  ServerOptions opts;
+  Router router;
+  Middleware mw;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<net::thread_pool> handlers;
+  std::vector<std::thread> io_threads;
+  std::atomic<int> inflight{0};
+  std::atomic<int> streams{0};
+  std::atomic<bool> stopping{false};
+  int bound_port = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::list<std::weak_ptr<Session>> sessions;
+
+  Impl(ServerOptions o, Router r, Middleware m)
+      : opts(std::move(o)), router(std::move(r)), mw(std::move(m)) {}
+
+  void Accept();
+  void Register(const std::shared_ptr<Session>& s);
+  void CloseIdleSessions();
+  void RequestFinished() {
+    if (inflight.fetch_sub(1) == 1) {
+      std::lock_guard lock(mu);
+      cv.notify_all();
+    }
+  }
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ip_ = ec ? "" : ep.address().to_string();
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(true); });
+  }
+
+  // Called on shutdown: a connection waiting for its next request is closed.
+  void CloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) {
+        beast::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.close();
+      }
+    });
+  }
+
+ private:
+  // ---- 1. headers, on the I/O thread ----
+  void ReadHeader(bool first) {
+    idle_ = true;
+    if (server_->stopping) return Close();
+    header_parser_.emplace();
+    header_parser_->header_limit(static_cast<std::uint32_t>(server_->opts.max_header_bytes));
+    header_parser_->body_limit(boost::none);
+    stream_.expires_after(first ? server_->opts.header_timeout : server_->opts.keepalive_timeout);
+    bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        server_->inflight++;
+        started_ = std::chrono::steady_clock::now();
+        keep_alive_ = false;
+        return Send(Response::FromError(Error(ErrorCode::kPayloadTooLarge, "En-têtes trop volumineux. / Request headers too large.")), 431);
+      }
+      static const auto& http_category = beast::error_code(bhttp::error::bad_target).category();
+      if (ec.category() == http_category && ec != bhttp::error::end_of_stream &&
+          ec != bhttp::error::partial_message) {
+        // Malformed request line or headers.
+        server_->inflight++;
+        started_ = std::chrono::steady_clock::now();
+        keep_alive_ = false;
+        return Send(Response::FromError(Error(ErrorCode::kBadRequest, "Requête HTTP invalide. / Malformed HTTP request.")));
+      }
+      return Close();
+    }
+    idle_ = false;
+    server_->inflight++;
+    started_ = std::chrono::steady_clock::now();
+    stream_.expires_never();
+    const auto& h = header_parser_->get();
+    req_ = Request();
+    req_.method = std::string(h.method_string());
+    req_.target = std::string(h.target());
+    auto qpos = req_.target.find('?');
+    req_.path = PercentDecode(std::string_view(req_.target).substr(0, qpos), false);
+    if (qpos != std::string::npos) req_.query = ParseQuery(std::string_view(req_.target).substr(qpos + 1));
+    for (const auto& f : h) {
+      std::string name(f.name_string());
+      auto it = req_.headers.find(name);
+      if (it == req_.headers.end()) req_.headers.emplace(name, std::string(f.value()));
+      else it->second += ", " + std::string(f.value());
+    }
+    req_.remote_ip = remote_ip_;
+    std::string rid = req_.Header("X-Request-Id");
+    bool rid_ok = !rid.empty() && rid.size() <= 64;
+    for (char c : rid) rid_ok = rid_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    req_.request_id = rid_ok ? rid : NewId();
+    keep_alive_ = h.keep_alive();
+    if (auto cl = header_parser_->content_length()) content_length_ = *cl;
+    else content_length_.reset();
+    chunked_ = header_parser_->chunked();
+    net::post(*server_->handlers, [self = shared_from_this()] { self->Prepare(); });
+  }
+
+  // ---- 2. route + middleware, on the handler pool ----
+  void Prepare() {
+    std::optional<Response> reject;
+    int retry_after = 0;
+    auto m = server_->router.Match(req_.method, req_.path);
+    if (!m.route) {
+      if (m.path_exists) {
+        reject = Response::FromError(Error(ErrorCode::kBadRequest, "Méthode non autorisée pour cette adresse. / Method not allowed on this path.", nullptr, "method_not_allowed"));
+        reject->status = 405;
+        reject->Header("Allow", m.allowed);
+      } else {
+        reject = Response::FromError(NotFound("Adresse inconnue. / No such endpoint: " + req_.path));
+      }
+    } else {
+      route_ = m.route;
+      req_.params = std::move(m.params);
+      req_.route_pattern = route_->pattern;
+      const auto& o = route_->options;
+      if (o.auth != AuthMode::kNone && server_->mw.authenticate) {
+        auto p = server_->mw.authenticate(req_);
+        if (!p.ok()) reject = Response::FromError(p.error());
+        else req_.principal = *p;
+      }
+      if (!reject && o.auth == AuthMode::kRequired && !req_.principal.authenticated)
+        reject = Response::FromError(Error(ErrorCode::kUnauthenticated, "Authentification requise. / Authentication required."));
+      if (!reject && req_.principal.authenticated && o.auth == AuthMode::kRequired &&
+          !RoleAtLeast(req_.principal.role, o.min_role))
+        reject = Response::FromError(Error(ErrorCode::kForbidden, "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
+      if (!reject && o.csrf && req_.principal.via_session && IsUnsafeMethod(req_.method)) {
+        std::string token = req_.Header("X-CSRF-Token");
+        if (token.empty() || !ConstantTimeEquals(token, req_.principal.csrf_token))
+          reject = Response::FromError(Error(ErrorCode::kForbidden, "Jeton CSRF manquant ou invalide : rechargez la page. / Missing or invalid CSRF token.", nullptr, "csrf_failed"));
+      }
+      if (!reject && o.rate_limited && server_->mw.rate_limit) {
+        if (auto wait = server_->mw.rate_limit(req_)) {
+          retry_after = *wait;
+          reject = Response::FromError(Error(ErrorCode::kRateLimited, "Trop de requêtes, réessayez plus tard. / Too many requests, retry later."));
+          reject->Header("Retry-After", std::to_string(retry_after));
+        }
+      }
+      if (!reject) {
+        if (o.body_sink) {
+          auto sink = o.body_sink(req_, content_length_);
+          if (!sink.ok()) reject = Response::FromError(sink.error());
+          else sink_ = std::move(sink).value();
+        } else if (content_length_ && *content_length_ > o.max_body) {
+          reject = Response::FromError(Error(ErrorCode::kPayloadTooLarge,
+              "Corps de requête trop volumineux (maximum " + std::to_string(o.max_body) + " octets). / Request body too large.",
+              {{"max_bytes", o.max_body}}));
+        }
+      }
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this(), reject = std::move(reject)]() mutable {
+      if (reject) {
+        // The body was not read: the connection cannot be reused.
+        self->keep_alive_ = self->keep_alive_ && self->content_length_.value_or(0) == 0 && !self->chunked_;
+        self->Send(std::move(*reject));
+      } else {
+        self->ReadBody();
+      }
+    });
+  }
+
+  // ---- 3. body, on the I/O thread ----
+  void ReadBody() {
+    bool expects_continue = beast::iequals(req_.Header("Expect"), "100-continue");
+    if (expects_continue) {
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      net::async_write(stream_, net::buffer(*cont),
+                       [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                         if (ec) return self->AbortRequest();
+                         self->ReadBodyNow();
+                       });
+      return;
+    }
+    ReadBodyNow();
+  }
+
+  void ReadBodyNow() {
+    if (sink_) {
+      buffer_parser_.emplace(std::move(*header_parser_));
+      buffer_parser_->body_limit(boost::none);
+      return ReadSinkChunk();
+    }
+    string_parser_.emplace(std::move(*header_parser_));
+    string_parser_->body_limit(route_->options.max_body);
+    stream_.expires_after(server_->opts.body_idle_timeout);
+    bhttp::async_read(stream_, buffer_, *string_parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec == bhttp::error::body_limit) {
+                          self->keep_alive_ = false;
+                          return self->Send(Response::FromError(Error(ErrorCode::kPayloadTooLarge,
+                              "Corps de requête trop volumineux (maximum " + std::to_string(self->route_->options.max_body) +
+                              " octets). / Request body too large.", {{"max_bytes", self->route_->options.max_body}})));
+                        }
+                        if (ec) return self->AbortRequest();
+                        self->stream_.expires_never();
+                        self->req_.body = std::move(self->string_parser_->get().body());
+                        self->RunHandler();
+                      });
+  }
+
+  void ReadSinkChunk() {
+    if (buffer_parser_->is_done()) {
+      stream_.expires_never();
+      Status st = sink_->Finish(req_);
+      if (!st.ok()) {
+        sink_.reset();
+        return Send(Response::FromError(st.error()));
+      }
+      sink_.reset();
+      return RunHandler();
+    }
+    buffer_parser_->get().body().data = chunk_;
+    buffer_parser_->get().body().size = sizeof chunk_;
+    stream_.expires_after(server_->opts.body_idle_timeout);
+    bhttp::async_read_some(stream_, buffer_, *buffer_parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec == bhttp::error::need_buffer) ec = {};
+                             if (ec) {
+                               self->sink_->Abort();
+                               self->sink_.reset();
+                               return self->AbortRequest();
+                             }
+                             size_t n = sizeof self->chunk_ - self->buffer_parser_->get().body().size;
+                             if (n > 0) {
+                               Status st = self->sink_->Write(self->chunk_, n);
+                               if (!st.ok()) {
+                                 self->sink_->Abort();
+                                 self->sink_.reset();
+                                 self->keep_alive_ = false;
+                                 return self->Send(Response::FromError(st.error()));
+                               }
+                             }
+                             self->ReadSinkChunk();
+                           });
+  }
+
+  // ---- 4. handler, on the handler pool ----
+  void RunHandler() {
+    net::post(*server_->handlers, [self = shared_from_this()] {
+      Response res;
+      try {
+        res = self->route_->handler(self->req_);
+      } catch (const std::exception& e) {
+        log::Error("handler threw", {{"request_id", self->req_.request_id}, {"error", e.what()}});
+        res = Response::FromError(Internal("Erreur interne. / Internal error (request " + self->req_.request_id + ")."));
+      }
+      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->Send(std::move(res)); });
+    });
+  }
+
+  // ---- 5. response, on the I/O thread ----
+  void Send(Response res, int status_override = 0) {
+    res_ = std::move(res);
+    int status = status_override ? status_override : res_.status;
+    status_ = status;
+    auto header = std::make_shared<bhttp::response<bhttp::buffer_body>>();
+    header->version(11);
+    header->result(static_cast<unsigned>(status));
+    if (!res_.content_type.empty()) header->set(bhttp::field::content_type, res_.content_type);
+    header->set(bhttp::field::server, "crm-ai");
+    header->set("X-Request-Id", req_.request_id);
+    header->set("X-Content-Type-Options", "nosniff");
+    header->set("X-Frame-Options", "DENY");
+    header->set("Referrer-Policy", "same-origin");
+    header->set("Content-Security-Policy", kCsp);
+    if (res_.content_type.rfind("application/json", 0) == 0) header->set(bhttp::field::cache_control, "no-store");
+    for (auto& [k, v] : res_.headers) header->insert(k, v);
+    if (server_->stopping) keep_alive_ = false;
+    header->keep_alive(keep_alive_);
+    if (res_.stream) {
+      header->chunked(true);
+      header->set(bhttp::field::cache_control, "no-store");
+      keep_alive_ = false;
+      header->keep_alive(false);
+    } else if (res_.file) {
+      header->content_length(res_.file->length);
+    } else {
+      header->content_length(req_.method == "HEAD" ? res_.body.size() : res_.body.size());
+    }
+    response_ = header;
+    serializer_ = std::make_shared<bhttp::response_serializer<bhttp::buffer_body>>(*response_);
+    response_->body().data = nullptr;
+    response_->body().more = true;
+    bhttp::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Finish(false);
+      self->WriteBody();
+    });
+  }
+
+  void WriteBody() {
+    if (req_.method == "HEAD") return WriteLast();
+    if (res_.stream) return StartStream();
+    if (res_.file) {
+      file_ = std::fopen(res_.file->path.c_str(), "rb");
+      if (!file_ || fseeko(file_, static_cast<off_t>(res_.file->offset), SEEK_SET) != 0) return Finish(false);
+      remaining_ = res_.file->length;
+      return WriteFileChunk();
+    }
+    if (res_.body.empty()) return WriteLast();
+    response_->body().data = res_.body.data();
+    response_->body().size = res_.body.size();
+    response_->body().more = true;
+    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) return self->Finish(false);
+      self->WriteLast();
+    });
+  }
+
+  void WriteFileChunk() {
+    if (remaining_ == 0) {
+      std::fclose(file_);
+      file_ = nullptr;
+      return WriteLast();
+    }
+    size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, sizeof chunk_));
+    size_t got = std::fread(chunk_, 1, want, file_);
+    if (got == 0) {
+      std::fclose(file_);
+      file_ = nullptr;
+      return Finish(false);
+    }
+    remaining_ -= got;
+    response_->body().data = chunk_;
+    response_->body().size = got;
+    response_->body().more = true;
+    stream_.expires_after(std::chrono::seconds(60));
+    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        std::fclose(self->file_);
+        self->file_ = nullptr;
+        return self->Finish(false);
+      }
+      self->WriteFileChunk();
+    });
+  }
+
+  void WriteLast() {
+    response_->body().data = nullptr;
+    response_->body().size = 0;
+    response_->body().more = false;
+    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      self->Finish(!ec);
+    });
+  }
+
+  class Writer final : public StreamWriter {
+   public:
+    explicit Writer(std::shared_ptr<Session> s) : s_(std::move(s)) {}
+    bool Write(std::string_view chunk) override {
+      if (gone_) return false;
+      auto done = std::make_shared<std::promise<bool>>();
+      auto fut = done->get_future();
+      auto data = std::make_shared<std::string>(chunk);
+      net::post(s_->stream_.get_executor(), [s = s_, data, done] {
+        s->response_->body().data = data->data();
+        s->response_->body().size = data->size();
+        s->response_->body().more = true;
+        s->stream_.expires_after(std::chrono::seconds(30));
+        bhttp::async_write(s->stream_, *s->serializer_, [data, done](beast::error_code ec, size_t) {
+          if (ec == bhttp::error::need_buffer) ec = {};
+          done->set_value(!ec);
+        });
+      });
+      gone_ = !fut.get();
+      return !gone_;
+    }
+    bool ShuttingDown() const override { return s_->server_->stopping; }
+
+   private:
+    std::shared_ptr<Session> s_;
+    bool gone_ = false;
+  };
+
+  void StartStream() {
+    server_->streams++;
+    std::thread([self = shared_from_this()] {
+      Writer w(self);
+      try {
+        self->res_.stream(w);
+      } catch (const std::exception& e) {
+        log::Error("stream threw", {{"error", e.what()}});
+      }
+      net::post(self->stream_.get_executor(), [self] {
+        self->server_->streams--;
+        self->WriteLast();
+      });
+    }).detach();
+  }
+
+  void Finish(bool ok) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    log::Info("request", {{"request_id", req_.request_id}, {"method", req_.method},
+                          {"path", req_.path}, {"status", status_}, {"ms", std::round(ms * 100) / 100},
+                          {"ip", remote_ip_}, {"firm_id", req_.principal.firm_id},
+                          {"user_id", req_.principal.user_id}});
+    response_.reset();
+    serializer_.reset();
+    res_ = Response();
+    route_ = nullptr;
+    string_parser_.reset();
+    buffer_parser_.reset();
+    server_->RequestFinished();
+    if (ok && keep_alive_ && !server_->stopping) return ReadHeader(false);
+    Close();
+  }
+
+  void AbortRequest() {
+    server_->RequestFinished();
+    Close();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl* server_;
+  std::string remote_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> string_parser_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> buffer_parser_;
+  std::optional<uint64_t> content_length_;
+  bool chunked_ = false;
+  Request req_;
+  const Route* route_ = nullptr;
+  std::unique_ptr<BodySink> sink_;
+  Response res_;
+  int status_ = 0;
+  std::shared_ptr<bhttp::response<bhttp::buffer_body>> response_;
+  std::shared_ptr<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
+  std::FILE* file_ = nullptr;
+  uint64_t remaining_ = 0;
+  bool keep_alive_ = true;
+  bool idle_ = true;
+  std::chrono::steady_clock::time_point started_;
+  char chunk_[64 * 1024];
+};
+
+void Server::Impl::Register(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu);
+  for (auto it = sessions.begin(); it != sessions.end();)
+    it = it->expired() ? sessions.erase(it) : std::next(it);
+  sessions.push_back(s);
+}
+
+void Server::Impl::CloseIdleSessions() {
+  std::lock_guard lock(mu);
+  for (auto& w : sessions)
+    if (auto s = w.lock()) s->CloseIfIdle();
+}
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!stopping && ec != net::error::operation_aborted) {
+        log::Warn("accept failed", {{"error", ec.message()}});
+        Accept();
+      }
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto s = std::make_shared<Session>(std::move(socket), this);
+    Register(s);
+    s->Start();
+    Accept();
+  });
+}
+
+Server::Server(ServerOptions options, Router router, Middleware middleware)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router), std::move(middleware))) {}
+
+Server::~Server() {
+  if (!impl_->io_threads.empty()) {
+    Stop();
+    Wait();
+  }
+}
+
+Status Server::Start() {
+  auto& o = impl_->opts;
+  beast::error_code ec;
+  auto addr = net::ip::make_address(o.host, ec);
+  if (ec) return InvalidArgument("invalid listen address " + o.host + ": " + ec.message());
+  tcp::endpoint ep(addr, static_cast<unsigned short>(o.port));
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Error(ErrorCode::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
+                                     ec.message() + "; set APP_HOST/APP_PORT to a free address");
+  impl_->bound_port = impl_->acceptor.local_endpoint().port();
+  impl_->handlers = std::make_unique<net::thread_pool>(std::max(1, o.handler_threads));
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, o.io_threads); ++i)
+    impl_->io_threads.emplace_back([this] {
+      auto guard = net::make_work_guard(impl_->ioc);
+      for (;;) {
+        try {
+          impl_->ioc.run();
+          break;
+        } catch (const std::exception& e) {
+          log::Error("I/O thread error", {{"error", e.what()}});
+        }
+      }
+    });
+  return OkStatus();
+}
+
+void Server::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  std::thread([this] {
+    impl_->CloseIdleSessions();
+    auto deadline = std::chrono::steady_clock::now() + impl_->opts.shutdown_grace;
+    {
+      std::unique_lock lock(impl_->mu);
+      impl_->cv.wait_until(lock, deadline, [this] { return impl_->inflight.load() <= 0; });
+    }
+    while (impl_->streams.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    impl_->CloseIdleSessions();
+    impl_->ioc.stop();
+    std::lock_guard lock(impl_->mu);
+    impl_->done = true;
+    impl_->cv.notify_all();
+  }).detach();
+}
+
+void Server::Wait() {
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->cv.wait(lock, [this] { return impl_->done; });
+  }
+  for (auto& t : impl_->io_threads)
+    if (t.joinable()) t.join();
+  impl_->io_threads.clear();
+  if (impl_->handlers) impl_->handlers->join();
+}
+
+int Server::port() const { return impl_->bound_port; }
+const Router& Server::router() const { return impl_->router; }
+bool Server::stopping() const { return impl_->stopping; }
+
+}  // namespace crm::http

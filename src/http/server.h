@@ -1,0 +1,69 @@
+// The HTTP server: Boost.Beast over Asio, one session object per connection.
+//
+// Request path: the I/O thread reads the headers (with a deadline), the handler pool matches the
+// route and runs the middleware (request id, authentication, role, CSRF, rate limits), the I/O
+// thread then reads the body (into memory with a size limit, or streamed into the route's
+// BodySink), the handler pool runs the handler, and the I/O thread writes the response with the
+// security headers and one JSON access-log line. The I/O threads never run handlers.
+//
+// Stop() is graceful: stop accepting, let in-flight requests finish (up to a deadline), exit.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "http/router.h"
+
+namespace crm::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;                       // 0 = an ephemeral port (see Server::port())
+  int io_threads = 2;
+  int handler_threads = 8;
+  std::chrono::seconds header_timeout{15};   // slow headers → connection closed
+  std::chrono::seconds body_idle_timeout{30};// no body bytes for this long → closed
+  std::chrono::seconds keepalive_timeout{60};// idle keep-alive connection → closed
+  std::chrono::seconds shutdown_grace{30};
+  size_t max_header_bytes = 16 * 1024;
+  bool secure_cookies = false;               // behind HTTPS
+};
+
+// Hooks the application plugs into the middleware.
+struct Middleware {
+  // Identifies the caller from cookies / Authorization / X-API-Key. No credentials → an
+  // unauthenticated Principal; wrong credentials → an error (401).
+  std::function<Result<Principal>(const Request&)> authenticate;
+  // Returns seconds to wait when the caller is over its rate limit.
+  std::function<std::optional<int>(const Request&)> rate_limit;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Router router, Middleware middleware);
+  ~Server();
+  // Binds and starts the threads; returns once listening.
+  Status Start();
+  // Blocks until Stop() (from a signal handler thread or another thread) has completed.
+  void Wait();
+  void Stop();
+  int port() const;
+  const Router& router() const;
+  bool stopping() const;
+
+ struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decoding of paths and query strings ('+' as space in queries).
+std::string PercentDecode(std::string_view s, bool plus_as_space);
+std::multimap<std::string, std::string> ParseQuery(std::string_view q);
+
+}  // namespace crm::http
