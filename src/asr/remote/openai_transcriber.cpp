@@ -1,0 +1,380 @@
+#include "asr/remote/openai_transcriber.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include "asr/format.h"
+#include "asr/remote/chunking.h"
+#include "asr/remote/http_post.h"
+#include "asr/remote/stitch.h"
+#include "audio/decoder.h"
+#include "common/log.h"
+
+namespace crm::asr::remote {
+namespace {
+
+using nlohmann::json;
+
+// Extensions OpenAI's endpoint accepts as they are.
+constexpr const char* kAcceptedExtensions[] = {"flac", "m4a", "mp3", "mp4", "mpeg",
+                                               "mpga", "oga", "ogg", "wav", "webm"};
+constexpr int kRate = audio::kSampleRate;
+// How much of the previous chunk's text is given as prompt to the next one (bytes).
+constexpr size_t kPromptTailBytes = 200;
+
+std::string LowerExtension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (!ext.empty()) ext.erase(0, 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+bool AcceptedAsIs(const std::string& ext) {
+  for (const char* e : kAcceptedExtensions)
+    if (ext == e) return true;
+  return false;
+}
+
+std::string MimeFor(const std::string& ext) {
+  if (ext == "wav") return "audio/wav";
+  if (ext == "mp3" || ext == "mpga" || ext == "mpeg") return "audio/mpeg";
+  if (ext == "ogg" || ext == "oga") return "audio/ogg";
+  if (ext == "m4a" || ext == "mp4") return "audio/mp4";
+  if (ext == "webm") return "audio/webm";
+  if (ext == "flac") return "audio/flac";
+  return "application/octet-stream";
+}
+
+// The server's address without credentials that may be embedded in it, for logs.
+std::string LoggableUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t at = url.find('@', host);
+  size_t slash = url.find('/', host);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash))
+    return url.substr(0, host) + url.substr(at + 1);
+  return url;
+}
+
+std::string Redact(std::string text, const std::string& secret) {
+  if (secret.size() < 4) return text;
+  for (size_t at; (at = text.find(secret)) != std::string::npos;)
+    text.replace(at, secret.size(), "***");
+  return text;
+}
+
+// The last words of `text`, cut at a space and never inside a UTF-8 sequence.
+std::string Tail(const std::string& text, size_t bytes) {
+  if (text.size() <= bytes) return text;
+  size_t from = text.size() - bytes;
+  while (from < text.size() && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) ++from;
+  size_t space = text.find(' ', from);
+  if (space != std::string::npos && space + 1 < text.size()) from = space + 1;
+  return text.substr(from);
+}
+
+struct UpstreamError {
+  std::string message, type, param, code;
+};
+
+UpstreamError ReadUpstreamError(const HttpResponse& r) {
+  UpstreamError e;
+  json doc = json::parse(r.body, nullptr, false);
+  auto str = [](const json& obj, const char* key) {
+    auto it = obj.find(key);
+    return (it != obj.end() && it->is_string()) ? it->get<std::string>() : std::string();
+  };
+  if (doc.is_object() && doc.contains("error")) {
+    const json& err = doc["error"];
+    if (err.is_object()) {
+      e.message = str(err, "message");
+      e.type = str(err, "type");
+      e.param = str(err, "param");
+      auto code = err.find("code");
+      if (code != err.end()) e.code = code->is_string() ? code->get<std::string>()
+                                      : code->is_null() ? "" : code->dump();
+    } else if (err.is_string()) {
+      e.message = err.get<std::string>();
+    }
+  } else if (doc.is_object() && doc.contains("detail")) {
+    e.message = doc["detail"].is_string() ? doc["detail"].get<std::string>() : doc["detail"].dump();
+  }
+  if (e.message.empty()) e.message = r.body.substr(0, 300);
+  for (char& c : e.message)
+    if (c == '\n' || c == '\r') c = ' ';
+  return e;
+}
+
+bool Retryable(long status, const UpstreamError& e) {
+  if (status == 429) return e.code != "insufficient_quota";
+  return status == 408 || status == 409 || status >= 500;
+}
+
+Error MapHttpError(long status, const UpstreamError& e, int attempts, const OpenAiOptions& o,
+                   const std::string& request_id) {
+  json details = {{"http_status", status}, {"attempts", attempts}};
+  if (!e.type.empty()) details["type"] = e.type;
+  if (!e.param.empty()) details["param"] = e.param;
+  if (!e.code.empty()) details["code"] = e.code;
+  if (!request_id.empty()) details["request_id"] = request_id;
+  const std::string said = Redact(e.message, o.api_key);
+  const std::string where = " by the transcription server " + LoggableUrl(o.base_url);
+  const std::string http = " (HTTP " + std::to_string(status) +
+                           (e.type.empty() ? "" : " " + e.type) + ": " + said + ")";
+  if (status == 401)
+    return Error(ErrorCode::kUnavailable,
+                 "the OpenAI API key was refused" + where + http + "; check OPENAI_API_KEY",
+                 details);
+  if (status == 403)
+    return Error(ErrorCode::kUnavailable,
+                 "access was refused" + where + http +
+                     "; check OPENAI_API_KEY and that the account may use model '" + o.model +
+                     "'",
+                 details);
+  if (status == 413)
+    return Error(ErrorCode::kPayloadTooLarge,
+                 "the upload was refused as too large" + where + http +
+                     "; lower the upload size limit of the client",
+                 details);
+  if (status == 429 && e.code == "insufficient_quota")
+    return Error(ErrorCode::kRateLimited,
+                 "the account has no quota left" + where + http + "; check its billing",
+                 details);
+  if (status == 429)
+    return Error(ErrorCode::kRateLimited,
+                 "requests are being rate limited" + where + http + " after " +
+                     std::to_string(attempts) + " attempts; try again later",
+                 details);
+  if (status >= 500)
+    return Error(ErrorCode::kUnavailable,
+                 "the transcription server " + LoggableUrl(o.base_url) + " failed" + http +
+                     " after " + std::to_string(attempts) + " attempts; try again later",
+                 details);
+  return Error(ErrorCode::kBadRequest, "the request was refused" + where + http, details);
+}
+
+// Seconds the server asks us to wait, or a negative number when it does not say.
+double RetryAfterSeconds(const HttpResponse& r) {
+  if (!r.retry_after_ms.empty()) {
+    char* end = nullptr;
+    double ms = std::strtod(r.retry_after_ms.c_str(), &end);
+    if (end != r.retry_after_ms.c_str() && ms >= 0) return ms / 1000.0;
+  }
+  if (r.retry_after.empty()) return -1;
+  char* end = nullptr;
+  double s = std::strtod(r.retry_after.c_str(), &end);
+  if (end != r.retry_after.c_str() && *end == '\0' && s >= 0) return s;
+  time_t when = curl_getdate(r.retry_after.c_str(), nullptr);  // an HTTP date
+  if (when < 0) return -1;
+  return std::max(0.0, std::difftime(when, std::time(nullptr)));
+}
+
+Status SleepUnlessCancelled(double seconds, const ProgressSink& progress) {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+  while (std::chrono::steady_clock::now() < until) {
+    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
+    auto left = until - std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        left, std::chrono::milliseconds(50)));
+  }
+  return OkStatus();
+}
+
+// One Transcribe call: sends uploads with retries.
+class Session {
+ public:
+  explicit Session(const OpenAiOptions& o) : o_(o), rng_(std::random_device{}()) {
+    std::string base = o.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    url_ = base + "/audio/transcriptions";
+    if (!o.api_key.empty()) headers_.push_back("Authorization: Bearer " + o.api_key);
+  }
+
+  Result<Transcript> Send(FormPart file, const std::string& prompt) {
+    auto r = SendAs(file, prompt, /*verbose=*/true);
+    // Some models (gpt-4o-transcribe...) only answer `json`: ask again without timestamps.
+    if (!r.ok() && r.error().code == ErrorCode::kBadRequest && r.error().details.is_object() &&
+        (r.error().details.value("param", "") == "response_format" ||
+         r.error().message.find("response_format") != std::string::npos)) {
+      log::Info("the transcription model does not give timestamps; asking for plain text",
+                {{"model", o_.model}});
+      return SendAs(std::move(file), prompt, /*verbose=*/false);
+    }
+    return r;
+  }
+
+ private:
+  Result<Transcript> SendAs(const FormPart& file, const std::string& prompt, bool verbose) {
+    std::vector<FormPart> parts = {file};
+    auto field = [&](const char* name, std::string value) {
+      FormPart p;
+      p.name = name;
+      p.value = std::move(value);
+      parts.push_back(std::move(p));
+    };
+    field("model", o_.model);
+    field("response_format", verbose ? "verbose_json" : "json");
+    if (verbose) {
+      field("timestamp_granularities[]", "word");
+      field("timestamp_granularities[]", "segment");
+    }
+    if (!o_.language.empty() && o_.language != "auto") field("language", o_.language);
+    if (!prompt.empty()) field("prompt", prompt);
+    if (o_.temperature >= 0) field("temperature", std::to_string(o_.temperature));
+
+    HttpPostOptions http{o_.timeout_seconds, o_.connect_timeout_seconds};
+    Error last;
+    for (int attempt = 0;; ++attempt) {
+      if (o_.progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
+      double wait = -1;
+      auto posted = PostMultipart(url_, headers_, parts, http, o_.progress);
+      if (!posted.ok()) {
+        last = posted.take_error();
+        last.message = Redact(last.message, o_.api_key);
+        if (last.code != ErrorCode::kUnavailable && last.code != ErrorCode::kTimeout) return last;
+        last.details = {{"attempts", attempt + 1}};
+      } else {
+        const HttpResponse& r = *posted;
+        if (r.status >= 200 && r.status < 300) return Parse(r);
+        UpstreamError e = ReadUpstreamError(r);
+        last = MapHttpError(r.status, e, attempt + 1, o_, r.request_id);
+        if (!Retryable(r.status, e)) return last;
+        wait = RetryAfterSeconds(r);
+        if (wait > o_.max_backoff_seconds) {
+          last.message += " (the server asks to wait " + std::to_string(std::lround(wait)) +
+                          " s, longer than the client waits)";
+          return last;
+        }
+      }
+      if (attempt >= o_.max_retries) return last;
+      if (wait < 0) wait = Backoff(attempt);
+      log::Warn("transcription request failed, retrying",
+                {{"server", LoggableUrl(o_.base_url)}, {"error", last.message},
+                 {"attempt", attempt + 1}, {"retry_in_seconds", wait}});
+      CRM_TRY(SleepUnlessCancelled(wait, o_.progress));
+    }
+  }
+
+  double Backoff(int attempt) {
+    double full = std::min(o_.max_backoff_seconds,
+                           o_.initial_backoff_seconds * std::pow(2.0, attempt));
+    return full * std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
+  }
+
+  Result<Transcript> Parse(const HttpResponse& r) {
+    auto t = ParseVerboseJson(r.body);
+    if (!t.ok())
+      return Error(ErrorCode::kUnavailable,
+                   "the transcription server " + LoggableUrl(o_.base_url) +
+                       " answered with something that is not a transcription (" +
+                       t.error().message + ")",
+                   {{"http_status", r.status}, {"content_type", r.content_type}});
+    return t;
+  }
+
+  const OpenAiOptions& o_;
+  std::string url_;
+  std::vector<std::string> headers_;
+  std::mt19937 rng_;
+};
+
+}  // namespace
+
+OpenAiTranscriber::OpenAiTranscriber(OpenAiOptions options) : options_(std::move(options)) {}
+
+Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
+  const OpenAiOptions& o = options_;
+  if (o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
+    return InvalidArgument("OPENAI_BASE_URL must start with http:// or https:// (got '" +
+                           LoggableUrl(o.base_url) + "')");
+  CRM_ASSIGN_OR_RETURN(auto stream, audio::PcmStream::Open(path, kRate));
+  const audio::MediaInfo info = stream->info();
+  const std::string ext = LowerExtension(path);
+  Session session(o);
+
+  if (AcceptedAsIs(ext) && info.size_bytes <= o.max_upload_bytes &&
+      info.duration_seconds > 0 && info.duration_seconds <= o.max_chunk_seconds) {
+    stream.reset();
+    log::Info("uploading recording for transcription",
+              {{"server", LoggableUrl(o.base_url)}, {"model", o.model},
+               {"bytes", info.size_bytes}, {"chunks", 1}});
+    FormPart file;
+    file.name = "file";
+    file.file_path = path;
+    file.filename = std::filesystem::path(path).filename().string();
+    file.content_type = MimeFor(ext);
+    file.is_file = true;
+    CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), o.prompt));
+    if (t.duration <= 0) t.duration = info.duration_seconds;
+    o.progress.Report(1.0);
+    return t;
+  }
+
+  // Re-encode, in chunks that fit the upload limit and the duration limit.
+  EncoderOptions encoder{o.opus_bitrate};
+  const double budget = static_cast<double>(o.max_upload_bytes) - 1024;  // ogg/wav headers
+  const double chunk_seconds =
+      std::min(o.max_chunk_seconds, budget / EncodedBytesPerSecond(kRate, encoder));
+  if (chunk_seconds < std::max(5.0, 4 * o.chunk_overlap_seconds))
+    return InvalidArgument("the upload limit of " + std::to_string(o.max_upload_bytes) +
+                           " bytes is too small to send audio in useful chunks");
+  SplitOptions split{chunk_seconds, o.chunk_overlap_seconds,
+                     std::min(10.0, chunk_seconds / 4)};
+  const double expected = info.duration_seconds;
+  log::Info("re-encoding recording for transcription",
+            {{"server", LoggableUrl(o.base_url)}, {"model", o.model},
+             {"source_bytes", info.size_bytes}, {"duration_seconds", expected},
+             {"chunk_seconds", chunk_seconds}});
+
+  ChunkSplitter splitter(stream.get(), kRate, split);
+  std::vector<ChunkTranscript> parts;
+  int64_t total_samples = 0;
+  std::string previous_text;
+  while (!splitter.done()) {
+    if (o.progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
+    CRM_ASSIGN_OR_RETURN(AudioChunk chunk, splitter.Next());
+    CRM_ASSIGN_OR_RETURN(EncodedAudio encoded, EncodeChunk(chunk.pcm, kRate, encoder));
+    if (static_cast<int64_t>(encoded.bytes.size()) > o.max_upload_bytes)
+      return Error(ErrorCode::kPayloadTooLarge,
+                   "a re-encoded chunk is still over the upload limit of " +
+                       std::to_string(o.max_upload_bytes) + " bytes");
+    log::Debug("uploading chunk", {{"index", parts.size()},
+                                   {"start_seconds", chunk.first_sample / double(kRate)},
+                                   {"seconds", chunk.pcm.size() / double(kRate)},
+                                   {"bytes", encoded.bytes.size()}});
+    FormPart file;
+    file.name = "file";
+    file.value = std::move(encoded.bytes);
+    file.filename = encoded.filename;
+    file.content_type = encoded.content_type;
+    file.is_file = true;
+    const std::string prompt = o.prompt.empty() ? Tail(previous_text, kPromptTailBytes)
+                                                : o.prompt;
+    CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), prompt));
+    previous_text = t.Text();
+    ChunkTranscript part;
+    part.offset = chunk.first_sample / double(kRate);
+    part.keep_from = chunk.keep_from / double(kRate);
+    part.keep_until = chunk.last ? std::numeric_limits<double>::infinity()
+                                 : chunk.keep_until / double(kRate);
+    part.transcript = std::move(t);
+    parts.push_back(std::move(part));
+    total_samples = chunk.first_sample + static_cast<int64_t>(chunk.pcm.size());
+    if (expected > 0) o.progress.Report(std::min(1.0, total_samples / (expected * kRate)));
+  }
+  o.progress.Report(1.0);
+  return Stitch(parts, total_samples / double(kRate));
+}
+
+}  // namespace crm::asr::remote
