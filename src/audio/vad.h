@@ -4,10 +4,16 @@
 // model, and Silero VAD v5 run natively from its ONNX file. MakeVoiceActivityDetector() picks
 // one from VadOptions (VAD / VAD_MODEL); a missing or damaged model file falls back to the energy
 // detector with a single warning. Knows nothing of firms or HTTP.
+//
+// Both detectors stream: NewStream() turns audio fed in pieces into frame probabilities with
+// state carried across calls, and DetectSpeechInFile() runs a detector over a file decoded piece
+// by piece, in memory bounded whatever the file's length. Implementation and design notes:
+// audio/vad/README.md.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,14 +27,25 @@ struct SpeechSegment {
   double end = 0;    // seconds
 };
 
-// Turning frame probabilities into speech segments (hysteresis). Defaults documented in vad.cpp
-// and the module README.
+// Turning frame probabilities into speech segments (hysteresis; audio/vad/segmentation.h).
+// The defaults are Silero's recommended options for crm-ai (audio/vad/README.md): one set for
+// every recording, chosen on the AMI meeting fixtures.
 struct SegmentationOptions {
   float threshold = 0.5f;            // a frame at or above this starts/continues speech
   float neg_threshold = -1.f;        // below this speech ends; <0 means threshold - 0.15
   double min_speech_seconds = 0.25;  // shorter bursts are dropped
   double min_silence_seconds = 0.1;  // shorter gaps are bridged
   double pad_seconds = 0.03;         // added on both sides of each segment
+};
+
+// Incremental probabilities: Feed() pieces of any size (16 kHz mono) and receive the
+// probabilities of the frames they complete (a detector may hold a few back for look-ahead);
+// Finish() flushes the rest, completing a partial last frame with zeros.
+class VadStream {
+ public:
+  virtual ~VadStream() = default;
+  virtual void Feed(const float* pcm, size_t n, std::vector<float>* probabilities) = 0;
+  virtual void Finish(std::vector<float>* probabilities) = 0;
 };
 
 class VoiceActivityDetector {
@@ -42,16 +59,38 @@ class VoiceActivityDetector {
   // Speech segments with the detector's recommended segmentation options.
   virtual Result<std::vector<SpeechSegment>> Detect(const float* pcm, size_t n,
                                                     const ProgressSink& progress = {}) = 0;
+  // The segmentation options Detect() uses.
+  virtual SegmentationOptions segmentation() const { return {}; }
+  // A fresh stream of probabilities (state carried across its calls); nullptr when the
+  // detector cannot stream.
+  virtual std::unique_ptr<VadStream> NewStream() const { return nullptr; }
 };
+
+inline constexpr const char* kSileroModelFile = "silero_vad_v5.onnx";
 
 struct VadOptions {
   std::string kind = "silero";  // "silero" or "energy"
   std::string model_path;       // empty: silero_vad_v5.onnx found beside the executable
+  // Overrides the detector's recommended segmentation options when set.
+  std::optional<SegmentationOptions> segmentation;
 };
 
+// The Silero model file the options point at: model_path, else ExecutableDir()/kSileroModelFile.
+std::string SileroModelPath(const VadOptions& options);
+
 // Never fails: falls back to the energy detector (and says why in *warning) when Silero cannot
-// be loaded.
+// be loaded. Without `warning`, the reason is logged as one warning.
 std::unique_ptr<VoiceActivityDetector> MakeVoiceActivityDetector(const VadOptions& options,
                                                                  std::string* warning = nullptr);
+
+// The Silero detector itself, or the reason it cannot be loaded (for `doctor` and tests).
+Result<std::unique_ptr<VoiceActivityDetector>> MakeSileroDetector(const VadOptions& options);
+std::unique_ptr<VoiceActivityDetector> MakeEnergyDetector(const VadOptions& options = {});
+
+// Speech segments of a whole file, decoded (any format FFmpeg reads, resampled to 16 kHz) and
+// analysed piece by piece: memory stays bounded whatever the file's length.
+Result<std::vector<SpeechSegment>> DetectSpeechInFile(const VoiceActivityDetector& detector,
+                                                      const std::string& path,
+                                                      const ProgressSink& progress = {});
 
 }  // namespace crm::audio
