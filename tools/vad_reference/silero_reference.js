@@ -4,8 +4,9 @@
 //
 // usage: node silero_reference.js MODEL.onnx AUDIO [--sr 16000|8000]
 //   AUDIO is a mono WAV file (16-bit PCM or 32-bit float) or raw little-endian float32 samples (".f32").
-// Prints {"sample_rate": SR, "frame_samples": N, "inference_seconds": S, "probabilities": [...]}
-// on stdout (S: time spent in the runtime's session.run loop, one thread).
+// Prints {"sample_rate": SR, "frame_samples": N, "inference_seconds": S,
+// "inference_cpu_seconds": C, "probabilities": [...]} on stdout (S and C: wall-clock and
+// process CPU time spent in the runtime's session.run loop, one intra-op thread).
 //
 // The audio is cut into frames of 512 samples (256 at 8 kHz); the last one is completed with
 // zeros. Each step feeds the previous 64 samples (32 at 8 kHz; zeros before the first frame) as
@@ -92,6 +93,7 @@ async function main() {
   const input = new Float32Array(context + frame);
   const probabilities = [];
   const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
   for (let start = 0; start < samples.length; start += frame) {
     // context: the last `context` samples of the previous step's input
     input.copyWithin(0, frame, frame + context);
@@ -109,10 +111,12 @@ async function main() {
     state = out.stateN;
   }
   const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
   process.stdout.write(JSON.stringify({
     sample_rate: sr,
     frame_samples: frame,
     inference_seconds: inferenceSeconds,
+    inference_cpu_seconds: (cpu.user + cpu.system) / 1e6,
     probabilities,
   }));
   process.stdout.write('\n');

@@ -14,7 +14,8 @@ constexpr int kPadded = kInput + kSileroPad;             // 640
 constexpr int kStftFrames = (kPadded - kSileroWindow) / kSileroHop + 1;  // 4
 constexpr int kGates = 4 * kSileroHidden;                // 512
 
-int RoundUp8(int n) { return (n + 7) / 8 * 8; }
+// Output widths padded to whole 16-float registers.
+int RoundUp16(int n) { return (n + 15) / 16 * 16; }
 
 // Output length of a 3-tap convolution with padding 1.
 int ConvLength(int t_in, int stride) { return (t_in + 2 - 3) / stride + 1; }
@@ -26,7 +27,7 @@ float Sigmoid(float x) { return 1.f / (1.f + std::exp(-x)); }
 SileroNetwork::SileroNetwork(const SileroWeights& w) {
   stft_.k = kSileroWindow;
   stft_.n = 2 * kSileroBins;
-  stft_.n_padded = RoundUp8(stft_.n);
+  stft_.n_padded = RoundUp16(stft_.n);
   stft_.wt.assign(static_cast<size_t>(stft_.k) * stft_.n_padded, 0.f);
   stft_.bias.assign(stft_.n_padded, 0.f);
   for (int c = 0; c < stft_.n; ++c)
@@ -39,7 +40,7 @@ SileroNetwork::SileroNetwork(const SileroWeights& w) {
     stride_[i] = w.conv_stride[i];
     l.k = 3 * cin;
     l.n = cout;
-    l.n_padded = RoundUp8(cout);
+    l.n_padded = RoundUp16(cout);
     l.wt.assign(static_cast<size_t>(l.k) * l.n_padded, 0.f);
     l.bias.assign(l.n_padded, 0.f);
     // Column index j * cin + ci matches three consecutive time rows of `cin` channels.

