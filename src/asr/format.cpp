@@ -14,31 +14,31 @@ using nlohmann::json;
 // Whisper's languages: ISO 639-1 code (or the code Whisper uses) and the English name OpenAI
 // returns in verbose_json.
 constexpr std::pair<const char*, const char*> kLanguages[] = {
-    {"en", "english"},    {"zh", "chinese"},    {"de", "german"},       {"es", "spanish"},
-    {"ru", "russian"},    {"ko", "korean"},     {"fr", "french"},       {"ja", "japanese"},
-    {"pt", "portuguese"}, {"tr", "turkish"},    {"pl", "polish"},       {"ca", "catalan"},
-    {"nl", "dutch"},      {"ar", "arabic"},     {"sv", "swedish"},      {"it", "italian"},
-    {"id", "indonesian"}, {"hi", "hindi"},      {"fi", "finnish"},      {"vi", "vietnamese"},
-    {"he", "hebrew"},     {"uk", "ukrainian"},  {"el", "greek"},        {"ms", "malay"},
-    {"cs", "czech"},      {"ro", "romanian"},   {"da", "danish"},       {"hu", "hungarian"},
-    {"ta", "tamil"},      {"no", "norwegian"},  {"th", "thai"},         {"ur", "urdu"},
-    {"hr", "croatian"},   {"bg", "bulgarian"},  {"lt", "lithuanian"},   {"la", "latin"},
-    {"mi", "maori"},      {"ml", "malayalam"},  {"cy", "welsh"},        {"sk", "slovak"},
-    {"te", "telugu"},     {"fa", "persian"},    {"lv", "latvian"},      {"bn", "bengali"},
-    {"sr", "serbian"},    {"az", "azerbaijani"}, {"sl", "slovenian"},   {"kn", "kannada"},
-    {"et", "estonian"},   {"mk", "macedonian"}, {"br", "breton"},       {"eu", "basque"},
-    {"is", "icelandic"},  {"hy", "armenian"},   {"ne", "nepali"},       {"mn", "mongolian"},
-    {"bs", "bosnian"},    {"kk", "kazakh"},     {"sq", "albanian"},     {"sw", "swahili"},
-    {"gl", "galician"},   {"mr", "marathi"},    {"pa", "punjabi"},      {"si", "sinhala"},
-    {"km", "khmer"},      {"sn", "shona"},      {"yo", "yoruba"},       {"so", "somali"},
-    {"af", "afrikaans"},  {"oc", "occitan"},    {"ka", "georgian"},     {"be", "belarusian"},
-    {"tg", "tajik"},      {"sd", "sindhi"},     {"gu", "gujarati"},     {"am", "amharic"},
-    {"yi", "yiddish"},    {"lo", "lao"},        {"uz", "uzbek"},        {"fo", "faroese"},
-    {"ht", "haitian creole"}, {"ps", "pashto"}, {"tk", "turkmen"},      {"nn", "nynorsk"},
-    {"mt", "maltese"},    {"sa", "sanskrit"},   {"lb", "luxembourgish"}, {"my", "myanmar"},
-    {"bo", "tibetan"},    {"tl", "tagalog"},    {"mg", "malagasy"},     {"as", "assamese"},
-    {"tt", "tatar"},      {"haw", "hawaiian"},  {"ln", "lingala"},      {"ha", "hausa"},
-    {"ba", "bashkir"},    {"jw", "javanese"},   {"su", "sundanese"},    {"yue", "cantonese"},
+    {"en", "english"},        {"zh", "chinese"},     {"de", "german"},        {"es", "spanish"},
+    {"ru", "russian"},        {"ko", "korean"},      {"fr", "french"},        {"ja", "japanese"},
+    {"pt", "portuguese"},     {"tr", "turkish"},     {"pl", "polish"},        {"ca", "catalan"},
+    {"nl", "dutch"},          {"ar", "arabic"},      {"sv", "swedish"},       {"it", "italian"},
+    {"id", "indonesian"},     {"hi", "hindi"},       {"fi", "finnish"},       {"vi", "vietnamese"},
+    {"he", "hebrew"},         {"uk", "ukrainian"},   {"el", "greek"},         {"ms", "malay"},
+    {"cs", "czech"},          {"ro", "romanian"},    {"da", "danish"},        {"hu", "hungarian"},
+    {"ta", "tamil"},          {"no", "norwegian"},   {"th", "thai"},          {"ur", "urdu"},
+    {"hr", "croatian"},       {"bg", "bulgarian"},   {"lt", "lithuanian"},    {"la", "latin"},
+    {"mi", "maori"},          {"ml", "malayalam"},   {"cy", "welsh"},         {"sk", "slovak"},
+    {"te", "telugu"},         {"fa", "persian"},     {"lv", "latvian"},       {"bn", "bengali"},
+    {"sr", "serbian"},        {"az", "azerbaijani"}, {"sl", "slovenian"},     {"kn", "kannada"},
+    {"et", "estonian"},       {"mk", "macedonian"},  {"br", "breton"},        {"eu", "basque"},
+    {"is", "icelandic"},      {"hy", "armenian"},    {"ne", "nepali"},        {"mn", "mongolian"},
+    {"bs", "bosnian"},        {"kk", "kazakh"},      {"sq", "albanian"},      {"sw", "swahili"},
+    {"gl", "galician"},       {"mr", "marathi"},     {"pa", "punjabi"},       {"si", "sinhala"},
+    {"km", "khmer"},          {"sn", "shona"},       {"yo", "yoruba"},        {"so", "somali"},
+    {"af", "afrikaans"},      {"oc", "occitan"},     {"ka", "georgian"},      {"be", "belarusian"},
+    {"tg", "tajik"},          {"sd", "sindhi"},      {"gu", "gujarati"},      {"am", "amharic"},
+    {"yi", "yiddish"},        {"lo", "lao"},         {"uz", "uzbek"},         {"fo", "faroese"},
+    {"ht", "haitian creole"}, {"ps", "pashto"},      {"tk", "turkmen"},       {"nn", "nynorsk"},
+    {"mt", "maltese"},        {"sa", "sanskrit"},    {"lb", "luxembourgish"}, {"my", "myanmar"},
+    {"bo", "tibetan"},        {"tl", "tagalog"},     {"mg", "malagasy"},      {"as", "assamese"},
+    {"tt", "tatar"},          {"haw", "hawaiian"},   {"ln", "lingala"},       {"ha", "hausa"},
+    {"ba", "bashkir"},        {"jw", "javanese"},    {"su", "sundanese"},     {"yue", "cantonese"},
 };
 
 std::string Lower(std::string_view s) {
@@ -67,10 +67,14 @@ std::string VttEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
   }
   return out;
 }
@@ -116,21 +120,31 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
 const char* ContentType(OutputFormat format) {
   switch (format) {
     case OutputFormat::kJson:
-    case OutputFormat::kVerboseJson: return "application/json";
-    case OutputFormat::kVtt: return "text/vtt; charset=utf-8";
-    case OutputFormat::kSrt: return "application/x-subrip; charset=utf-8";
-    default: return "text/plain; charset=utf-8";
+    case OutputFormat::kVerboseJson:
+      return "application/json";
+    case OutputFormat::kVtt:
+      return "text/vtt; charset=utf-8";
+    case OutputFormat::kSrt:
+      return "application/x-subrip; charset=utf-8";
+    default:
+      return "text/plain; charset=utf-8";
   }
 }
 
 std::string Render(const Transcript& t, OutputFormat format) {
   switch (format) {
-    case OutputFormat::kTxt: return ToTxt(t);
-    case OutputFormat::kText: return ToText(t);
-    case OutputFormat::kSrt: return ToSrt(t);
-    case OutputFormat::kVtt: return ToVtt(t);
-    case OutputFormat::kJson: return ToJson(t).dump() + "\n";
-    case OutputFormat::kVerboseJson: return ToVerboseJson(t).dump() + "\n";
+    case OutputFormat::kTxt:
+      return ToTxt(t);
+    case OutputFormat::kText:
+      return ToText(t);
+    case OutputFormat::kSrt:
+      return ToSrt(t);
+    case OutputFormat::kVtt:
+      return ToVtt(t);
+    case OutputFormat::kJson:
+      return ToJson(t).dump() + "\n";
+    case OutputFormat::kVerboseJson:
+      return ToVerboseJson(t).dump() + "\n";
   }
   return {};
 }
@@ -209,12 +223,9 @@ json ToVerboseJson(const Transcript& t) {
       words.push_back(std::move(word));
     }
   }
-  return json{{"task", "transcribe"},
-              {"language", LanguageName(t.language)},
-              {"duration", Ms(t.duration)},
-              {"text", t.Text()},
-              {"segments", std::move(segments)},
-              {"words", std::move(words)}};
+  return json{
+      {"task", "transcribe"}, {"language", LanguageName(t.language)}, {"duration", Ms(t.duration)},
+      {"text", t.Text()},     {"segments", std::move(segments)},      {"words", std::move(words)}};
 }
 
 Result<Transcript> ParseVerboseJson(std::string_view body) {

@@ -13,10 +13,9 @@
 // Times are rounded to the millisecond. Text is passed through as UTF-8, untouched.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "asr/transcript.h"
 #include "common/result.h"

@@ -20,6 +20,7 @@ extern "C" {
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -32,6 +33,10 @@ namespace {
 
 // Packets the opening check may read before deciding that nothing decodes.
 constexpr int kMaxPacketsBeforeFirstFrame = 500;
+// Holes between frames shorter than this are timestamp jitter; longer than the maximum, a
+// broken timestamp rather than lost audio. Neither is filled.
+constexpr double kMinGapSeconds = 0.02;
+constexpr double kMaxGapSeconds = 30.0;
 
 std::string AvErrorText(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
@@ -60,8 +65,8 @@ void SilenceFfmpegLogging() {
 
 // Demuxers that open files which are not recordings (images, text art, raw binary dumps).
 bool IsNonMediaDemuxer(std::string_view name) {
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "image2", "tty", "bin", "xbin", "adf", "idf", "ico"};
+  static constexpr std::array<std::string_view, 7> kNames = {"image2", "tty", "bin", "xbin",
+                                                             "adf",    "idf", "ico"};
   for (auto n : kNames)
     if (name == n) return true;
   return name.size() > 5 && name.substr(name.size() - 5) == "_pipe";
@@ -127,9 +132,9 @@ class FfmpegPcmStream final : public PcmStream {
       // damaged header) is a broken recording, not a foreign file.
       std::string guessed = GuessFormat(path);
       if (!guessed.empty() && !IsNonMediaDemuxer(guessed))
-        return Undecodable(path, "it looks like '" + guessed +
-                                     "' but cannot be read, it may be truncated or damaged: " +
-                                     AvErrorText(err));
+        return Undecodable(
+            path, "it looks like '" + guessed +
+                      "' but cannot be read, it may be truncated or damaged: " + AvErrorText(err));
       return NotMedia(path, "its format was not recognised: " + AvErrorText(err));
     }
     std::string demuxer = format_->iformat->name;
@@ -284,9 +289,9 @@ class FfmpegPcmStream final : public PcmStream {
       return Internal("cannot copy a channel layout");
     }
     AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
-    int err = swr_alloc_set_opts2(&swr_, &mono, AV_SAMPLE_FMT_FLT, sample_rate_, &in_layout,
-                                  static_cast<AVSampleFormat>(f->format), f->sample_rate, 0,
-                                  nullptr);
+    int err =
+        swr_alloc_set_opts2(&swr_, &mono, AV_SAMPLE_FMT_FLT, sample_rate_, &in_layout,
+                            static_cast<AVSampleFormat>(f->format), f->sample_rate, 0, nullptr);
     const int channels = in_layout.nb_channels;
     av_channel_layout_uninit(&in_layout);
     if (err < 0) return Undecodable(path_, "cannot convert its sample format: " + AvErrorText(err));
@@ -300,8 +305,30 @@ class FfmpegPcmStream final : public PcmStream {
     return OkStatus();
   }
 
+  // When frames were lost (damage, a cut in the stream), the next frame's timestamp lies past
+  // the end of the previous one: the hole is filled with silence so that everything after it
+  // keeps its place in time, which transcripts and playback rely on.
+  void FillGapBefore(const AVFrame* f) {
+    const int64_t ts = f->best_effort_timestamp;
+    if (ts == AV_NOPTS_VALUE || codec_->pkt_timebase.den == 0) {
+      next_time_ = -1;
+      return;
+    }
+    const double start = ts * av_q2d(codec_->pkt_timebase);
+    const double gap = start - next_time_;
+    if (next_time_ >= 0 && gap > kMinGapSeconds && gap < kMaxGapSeconds) {
+      const size_t zeros = static_cast<size_t>(std::lround(gap * sample_rate_));
+      pending_.insert(pending_.end(), zeros, 0.0f);
+      produced_ += static_cast<int64_t>(zeros);
+      log::Debug("filled a gap in the audio with silence",
+                 {{"path", path_}, {"at_seconds", next_time_}, {"seconds", gap}});
+    }
+    next_time_ = start + static_cast<double>(f->nb_samples) / f->sample_rate;
+  }
+
   Status Convert(const AVFrame* f) {
     if (f->nb_samples <= 0 || f->sample_rate <= 0) return OkStatus();
+    FillGapBefore(f);
     if (swr_ == nullptr || f->sample_rate != in_rate_ || f->format != in_format_ ||
         f->ch_layout.nb_channels != in_channels_) {
       if (swr_ != nullptr) CRM_TRY(FlushResampler());
@@ -351,6 +378,7 @@ class FfmpegPcmStream final : public PcmStream {
   int in_channels_ = 0;
   std::vector<float> pending_;  // decoded, not yet handed out
   size_t pos_ = 0;
+  double next_time_ = -1;  // where the previous frame ended, seconds; <0 when unknown
   bool draining_ = false;
   bool finished_ = false;
   int skipped_ = 0;

@@ -21,14 +21,14 @@ namespace crm::audio {
 inline constexpr int kSampleRate = 16000;
 
 struct MediaInfo {
-  std::string container;     // e.g. "wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
-  std::string codec;         // e.g. "pcm_s16le", "aac", "opus"
+  std::string container;  // e.g. "wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
+  std::string codec;      // e.g. "pcm_s16le", "aac", "opus"
   double duration_seconds = 0;
   int sample_rate = 0;
   int channels = 0;
   int64_t bit_rate = 0;
   bool has_video = false;
-  int64_t size_bytes = 0;    // of the file on disk
+  int64_t size_bytes = 0;  // of the file on disk
 };
 
 // Opens the file, finds its best audio stream and checks that at least one frame decodes.

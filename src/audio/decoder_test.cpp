@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 class DecoderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() /
-                        ("crm_decoder_test_" + std::to_string(getpid())));
+    dir_ =
+        new fs::path(fs::temp_directory_path() / ("crm_decoder_test_" + std::to_string(getpid())));
     fs::create_directories(*dir_);
   }
   static void TearDownTestSuite() {
@@ -182,7 +182,25 @@ TEST_F(DecoderTest, CorruptMiddleIsSkippedNotFatal) {
     bytes[i] = static_cast<char>(rng());
   auto pcm = DecodeFile(Write("corrupt.mp3", bytes));
   ASSERT_TRUE(pcm.ok()) << pcm.error().message;
-  EXPECT_GT(pcm->size() / 16000.0, 2.0);
+  EXPECT_GT(pcm->size() / 16000.0, 3.0);
+}
+
+TEST_F(DecoderTest, AudioLostToDamageBecomesSilenceSoLaterAudioKeepsItsTime) {
+  // Ogg pages carry timestamps: a damaged page is dropped and the hole it leaves is filled.
+  std::string full = Sine("gap_src.ogg", "-c:a libopus -b:a 64k", 4, 48000);
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  for (size_t i = bytes.size() / 3; i < bytes.size() / 3 + 3000; ++i) bytes[i] ^= 0x5a;
+  auto pcm = DecodeFile(Write("gap.ogg", bytes));
+  ASSERT_TRUE(pcm.ok()) << pcm.error().message;
+  EXPECT_NEAR(pcm->size() / 16000.0, 4.0, 0.05);
+  // The hole is silent, not a copy of neighbouring audio.
+  size_t silent_run = 0, longest = 0;
+  for (float v : *pcm) {
+    silent_run = v == 0.0f ? silent_run + 1 : 0;
+    longest = std::max(longest, silent_run);
+  }
+  EXPECT_GT(longest, 16000u / 10);
 }
 
 TEST_F(DecoderTest, EmptyFileIsUndecodable) {

@@ -174,8 +174,7 @@ size_t FindQuietCut(const float* pcm, size_t from, size_t to, int sample_rate) {
   return best_at;
 }
 
-ChunkSplitter::ChunkSplitter(audio::PcmStream* stream, int sample_rate,
-                             const SplitOptions& options)
+ChunkSplitter::ChunkSplitter(audio::PcmStream* stream, int sample_rate, const SplitOptions& options)
     : stream_(stream), sample_rate_(sample_rate), options_(options) {}
 
 Status ChunkSplitter::Fill(size_t target) {

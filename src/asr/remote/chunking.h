@@ -49,9 +49,9 @@ struct AudioChunk {
 };
 
 struct SplitOptions {
-  double chunk_seconds = 600;        // longest chunk
-  double overlap_seconds = 1.0;      // audio given to both neighbours
-  double search_seconds = 10.0;      // how far before the limit a quiet cut is looked for
+  double chunk_seconds = 600;    // longest chunk
+  double overlap_seconds = 1.0;  // audio given to both neighbours
+  double search_seconds = 10.0;  // how far before the limit a quiet cut is looked for
 };
 
 // Reads a PcmStream chunk by chunk.

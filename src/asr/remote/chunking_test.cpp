@@ -19,8 +19,7 @@ constexpr int kRate = 16000;
 
 std::vector<float> Tone(double seconds, float amplitude) {
   std::vector<float> pcm(static_cast<size_t>(seconds * kRate));
-  for (size_t i = 0; i < pcm.size(); ++i)
-    pcm[i] = amplitude * std::sin(2 * M_PI * 300 * i / kRate);
+  for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = amplitude * std::sin(2 * M_PI * 300 * i / kRate);
   return pcm;
 }
 

@@ -71,8 +71,7 @@ struct SlistDeleter {
 
 }  // namespace
 
-Result<HttpResponse> PostMultipart(const std::string& url,
-                                   const std::vector<std::string>& headers,
+Result<HttpResponse> PostMultipart(const std::string& url, const std::vector<std::string>& headers,
                                    const std::vector<FormPart>& parts,
                                    const HttpPostOptions& options, const ProgressSink& progress) {
   GlobalInitOnce();
@@ -130,8 +129,8 @@ Result<HttpResponse> PostMultipart(const std::string& url,
       case CURLE_ABORTED_BY_CALLBACK:
         return Error(ErrorCode::kCancelled, "the transcription upload was cancelled");
       case CURLE_OPERATION_TIMEDOUT:
-        return Error(ErrorCode::kTimeout, "the transcription server did not answer in time (" +
-                                              why + ")");
+        return Error(ErrorCode::kTimeout,
+                     "the transcription server did not answer in time (" + why + ")");
       case CURLE_READ_ERROR:
         return IoError("cannot read the file to upload (" + why + ")");
       default:

@@ -38,8 +38,7 @@ struct HttpPostOptions {
 };
 
 // POSTs `parts` to `url` with the extra `headers` ("Name: value").
-Result<HttpResponse> PostMultipart(const std::string& url,
-                                   const std::vector<std::string>& headers,
+Result<HttpResponse> PostMultipart(const std::string& url, const std::vector<std::string>& headers,
                                    const std::vector<FormPart>& parts,
                                    const HttpPostOptions& options, const ProgressSink& progress);
 

@@ -1,5 +1,7 @@
 #include "asr/remote/openai_transcriber.h"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -10,8 +12,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <curl/curl.h>
 
 #include "asr/format.h"
 #include "asr/remote/chunking.h"
@@ -101,8 +101,8 @@ UpstreamError ReadUpstreamError(const HttpResponse& r) {
       e.type = str(err, "type");
       e.param = str(err, "param");
       auto code = err.find("code");
-      if (code != err.end()) e.code = code->is_string() ? code->get<std::string>()
-                                      : code->is_null() ? "" : code->dump();
+      if (code != err.end())
+        e.code = code->is_string() ? code->get<std::string>() : code->is_null() ? "" : code->dump();
     } else if (err.is_string()) {
       e.message = err.get<std::string>();
     }
@@ -129,8 +129,8 @@ Error MapHttpError(long status, const UpstreamError& e, int attempts, const Open
   if (!request_id.empty()) details["request_id"] = request_id;
   const std::string said = Redact(e.message, o.api_key);
   const std::string where = " by the transcription server " + LoggableUrl(o.base_url);
-  const std::string http = " (HTTP " + std::to_string(status) +
-                           (e.type.empty() ? "" : " " + e.type) + ": " + said + ")";
+  const std::string http =
+      " (HTTP " + std::to_string(status) + (e.type.empty() ? "" : " " + e.type) + ": " + said + ")";
   if (status == 401)
     return Error(ErrorCode::kUnavailable,
                  "the OpenAI API key was refused" + where + http + "; check OPENAI_API_KEY",
@@ -138,8 +138,7 @@ Error MapHttpError(long status, const UpstreamError& e, int attempts, const Open
   if (status == 403)
     return Error(ErrorCode::kUnavailable,
                  "access was refused" + where + http +
-                     "; check OPENAI_API_KEY and that the account may use model '" + o.model +
-                     "'",
+                     "; check OPENAI_API_KEY and that the account may use model '" + o.model + "'",
                  details);
   if (status == 413)
     return Error(ErrorCode::kPayloadTooLarge,
@@ -148,8 +147,7 @@ Error MapHttpError(long status, const UpstreamError& e, int attempts, const Open
                  details);
   if (status == 429 && e.code == "insufficient_quota")
     return Error(ErrorCode::kRateLimited,
-                 "the account has no quota left" + where + http + "; check its billing",
-                 details);
+                 "the account has no quota left" + where + http + "; check its billing", details);
   if (status == 429)
     return Error(ErrorCode::kRateLimited,
                  "requests are being rate limited" + where + http + " after " +
@@ -185,8 +183,8 @@ Status SleepUnlessCancelled(double seconds, const ProgressSink& progress) {
   while (std::chrono::steady_clock::now() < until) {
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
     auto left = until - std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        left, std::chrono::milliseconds(50)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
   }
   return OkStatus();
 }
@@ -259,16 +257,17 @@ class Session {
       }
       if (attempt >= o_.max_retries) return last;
       if (wait < 0) wait = Backoff(attempt);
-      log::Warn("transcription request failed, retrying",
-                {{"server", LoggableUrl(o_.base_url)}, {"error", last.message},
-                 {"attempt", attempt + 1}, {"retry_in_seconds", wait}});
+      log::Warn("transcription request failed, retrying", {{"server", LoggableUrl(o_.base_url)},
+                                                           {"error", last.message},
+                                                           {"attempt", attempt + 1},
+                                                           {"retry_in_seconds", wait}});
       CRM_TRY(SleepUnlessCancelled(wait, o_.progress));
     }
   }
 
   double Backoff(int attempt) {
-    double full = std::min(o_.max_backoff_seconds,
-                           o_.initial_backoff_seconds * std::pow(2.0, attempt));
+    double full =
+        std::min(o_.max_backoff_seconds, o_.initial_backoff_seconds * std::pow(2.0, attempt));
     return full * std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
   }
 
@@ -303,12 +302,13 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
   const std::string ext = LowerExtension(path);
   Session session(o);
 
-  if (AcceptedAsIs(ext) && info.size_bytes <= o.max_upload_bytes &&
-      info.duration_seconds > 0 && info.duration_seconds <= o.max_chunk_seconds) {
+  if (AcceptedAsIs(ext) && info.size_bytes <= o.max_upload_bytes && info.duration_seconds > 0 &&
+      info.duration_seconds <= o.max_chunk_seconds) {
     stream.reset();
-    log::Info("uploading recording for transcription",
-              {{"server", LoggableUrl(o.base_url)}, {"model", o.model},
-               {"bytes", info.size_bytes}, {"chunks", 1}});
+    log::Info("uploading recording for transcription", {{"server", LoggableUrl(o.base_url)},
+                                                        {"model", o.model},
+                                                        {"bytes", info.size_bytes},
+                                                        {"chunks", 1}});
     FormPart file;
     file.name = "file";
     file.file_path = path;
@@ -329,13 +329,13 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
   if (chunk_seconds < std::max(5.0, 4 * o.chunk_overlap_seconds))
     return InvalidArgument("the upload limit of " + std::to_string(o.max_upload_bytes) +
                            " bytes is too small to send audio in useful chunks");
-  SplitOptions split{chunk_seconds, o.chunk_overlap_seconds,
-                     std::min(10.0, chunk_seconds / 4)};
+  SplitOptions split{chunk_seconds, o.chunk_overlap_seconds, std::min(10.0, chunk_seconds / 4)};
   const double expected = info.duration_seconds;
-  log::Info("re-encoding recording for transcription",
-            {{"server", LoggableUrl(o.base_url)}, {"model", o.model},
-             {"source_bytes", info.size_bytes}, {"duration_seconds", expected},
-             {"chunk_seconds", chunk_seconds}});
+  log::Info("re-encoding recording for transcription", {{"server", LoggableUrl(o.base_url)},
+                                                        {"model", o.model},
+                                                        {"source_bytes", info.size_bytes},
+                                                        {"duration_seconds", expected},
+                                                        {"chunk_seconds", chunk_seconds}});
 
   ChunkSplitter splitter(stream.get(), kRate, split);
   std::vector<ChunkTranscript> parts;
@@ -359,15 +359,14 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     file.filename = encoded.filename;
     file.content_type = encoded.content_type;
     file.is_file = true;
-    const std::string prompt = o.prompt.empty() ? Tail(previous_text, kPromptTailBytes)
-                                                : o.prompt;
+    const std::string prompt = o.prompt.empty() ? Tail(previous_text, kPromptTailBytes) : o.prompt;
     CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), prompt));
     previous_text = t.Text();
     ChunkTranscript part;
     part.offset = chunk.first_sample / double(kRate);
     part.keep_from = chunk.keep_from / double(kRate);
-    part.keep_until = chunk.last ? std::numeric_limits<double>::infinity()
-                                 : chunk.keep_until / double(kRate);
+    part.keep_until =
+        chunk.last ? std::numeric_limits<double>::infinity() : chunk.keep_until / double(kRate);
     part.transcript = std::move(t);
     parts.push_back(std::move(part));
     total_samples = chunk.first_sample + static_cast<int64_t>(chunk.pcm.size());

@@ -23,22 +23,22 @@ struct OpenAiOptions {
   std::string base_url = "https://api.openai.com/v1";  // includes /v1 (OPENAI_BASE_URL)
   std::string api_key;                                 // OPENAI_API_KEY; never logged
   std::string model = "whisper-1";                     // OPENAI_TRANSCRIPTION_MODEL
-  std::string language;       // "fr", "en", ...; empty or "auto" lets the server detect it
-  std::string prompt;         // context for the model (names, vocabulary); may be empty
-  double temperature = -1;    // < 0: not sent (the server's default)
-  double timeout_seconds = 600;         // per request, upload included
+  std::string language;          // "fr", "en", ...; empty or "auto" lets the server detect it
+  std::string prompt;            // context for the model (names, vocabulary); may be empty
+  double temperature = -1;       // < 0: not sent (the server's default)
+  double timeout_seconds = 600;  // per request, upload included
   double connect_timeout_seconds = 30;
-  int max_retries = 4;                  // after the first attempt
-  double initial_backoff_seconds = 1.0; // doubled after each failure, with jitter
-  double max_backoff_seconds = 60;      // also the longest Retry-After honoured
+  int max_retries = 4;                   // after the first attempt
+  double initial_backoff_seconds = 1.0;  // doubled after each failure, with jitter
+  double max_backoff_seconds = 60;       // also the longest Retry-After honoured
   // OpenAI refuses files over 25 MB (26,214,400 bytes); lower it for servers with less.
   int64_t max_upload_bytes = 25LL * 1024 * 1024;
   // Longest audio per request: some OpenAI models refuse more than ~23 minutes, and a chunk is
   // held in memory as 16 kHz floats (20 min = 77 MB).
   double max_chunk_seconds = 1200;
-  double chunk_overlap_seconds = 1.0;   // audio sent in both neighbouring chunks
-  int opus_bitrate = 32000;             // for re-encoded uploads
-  ProgressSink progress;                // fraction of the recording transcribed; cancellation
+  double chunk_overlap_seconds = 1.0;  // audio sent in both neighbouring chunks
+  int opus_bitrate = 32000;            // for re-encoded uploads
+  ProgressSink progress;               // fraction of the recording transcribed; cancellation
 };
 
 class OpenAiTranscriber {

@@ -15,9 +15,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/log.h"
 
@@ -100,13 +99,14 @@ class StandIn {
 class OpenAiTranscriberTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("crm_remote_test_" + std::to_string(getpid())));
+    dir_ =
+        new fs::path(fs::temp_directory_path() / ("crm_remote_test_" + std::to_string(getpid())));
     fs::create_directories(*dir_);
     server_ = new StandIn();
     ASSERT_TRUE(server_->Start()) << "the OpenAI stand-in did not start";
     // 3 s of tone; 60 s of speech-like bursts separated by short silences.
-    short_wav_ = new std::string(Make("short.wav", "sine=frequency=440:sample_rate=16000:duration=3",
-                                      "-c:a pcm_s16le"));
+    short_wav_ = new std::string(
+        Make("short.wav", "sine=frequency=440:sample_rate=16000:duration=3", "-c:a pcm_s16le"));
     long_wav_ = new std::string(
         Make("long.wav", "aevalsrc='0.4*sin(2*PI*220*t)*lt(mod(t,2.7),2.2)':s=16000:d=60",
              "-c:a pcm_s16le"));
@@ -240,8 +240,8 @@ TEST_F(OpenAiTranscriberTest, RetriesRateLimitsHonouringRetryAfter) {
   EXPECT_EQ(requests[0]["status"], 429);
   EXPECT_EQ(requests[2]["status"], 200);
   // Two waits of one second each, as asked, not the 0.05 s backoff.
-  const double gap = requests[2]["received_at"].get<double>() -
-                     requests[0]["received_at"].get<double>();
+  const double gap =
+      requests[2]["received_at"].get<double>() - requests[0]["received_at"].get<double>();
   EXPECT_GE(gap, 1.9);
   EXPECT_LT(elapsed, 6.0);
 }
