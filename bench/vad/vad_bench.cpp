@@ -13,16 +13,15 @@
 // --sweep searches the segmentation options (one set for every clip) for each detector and
 // reports the best, with a leave-one-clip-out estimate of the error on unseen clips.
 #include <time.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include "audio/decoder.h"
 #include "audio/vad.h"
@@ -168,13 +167,18 @@ int main(int argc, char** argv) {
   bool sweep = false, reference = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--model" && i + 1 < argc) model = argv[++i];
-    else if (a == "--data" && i + 1 < argc) data = argv[++i];
-    else if (a == "--sweep") sweep = true;
-    else if (a == "--no-reference") reference = false;
+    if (a == "--model" && i + 1 < argc)
+      model = argv[++i];
+    else if (a == "--data" && i + 1 < argc)
+      data = argv[++i];
+    else if (a == "--sweep")
+      sweep = true;
+    else if (a == "--no-reference")
+      reference = false;
     else {
-      std::fprintf(stderr, "usage: crm_vad_bench [--model FILE] [--data DIR] [--sweep] "
-                           "[--no-reference]\n");
+      std::fprintf(stderr,
+                   "usage: crm_vad_bench [--model FILE] [--data DIR] [--sweep] "
+                   "[--no-reference]\n");
       return 2;
     }
   }
@@ -182,8 +186,8 @@ int main(int argc, char** argv) {
 
   std::vector<Clip> clips;
   double audio_seconds = 0;
-  for (const char* name : {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04", "trn05",
-                           "trn06", "trn07", "trn08", "trn09"}) {
+  for (const char* name : {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04", "trn05", "trn06",
+                           "trn07", "trn08", "trn09"}) {
     Clip c;
     c.name = name;
     auto pcm = DecodeFile(data + "/" + name + ".wav");
@@ -211,12 +215,13 @@ int main(int argc, char** argv) {
   const auto so = (*silero)->segmentation();
   const auto eo = energy->segmentation();
 
-  std::printf("Frame-level speech detection error on %zu AMI clips (10 ms frames, speech = any "
-              "reference speaker)\n",
-              clips.size());
+  std::printf(
+      "Frame-level speech detection error on %zu AMI clips (10 ms frames, speech = any "
+      "reference speaker)\n",
+      clips.size());
   std::printf("silero: %s\nenergy: %s\n\n", Describe(so).c_str(), Describe(eo).c_str());
-  std::printf("%-6s %6s | %7s %7s %7s | %7s %7s %7s\n", "clip", "speech", "s.miss", "s.fa",
-              "s.err", "e.miss", "e.fa", "e.err");
+  std::printf("%-6s %6s | %7s %7s %7s | %7s %7s %7s\n", "clip", "speech", "s.miss", "s.fa", "s.err",
+              "e.miss", "e.fa", "e.err");
   vad::SpeechErrorCounts ts, te;
   for (size_t i = 0; i < clips.size(); ++i) {
     const auto a = Score(clips[i], s.probabilities[i], s.frame_seconds, so);
@@ -239,9 +244,10 @@ int main(int argc, char** argv) {
   if (reference) {
     const double r = ReferenceSeconds(source_dir, model, clips);
     if (r > 0)
-      std::printf("  silero (onnxruntime-node, reference) %8.0fx real time; native / reference "
-                  "= %.2f\n",
-                  audio_seconds / r, r / s.seconds);
+      std::printf(
+          "  silero (onnxruntime-node, reference) %8.0fx real time; native / reference "
+          "= %.2f\n",
+          audio_seconds / r, r / s.seconds);
     else
       std::printf("  reference (onnxruntime-node) unavailable\n");
   }

@@ -51,8 +51,8 @@ class VadStream {
 class VoiceActivityDetector {
  public:
   virtual ~VoiceActivityDetector() = default;
-  virtual std::string name() const = 0;          // "silero" or "energy"
-  virtual double frame_seconds() const = 0;      // hop between probabilities
+  virtual std::string name() const = 0;      // "silero" or "energy"
+  virtual double frame_seconds() const = 0;  // hop between probabilities
   // Speech probability per frame for the whole buffer (16 kHz mono).
   virtual Result<std::vector<float>> Probabilities(const float* pcm, size_t n,
                                                    const ProgressSink& progress = {}) = 0;

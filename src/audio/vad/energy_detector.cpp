@@ -63,7 +63,8 @@ float EnergyStream::Probability(size_t i) {
 
 void EnergyStream::EmitReady(bool final, std::vector<float>* out) {
   if (!out) return;
-  const size_t lookahead = static_cast<size_t>(std::max(o_.floor_half_frames, o_.smooth_half_frames));
+  const size_t lookahead =
+      static_cast<size_t>(std::max(o_.floor_half_frames, o_.smooth_half_frames));
   while (next_out_ < frames_ && (final || next_out_ + lookahead < frames_)) {
     out->push_back(Probability(next_out_));
     ++next_out_;

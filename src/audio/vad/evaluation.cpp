@@ -56,8 +56,8 @@ Result<std::vector<SpeechSegment>> ReadRttmTurns(const std::string& path) {
     double start = 0, duration = 0;
     if (!(in >> type) || type != "SPEAKER") continue;
     if (!(in >> uri >> channel >> start >> duration) || duration < 0)
-      return Error(ErrorCode::kCorrupt, path + ":" + std::to_string(number) +
-                                            ": not an RTTM SPEAKER line");
+      return Error(ErrorCode::kCorrupt,
+                   path + ":" + std::to_string(number) + ": not an RTTM SPEAKER line");
     turns.push_back({start, start + duration});
   }
   return turns;

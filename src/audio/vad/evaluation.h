@@ -15,10 +15,10 @@
 namespace crm::audio::vad {
 
 struct SpeechErrorCounts {
-  long reference = 0;     // frames of reference speech
-  long missed = 0;        // reference speech not detected
-  long false_alarm = 0;   // detected where the reference has no speech
-  long frames = 0;        // frames scored
+  long reference = 0;    // frames of reference speech
+  long missed = 0;       // reference speech not detected
+  long false_alarm = 0;  // detected where the reference has no speech
+  long frames = 0;       // frames scored
 
   double missed_rate() const { return reference ? double(missed) / reference : 0; }
   double false_alarm_rate() const { return reference ? double(false_alarm) / reference : 0; }

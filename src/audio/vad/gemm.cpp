@@ -7,8 +7,8 @@
 namespace crm::audio::vad {
 namespace {
 
-void GemmGeneric(const float* x, int64_t m, int64_t ldx, const float* wt, int64_t kdim,
-                 int64_t ldw, const float* bias, int64_t n, float* y, int64_t ldy) {
+void GemmGeneric(const float* x, int64_t m, int64_t ldx, const float* wt, int64_t kdim, int64_t ldw,
+                 const float* bias, int64_t n, float* y, int64_t ldy) {
   for (int64_t i = 0; i < m; ++i) {
     float* yi = y + i * ldy;
     for (int64_t j = 0; j < n; ++j) yi[j] = bias[j];
@@ -177,9 +177,8 @@ __attribute__((target("avx512f"))) void GemmAvx512(const float* x, int64_t m, in
   }
 }
 
-__attribute__((target("avx512f"))) void GemvAvx512(const float* x, int64_t kdim,
-                                                   const float* wt, int64_t ldw, int64_t n,
-                                                   float* y) {
+__attribute__((target("avx512f"))) void GemvAvx512(const float* x, int64_t kdim, const float* wt,
+                                                   int64_t ldw, int64_t n, float* y) {
   for (int64_t j = 0; j < n; j += 128) {
     const int64_t blocks = std::min<int64_t>(8, (n - j) / 16);
     __m512 a[8];
@@ -187,15 +186,13 @@ __attribute__((target("avx512f"))) void GemvAvx512(const float* x, int64_t kdim,
     const float* w = wt + j;
     for (int64_t k = 0; k < kdim; ++k, w += ldw) {
       const __m512 v = _mm512_set1_ps(x[k]);
-      for (int b = 0; b < blocks; ++b)
-        a[b] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16 * b), a[b]);
+      for (int b = 0; b < blocks; ++b) a[b] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16 * b), a[b]);
     }
     for (int b = 0; b < blocks; ++b) _mm512_storeu_ps(y + j + 16 * b, a[b]);
   }
 }
 
-void GemvGeneric(const float* x, int64_t kdim, const float* wt, int64_t ldw, int64_t n,
-                 float* y) {
+void GemvGeneric(const float* x, int64_t kdim, const float* wt, int64_t ldw, int64_t n, float* y) {
   for (int64_t k = 0; k < kdim; ++k)
     for (int64_t j = 0; j < n; ++j) y[j] += x[k] * wt[k * ldw + j];
 }
@@ -203,9 +200,12 @@ void GemvGeneric(const float* x, int64_t kdim, const float* wt, int64_t ldw, int
 bool Supported(GemmIsa isa) {
   __builtin_cpu_init();
   switch (isa) {
-    case GemmIsa::kAvx512: return __builtin_cpu_supports("avx512f");
-    case GemmIsa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default: return true;
+    case GemmIsa::kAvx512:
+      return __builtin_cpu_supports("avx512f");
+    case GemmIsa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default:
+      return true;
   }
 }
 
@@ -218,8 +218,8 @@ GemmIsa Active() {
 
 }  // namespace
 
-bool GemmBiasOn(GemmIsa isa, const float* x, int64_t m, int64_t ldx, const float* wt,
-                int64_t kdim, int64_t ldw, const float* bias, int64_t n, float* y, int64_t ldy) {
+bool GemmBiasOn(GemmIsa isa, const float* x, int64_t m, int64_t ldx, const float* wt, int64_t kdim,
+                int64_t ldw, const float* bias, int64_t n, float* y, int64_t ldy) {
   if (!Supported(isa)) return false;
   if (isa == GemmIsa::kAvx512 && n % 16 == 0)
     GemmAvx512(x, m, ldx, wt, kdim, ldw, bias, n, y, ldy);
@@ -254,9 +254,12 @@ void GemvAccumulate(const float* x, int64_t kdim, const float* wt, int64_t ldw, 
 
 const char* GemmPath() {
   switch (Active()) {
-    case GemmIsa::kAvx512: return "avx512";
-    case GemmIsa::kAvx2: return "avx2";
-    default: return "generic";
+    case GemmIsa::kAvx512:
+      return "avx512";
+    case GemmIsa::kAvx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 

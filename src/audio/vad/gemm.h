@@ -23,8 +23,8 @@ const char* GemmPath();
 
 // A given path, for tests comparing paths; false (and nothing done) when this CPU lacks it.
 enum class GemmIsa { kGeneric, kAvx2, kAvx512 };
-bool GemmBiasOn(GemmIsa isa, const float* x, int64_t m, int64_t ldx, const float* wt,
-                int64_t kdim, int64_t ldw, const float* bias, int64_t n, float* y, int64_t ldy);
+bool GemmBiasOn(GemmIsa isa, const float* x, int64_t m, int64_t ldx, const float* wt, int64_t kdim,
+                int64_t ldw, const float* bias, int64_t n, float* y, int64_t ldy);
 bool GemvAccumulateOn(GemmIsa isa, const float* x, int64_t kdim, const float* wt, int64_t ldw,
                       int64_t n, float* y);
 

@@ -10,8 +10,7 @@ SpeechSegmenter::SpeechSegmenter(double frame_seconds, const SegmentationOptions
       neg_(options.neg_threshold >= 0 ? options.neg_threshold
                                       : std::max(options.threshold - 0.15f, 0.01f)) {}
 
-void SpeechSegmenter::Push(const float* probabilities, size_t n,
-                           std::vector<SpeechSegment>* out) {
+void SpeechSegmenter::Push(const float* probabilities, size_t n, std::vector<SpeechSegment>* out) {
   for (size_t k = 0; k < n; ++k, ++frame_index_) {
     const float p = probabilities[k];
     if (!in_speech_) {

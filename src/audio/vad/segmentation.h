@@ -42,7 +42,7 @@ class SpeechSegmenter {
   size_t start_ = 0;         // first frame of the open segment
   size_t silence_from_ = 0;  // first frame of the current dip, when silent_ is true
   bool silent_ = false;
-  bool has_held_ = false;    // a padded segment kept until the next one cannot overlap it
+  bool has_held_ = false;  // a padded segment kept until the next one cannot overlap it
   SpeechSegment held_;
 };
 

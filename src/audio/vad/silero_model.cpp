@@ -57,7 +57,8 @@ std::vector<int64_t> Int64Values(const onnx::TensorProto& t) {
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 class BranchReader {
@@ -119,8 +120,8 @@ Status CheckInterface(const onnx::ModelProto& m, const std::string& name) {
   for (const auto& o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
   if (opset != kSileroOpset)
-    return Mismatch(name, "opset " + std::to_string(opset) + ", expected " +
-                              std::to_string(kSileroOpset));
+    return Mismatch(
+        name, "opset " + std::to_string(opset) + ", expected " + std::to_string(kSileroOpset));
   const auto& g = m.graph();
   std::vector<std::string> inputs, outputs;
   for (const auto& i : g.input()) inputs.push_back(i.name());
@@ -202,8 +203,8 @@ Status CheckOperators(const BranchReader& r, const std::string& name) {
   struct ConvSpec {
     int64_t kernel, stride, pad;
   };
-  const ConvSpec expected[6] = {{kSileroWindow, kSileroHop, 0}, {3, 1, 1}, {3, 2, 1},
-                                {3, 2, 1},                     {3, 1, 1}, {1, 1, 0}};
+  const ConvSpec expected[6] = {
+      {kSileroWindow, kSileroHop, 0}, {3, 1, 1}, {3, 2, 1}, {3, 2, 1}, {3, 1, 1}, {1, 1, 0}};
   if (convs.size() != 6)
     return Mismatch(name, std::to_string(convs.size()) + " Conv nodes, expected 6");
   for (int i = 0; i < 6; ++i) {

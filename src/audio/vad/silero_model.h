@@ -18,13 +18,13 @@
 namespace crm::audio::vad {
 
 // Shapes of the 16 kHz network.
-inline constexpr int kSileroFrame = 512;        // new samples per step
-inline constexpr int kSileroContext = 64;       // previous samples fed again as context
-inline constexpr int kSileroPad = 64;           // reflection padding on the right
-inline constexpr int kSileroWindow = 256;       // STFT window (conv kernel)
-inline constexpr int kSileroHop = 128;          // STFT hop (conv stride)
-inline constexpr int kSileroBins = 129;         // magnitude bins (258 basis rows / 2)
-inline constexpr int kSileroHidden = 128;       // LSTM state size
+inline constexpr int kSileroFrame = 512;   // new samples per step
+inline constexpr int kSileroContext = 64;  // previous samples fed again as context
+inline constexpr int kSileroPad = 64;      // reflection padding on the right
+inline constexpr int kSileroWindow = 256;  // STFT window (conv kernel)
+inline constexpr int kSileroHop = 128;     // STFT hop (conv stride)
+inline constexpr int kSileroBins = 129;    // magnitude bins (258 basis rows / 2)
+inline constexpr int kSileroHidden = 128;  // LSTM state size
 inline constexpr int kSileroOpset = 16;
 
 // Weights exactly as stored in the file (PyTorch layouts).

@@ -93,10 +93,8 @@ TEST(SileroModel, LegacySileroModelIsADifferentGraph) {
 
 TEST(SileroModel, OtherOpsetIsNamed) {
   CRM_SKIP_WITHOUT_MODEL();
-  auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
-                              m.mutable_opset_import(0)->set_version(15);
-                            }),
-                            "m");
+  auto w = ParseSileroModel(
+      Modified([](onnx::ModelProto& m) { m.mutable_opset_import(0)->set_version(15); }), "m");
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message.find("opset 15, expected 16"), std::string::npos)
       << w.error().message;
@@ -104,24 +102,22 @@ TEST(SileroModel, OtherOpsetIsNamed) {
 
 TEST(SileroModel, RenamedInputIsNamed) {
   CRM_SKIP_WITHOUT_MODEL();
-  auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
-                              m.mutable_graph()->mutable_input(1)->set_name("h");
-                            }),
-                            "m");
+  auto w = ParseSileroModel(
+      Modified([](onnx::ModelProto& m) { m.mutable_graph()->mutable_input(1)->set_name("h"); }),
+      "m");
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message.find("graph inputs"), std::string::npos) << w.error().message;
 }
 
 TEST(SileroModel, WrongWeightShapeNamesTheTensorAndBothShapes) {
   CRM_SKIP_WITHOUT_MODEL();
-  auto w = ParseSileroModel(
-      Modified([](onnx::ModelProto& m) {
-        auto* t = FindConstant(Branch16k(m), "encoder.2.reparam_conv.weight");
-        ASSERT_NE(t, nullptr);
-        t->set_dims(0, 32);
-        t->mutable_raw_data()->resize(32 * 64 * 3 * 4);
-      }),
-      "m");
+  auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
+                              auto* t = FindConstant(Branch16k(m), "encoder.2.reparam_conv.weight");
+                              ASSERT_NE(t, nullptr);
+                              t->set_dims(0, 32);
+                              t->mutable_raw_data()->resize(32 * 64 * 3 * 4);
+                            }),
+                            "m");
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message.find("'encoder.2.reparam_conv.weight' has shape [32,64,3], "
                                    "expected [64,64,3]"),
@@ -146,14 +142,14 @@ TEST(SileroModel, MissingWeightIsNamed) {
 
 TEST(SileroModel, DifferentConvolutionStrideIsNamed) {
   CRM_SKIP_WITHOUT_MODEL();
-  auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
-                              for (auto& n : *Branch16k(m)->mutable_node())
-                                if (n.op_type() == "Conv" &&
-                                    n.name().find("encoder/1/") != std::string::npos)
-                                  for (auto& a : *n.mutable_attribute())
-                                    if (a.name() == "strides") a.set_ints(0, 1);
-                            }),
-                            "m");
+  auto w = ParseSileroModel(
+      Modified([](onnx::ModelProto& m) {
+        for (auto& n : *Branch16k(m)->mutable_node())
+          if (n.op_type() == "Conv" && n.name().find("encoder/1/") != std::string::npos)
+            for (auto& a : *n.mutable_attribute())
+              if (a.name() == "strides") a.set_ints(0, 1);
+      }),
+      "m");
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message.find("Conv 2"), std::string::npos) << w.error().message;
   EXPECT_NE(w.error().message.find("stride 2"), std::string::npos) << w.error().message;

@@ -9,10 +9,10 @@
 namespace crm::audio::vad {
 namespace {
 
-constexpr int kInput = kSileroContext + kSileroFrame;   // 576
-constexpr int kPadded = kInput + kSileroPad;             // 640
+constexpr int kInput = kSileroContext + kSileroFrame;                    // 576
+constexpr int kPadded = kInput + kSileroPad;                             // 640
 constexpr int kStftFrames = (kPadded - kSileroWindow) / kSileroHop + 1;  // 4
-constexpr int kGates = 4 * kSileroHidden;                // 512
+constexpr int kGates = 4 * kSileroHidden;                                // 512
 
 // Output widths padded to whole 16-float registers.
 int RoundUp16(int n) { return (n + 15) / 16 * 16; }

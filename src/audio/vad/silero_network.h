@@ -32,7 +32,7 @@ class SileroNetwork {
   const Layer& stft() const { return stft_; }
   const Layer& conv(int i) const { return conv_[i]; }
   int conv_stride(int i) const { return stride_[i]; }
-  const Layer& lstm_input() const { return lstm_in_; }  // W_ih^T, b_ih + b_hh
+  const Layer& lstm_input() const { return lstm_in_; }                     // W_ih^T, b_ih + b_hh
   const std::vector<float>& lstm_recurrent() const { return lstm_hh_t_; }  // W_hh^T [128][512]
   const std::vector<float>& out_weight() const { return out_w_; }
   float out_bias() const { return out_b_; }

@@ -19,7 +19,7 @@ std::shared_ptr<const SileroNetwork> Network() {
 }
 
 std::vector<float> RunAll(const std::shared_ptr<const SileroNetwork>& net,
-                       const std::vector<float>& pcm) {
+                          const std::vector<float>& pcm) {
   SileroStream s(net);
   std::vector<float> p;
   s.Feed(pcm.data(), pcm.size(), &p);

@@ -15,8 +15,8 @@
 
 namespace crm::audio::vad::testing {
 
-std::string SourceDir();  // CRM_SOURCE_DIR
-std::string BuildDir();   // CRM_BUILD_DIR
+std::string SourceDir();                           // CRM_SOURCE_DIR
+std::string BuildDir();                            // CRM_BUILD_DIR
 std::string Fixture(const std::string& relative);  // SourceDir()/tests/data/relative
 // The model the build placed beside crm-ai.
 std::string ShippedModel();

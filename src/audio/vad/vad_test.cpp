@@ -160,8 +160,8 @@ TEST(VoiceActivityDetector, AmiFrameErrorWithinTargets) {
   auto silero = MakeVoiceActivityDetector(Silero());
   auto energy = MakeVoiceActivityDetector({.kind = "energy"});
   vad::SpeechErrorCounts s, e;
-  for (const char* name : {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04", "trn05",
-                           "trn06", "trn07", "trn08", "trn09"}) {
+  for (const char* name : {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04", "trn05", "trn06",
+                           "trn07", "trn08", "trn09"}) {
     const std::string base = Fixture(std::string("diarization/") + name);
     auto ref = vad::ReadRttmTurns(base + ".rttm");
     ASSERT_TRUE(ref.ok());
@@ -175,10 +175,8 @@ TEST(VoiceActivityDetector, AmiFrameErrorWithinTargets) {
   }
   ::testing::Test::RecordProperty("silero_error", std::to_string(s.error_rate()));
   ::testing::Test::RecordProperty("energy_error", std::to_string(e.error_rate()));
-  EXPECT_LE(s.error_rate(), 0.12) << "missed " << s.missed_rate() << " fa "
-                                  << s.false_alarm_rate();
-  EXPECT_LE(e.error_rate(), 0.35) << "missed " << e.missed_rate() << " fa "
-                                  << e.false_alarm_rate();
+  EXPECT_LE(s.error_rate(), 0.12) << "missed " << s.missed_rate() << " fa " << s.false_alarm_rate();
+  EXPECT_LE(e.error_rate(), 0.35) << "missed " << e.missed_rate() << " fa " << e.false_alarm_rate();
 }
 
 }  // namespace
