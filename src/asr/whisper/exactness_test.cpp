@@ -1,0 +1,158 @@
+// The engine against the numpy oracle (tools/whisper_reference/whisper_ref.py) on random-weight
+// models in the real tiny layout: spectrogram, encoder output, decoder logits at every step of a
+// greedy decode (teacher-forced with the oracle's tokens), and the greedy tokens themselves.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "asr/whisper/decoding.h"
+#include "asr/whisper/encoder.h"
+#include "asr/whisper/model.h"
+#include "asr/whisper/test_support.h"
+
+namespace crm::asr::whisper {
+namespace {
+
+using namespace crm::asr::whisper::testing;
+constexpr int kSteps = 24;
+
+struct Reference {
+  std::vector<float> mel, encoder, logits;
+  nlohmann::json result;
+};
+
+std::vector<int> SuppressList(const Tokenizer& t) {
+  std::vector<int> s = t.NonSpeechTokens();
+  for (int x : {t.transcribe(), t.translate(), t.sot(), t.sot_prev(), t.sot_lm(), t.no_speech()})
+    s.push_back(x);
+  return s;
+}
+
+std::string Join(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
+Reference RunOracle(const TempDir& dir, const std::string& model, const std::vector<float>& pcm,
+                    const std::string& name, const std::vector<int>& suppress,
+                    const std::vector<int>& prompt) {
+  const std::string audio = dir.File(name + ".f32");
+  WriteFloats(audio, pcm);
+  const std::string out = dir.File(name);
+  std::string cmd = "/usr/bin/python3 " + ToolPath("whisper_ref.py") + " --model " + model +
+                    " --audio " + audio + " --out " + out + " --steps " +
+                    std::to_string(kSteps) + " --suppress " + Join(suppress);
+  if (!prompt.empty()) cmd += " --prompt " + Join(prompt);
+  EXPECT_EQ(Run(cmd), 0) << cmd;
+  Reference r;
+  r.mel = ReadFloats(out + "/mel.f32");
+  r.encoder = ReadFloats(out + "/encoder.f32");
+  r.logits = ReadFloats(out + "/logits.f32");
+  r.result = nlohmann::json::parse(ReadText(out + "/result.json"));
+  return r;
+}
+
+// 30 s exactly: a gliding tone over noise, as whisper.cpp's comparison also uses 30 s inputs.
+std::vector<float> Synthetic() {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.02f);
+  std::vector<float> pcm(kChunkSamples);
+  for (size_t i = 0; i < pcm.size(); ++i) {
+    const double t = static_cast<double>(i) / kSampleRate;
+    pcm[i] = 0.2f * std::sin(2 * M_PI * (150 + 30 * t) * t) * (0.5f + 0.5f * std::sin(t)) +
+             noise(rng);
+  }
+  return pcm;
+}
+
+class ExactnessTest : public ::testing::TestWithParam<std::string> {};
+
+void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm,
+                        const Reference& ref, const std::vector<int>& prompt) {
+  kernels::ThreadPool pool(2);
+  const HParams& hp = model.hparams();
+  // Spectrogram.
+  const float gmax = model.mel().GlobalMax(pcm.data(), pcm.size(), kChunkSamples);
+  std::vector<float> mel;
+  model.mel().Window(pcm.data(), pcm.size(), kChunkSamples, 0, gmax, &mel);
+  ASSERT_EQ(mel.size(), ref.mel.size());
+  EXPECT_LT(MaxAbsDiff(mel.data(), ref.mel.data(), mel.size()), 1e-4);
+
+  // Encoder, from the oracle's spectrogram so each stage is checked on its own.
+  AudioEncoder encoder(model);
+  encoder.Run(ref.mel.data(), &pool);
+  const size_t enc_size = static_cast<size_t>(hp.n_audio_ctx) * hp.n_audio_state;
+  ASSERT_EQ(ref.encoder.size(), enc_size);
+  EXPECT_LT(MaxRelDiff(encoder.output(), ref.encoder.data(), enc_size), 1e-3);
+
+  // Decoder logits at every step, teacher-forced with the oracle's tokens.
+  TextDecoder decoder(model, 1);
+  decoder.SetAudio(encoder.output(), &pool);
+  const std::vector<int> initial = ref.result["initial"].get<std::vector<int>>();
+  const std::vector<int> tokens = ref.result["tokens"].get<std::vector<int>>();
+  const size_t steps = ref.logits.size() / hp.n_vocab;
+  ASSERT_EQ(steps, tokens.size());
+  std::vector<float> logits(hp.n_vocab);
+  decoder.Forward(initial.data(), 1, static_cast<int>(initial.size()), logits.data(), &pool);
+  for (size_t s = 0; s < steps; ++s) {
+    EXPECT_LT(MaxRelDiff(logits.data(), &ref.logits[s * hp.n_vocab], hp.n_vocab), 1e-3)
+        << "step " << s;
+    if (s + 1 < steps) decoder.Forward(&tokens[s], 1, 1, logits.data(), &pool);
+  }
+
+  // Greedy decoding with Whisper's rules gives the same tokens and statistics.
+  WindowDecoder window(model, &decoder, &pool);
+  DecodingOptions o;
+  o.beam_size = 1;
+  o.language_token = model.tokenizer().LanguageToken("en");
+  o.sample_len = kSteps;
+  o.prompt = prompt;
+  int sot_index = 0;
+  EXPECT_EQ(window.InitialTokens(o, &sot_index), initial);
+  DecodingResult r = window.Decode(o);
+  std::vector<int> expected = tokens;
+  if (!expected.empty() && expected.back() == model.tokenizer().eot()) expected.pop_back();
+  EXPECT_EQ(r.tokens, expected);
+  EXPECT_NEAR(r.no_speech_prob, ref.result["no_speech_prob"].get<double>(),
+              1e-3 * std::max(1e-6, ref.result["no_speech_prob"].get<double>()) + 1e-7);
+  EXPECT_NEAR(r.sum_logprob, ref.result["sum_logprob"].get<double>(), 1e-2);
+  // Timestamps in order and inside the window.
+  int last = -1;
+  for (int t : r.tokens) {
+    if (!model.tokenizer().IsTimestamp(t)) continue;
+    EXPECT_GE(t, last);
+    EXPECT_LE(t, model.tokenizer().timestamp_begin() + 1500);
+    last = t;
+  }
+}
+
+TEST_P(ExactnessTest, MatchesTheNumpyReferenceOnTinyLayout) {
+  TempDir dir;
+  const std::string path = dir.File("model.bin");
+  ASSERT_TRUE(MakeModel("tiny", GetParam(), path, 11));
+  auto model = WhisperModel::Load(path);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const auto& m = **model;
+  const auto suppress = SuppressList(m.tokenizer());
+
+  const auto jfk = ReadWav16(SourceDir() + "/tests/data/asr/jfk.wav");
+  {
+    SCOPED_TRACE("jfk.wav");
+    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk", suppress, {}), {});
+  }
+  if (GetParam() == "f32") {
+    SCOPED_TRACE("30 s synthetic, with a prompt");
+    const auto pcm = Synthetic();
+    const std::vector<int> prompt = m.tokenizer().Encode(" Maître Dupré a signé l'acte.");
+    CheckAgainstOracle(m, pcm, RunOracle(dir, path, pcm, "synthetic", suppress, prompt), prompt);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, ExactnessTest, ::testing::Values("f32", "f16", "q8_0"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace crm::asr::whisper

@@ -1,0 +1,119 @@
+#include "asr/whisper/mel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+
+namespace crm::asr::whisper {
+namespace {
+
+using Complex = std::complex<double>;
+constexpr int kBins = kNfft / 2 + 1;  // 201
+
+int SmallestFactor(int n) {
+  for (int p = 2; p * p <= n; ++p)
+    if (n % p == 0) return p;
+  return n;
+}
+
+// Mixed-radix decimation-in-time FFT of size n (a divisor of 400) in double precision.
+// twiddle(j) for this size is exp(-2 pi i j / n) = table[j * 400 / n].
+void Fft(const Complex* in, int stride, int n, Complex* out, const double* cs, const double* sn) {
+  if (n == 1) {
+    out[0] = in[0];
+    return;
+  }
+  const int p = SmallestFactor(n);
+  const int m = n / p;
+  for (int r = 0; r < p; ++r) Fft(in + r * stride, stride * p, m, out + r * m, cs, sn);
+  Complex tmp[kNfft];
+  const int step = kNfft / n;
+  for (int k = 0; k < m; ++k) {
+    for (int q = 0; q < p; ++q) {
+      const int idx = k + q * m;
+      Complex acc = out[k];
+      for (int r = 1; r < p; ++r) {
+        const int j = (r * idx) % n * step;
+        acc += out[r * m + k] * Complex(cs[j], sn[j]);
+      }
+      tmp[idx] = acc;
+    }
+  }
+  std::copy(tmp, tmp + n, out);
+}
+
+}  // namespace
+
+MelSpectrogram::MelSpectrogram(int n_mels, std::vector<float> filters)
+    : n_mels_(n_mels), filters_(std::move(filters)), window_(kNfft), cos_(kNfft), sin_(kNfft) {
+  for (int i = 0; i < kNfft; ++i) {
+    window_[i] = 0.5 * (1.0 - std::cos(2.0 * M_PI * i / kNfft));
+    cos_[i] = std::cos(-2.0 * M_PI * i / kNfft);
+    sin_[i] = std::sin(-2.0 * M_PI * i / kNfft);
+  }
+}
+
+void MelSpectrogram::FramePower(const float* pcm, size_t n, size_t pad, int64_t frame,
+                                double* power) const {
+  const int64_t total = static_cast<int64_t>(n + pad);
+  Complex in[kNfft];
+  Complex out[kNfft];
+  const int64_t base = frame * kHop - kNfft / 2;
+  for (int t = 0; t < kNfft; ++t) {
+    int64_t q = base + t;
+    if (q < 0) q = -q;                         // reflection at the start
+    if (q >= total) q = 2 * (total - 1) - q;   // reflection at the end
+    const double x = (q >= 0 && q < static_cast<int64_t>(n)) ? pcm[q] : 0.0;
+    in[t] = Complex(x * window_[t], 0.0);
+  }
+  Fft(in, 1, kNfft, out, cos_.data(), sin_.data());
+  for (int k = 0; k < kBins; ++k) power[k] = std::norm(out[k]);
+}
+
+void MelSpectrogram::Log10Mel(const float* pcm, size_t n, size_t pad, int64_t first,
+                              int64_t count, float* out, int64_t ld) const {
+  double power[kBins];
+  for (int64_t f = 0; f < count; ++f) {
+    FramePower(pcm, n, pad, first + f, power);
+    for (int m = 0; m < n_mels_; ++m) {
+      const float* w = &filters_[static_cast<size_t>(m) * kBins];
+      double s = 0;
+      for (int k = 0; k < kBins; ++k) s += w[k] * power[k];
+      out[m * ld + f] = static_cast<float>(std::log10(std::max(s, 1e-10)));
+    }
+  }
+}
+
+float MelSpectrogram::GlobalMax(const float* pcm, size_t n, size_t pad) const {
+  const int64_t frames = FrameCount(n, pad);
+  float best = -std::numeric_limits<float>::infinity();
+  std::vector<float> col(n_mels_);
+  // Frames whose window lies entirely in the zero padding are all log10(1e-10) = -10; compute
+  // one of them and skip the rest.
+  const int64_t last_with_audio = std::min<int64_t>(frames - 1, (n + kNfft) / kHop + 1);
+  for (int64_t f = 0; f <= last_with_audio; ++f) {
+    Log10Mel(pcm, n, pad, f, 1, col.data(), 1);
+    for (float v : col) best = std::max(best, v);
+  }
+  if (last_with_audio < frames - 1) best = std::max(best, -10.0f);
+  return best;
+}
+
+void MelSpectrogram::Normalize(float* data, size_t count, float global_max) {
+  const float floor = global_max - 8.0f;
+  for (size_t i = 0; i < count; ++i) data[i] = (std::max(data[i], floor) + 4.0f) / 4.0f;
+}
+
+void MelSpectrogram::Window(const float* pcm, size_t n, size_t pad, int64_t first,
+                            float global_max, std::vector<float>* out) const {
+  out->assign(static_cast<size_t>(n_mels_) * kChunkFrames, 0.0f);
+  const int64_t frames = FrameCount(n, pad);
+  const int64_t count = std::clamp<int64_t>(frames - first, 0, kChunkFrames);
+  if (count <= 0) return;
+  Log10Mel(pcm, n, pad, first, count, out->data(), kChunkFrames);
+  for (int m = 0; m < n_mels_; ++m)
+    Normalize(out->data() + static_cast<size_t>(m) * kChunkFrames, count, global_max);
+}
+
+}  // namespace crm::asr::whisper
