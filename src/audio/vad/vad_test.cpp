@@ -53,6 +53,19 @@ TEST(VoiceActivityDetector, MissingModelFallsBackToEnergyWithAWarningNamingThePa
   EXPECT_NE(warning.find("using the energy detector"), std::string::npos) << warning;
 }
 
+TEST(VoiceActivityDetector, WithoutAWarningSlotTheFallbackIsLoggedOnce) {
+  ::testing::internal::CaptureStderr();
+  auto d = MakeVoiceActivityDetector({.kind = "silero", .model_path = "/nowhere/m.onnx"});
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(d->name(), "energy");
+  size_t count = 0;
+  for (size_t at = logged.find("using the energy detector"); at != std::string::npos;
+       at = logged.find("using the energy detector", at + 1))
+    ++count;
+  EXPECT_EQ(count, 1u) << logged;
+  EXPECT_NE(logged.find("/nowhere/m.onnx"), std::string::npos) << logged;
+}
+
 TEST(VoiceActivityDetector, DamagedModelFallsBackToEnergyWithAWarning) {
   CRM_SKIP_WITHOUT_MODEL();
   const std::string bytes = ReadFile(ShippedModel());
