@@ -87,6 +87,15 @@ std::unique_ptr<VoiceActivityDetector> MakeVoiceActivityDetector(const VadOption
 Result<std::unique_ptr<VoiceActivityDetector>> MakeSileroDetector(const VadOptions& options);
 std::unique_ptr<VoiceActivityDetector> MakeEnergyDetector(const VadOptions& options = {});
 
+// What `doctor` reports: the detector these options give, and why. `degraded` is true when
+// Silero was asked for but the energy detector is what runs (a `warn`).
+struct VadReport {
+  std::string active;  // "silero" or "energy"
+  std::string detail;  // e.g. "Silero VAD v5 from /opt/crm-ai/silero_vad_v5.onnx"
+  bool degraded = false;
+};
+VadReport DescribeVoiceActivityDetector(const VadOptions& options);
+
 // Speech segments of a whole file, decoded (any format FFmpeg reads, resampled to 16 kHz) and
 // analysed piece by piece: memory stays bounded whatever the file's length.
 Result<std::vector<SpeechSegment>> DetectSpeechInFile(const VoiceActivityDetector& detector,

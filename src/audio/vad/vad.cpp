@@ -155,6 +155,21 @@ std::unique_ptr<VoiceActivityDetector> MakeVoiceActivityDetector(const VadOption
   return MakeEnergyDetector(options);
 }
 
+VadReport DescribeVoiceActivityDetector(const VadOptions& options) {
+  VadReport r;
+  if (options.kind == "energy") {
+    r.active = "energy";
+    r.detail = "energy detector (VAD=energy)";
+    return r;
+  }
+  std::string warning;
+  auto d = MakeVoiceActivityDetector(options, &warning);
+  r.active = d->name();
+  r.degraded = !warning.empty();
+  r.detail = r.degraded ? warning : "Silero VAD v5 from " + SileroModelPath(options);
+  return r;
+}
+
 Result<std::vector<SpeechSegment>> DetectSpeechInFile(const VoiceActivityDetector& detector,
                                                       const std::string& path,
                                                       const ProgressSink& progress) {

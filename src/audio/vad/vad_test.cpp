@@ -53,6 +53,21 @@ TEST(VoiceActivityDetector, MissingModelFallsBackToEnergyWithAWarningNamingThePa
   EXPECT_NE(warning.find("using the energy detector"), std::string::npos) << warning;
 }
 
+TEST(VoiceActivityDetector, DescribesTheActiveDetectorForDoctor) {
+  CRM_SKIP_WITHOUT_MODEL();
+  auto silero = DescribeVoiceActivityDetector(Silero());
+  EXPECT_EQ(silero.active, "silero");
+  EXPECT_FALSE(silero.degraded);
+  EXPECT_NE(silero.detail.find(ShippedModel()), std::string::npos) << silero.detail;
+  auto energy = DescribeVoiceActivityDetector({.kind = "energy"});
+  EXPECT_EQ(energy.active, "energy");
+  EXPECT_FALSE(energy.degraded);
+  auto fallback = DescribeVoiceActivityDetector({.kind = "silero", .model_path = "/nowhere.onnx"});
+  EXPECT_EQ(fallback.active, "energy");
+  EXPECT_TRUE(fallback.degraded);
+  EXPECT_NE(fallback.detail.find("/nowhere.onnx"), std::string::npos) << fallback.detail;
+}
+
 TEST(VoiceActivityDetector, WithoutAWarningSlotTheFallbackIsLoggedOnce) {
   ::testing::internal::CaptureStderr();
   auto d = MakeVoiceActivityDetector({.kind = "silero", .model_path = "/nowhere/m.onnx"});
