@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // Hex / base64url helpers.
 std::string ToHex(std::string_view bytes);
 std::string Base64UrlEncode(std::string_view bytes);
+// Empty optional when `text` is not URL-safe base64 (padding optional).
+std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 // Incremental SHA-256 (uploads are hashed while they stream to disk).
 class Sha256 {

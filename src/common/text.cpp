@@ -127,7 +127,7 @@ std::string FormatIsoUtc(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[32];
+  char buf[80];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;

@@ -13,24 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/principal.h"
 #include "common/result.h"
 
 namespace crm::http {
 
-// Who is calling, set by authentication before the handler runs. Handlers scope every query by
-// firm_id from here, never by a firm id taken from the request.
-struct Principal {
-  bool authenticated = false;
-  std::string user_id;         // empty for API keys
-  std::string api_key_id;      // empty for sessions
-  std::string firm_id;         // empty for the platform admin
-  std::string role;            // owner | admin | member | platform_admin
-  std::string email;
-  std::string csrf_token;      // sessions only
-  bool via_session = false;
-  bool is_platform_admin() const { return role == "platform_admin"; }
-  bool is_admin() const { return role == "owner" || role == "admin"; }
-};
+using crm::Principal;
 
 // Case-insensitive header map.
 struct CaseInsensitiveLess {

@@ -130,7 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping) return Close();
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<std::uint32_t>(server_->opts.max_header_bytes));
-    header_parser_->body_limit(boost::none);
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(first ? server_->opts.header_timeout : server_->opts.keepalive_timeout);
     bhttp::async_read_header(stream_, buffer_, *header_parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -148,6 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec.category() == http_category && ec != bhttp::error::end_of_stream &&
           ec != bhttp::error::partial_message) {
         // Malformed request line or headers.
+        log::Debug("malformed request", {{"error", ec.message()}});
         server_->inflight++;
         started_ = std::chrono::steady_clock::now();
         keep_alive_ = false;
@@ -265,7 +266,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBodyNow() {
     if (sink_) {
       buffer_parser_.emplace(std::move(*header_parser_));
-      buffer_parser_->body_limit(boost::none);
+      buffer_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
       return ReadSinkChunk();
     }
     string_parser_.emplace(std::move(*header_parser_));

@@ -1,0 +1,119 @@
+#include "api/app.h"
+
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/text.h"
+#include "storage/migrations/migrations.h"
+
+namespace crm::api {
+
+std::string SessionCookieName() { return "crm_session"; }
+
+Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
+  auto app = std::make_unique<App>();
+  app->config = std::move(config);
+  const auto& c = app->config;
+  if (c.db_connection != "sqlite")
+    return Error(ErrorCode::kUnavailable, "DB_CONNECTION=" + c.db_connection +
+                                              " is not available in this build; use DB_CONNECTION=sqlite");
+  CRM_ASSIGN_OR_RETURN(app->store, storage::OpenSqlite({c.DatabasePath()}));
+  if (migrate) CRM_TRY(storage::ApplyMigrations(*app->store));
+  domain::AuthOptions ao;
+  ao.login_limit = c.rate_limit_login.count;
+  ao.login_window_seconds = c.rate_limit_login.per_seconds;
+  ao.login_limit_enabled = c.rate_limit_login.enabled;
+  app->auth = std::make_unique<domain::AuthService>(*app->store, ao);
+  app->records = std::make_unique<domain::RecordStore>(*app->store);
+  app->api_throttle = std::make_unique<domain::Throttle>(c.rate_limit_api.count, c.rate_limit_api.per_seconds,
+                                                         c.rate_limit_api.enabled);
+  app->started_unix = NowUnix();
+  return app;
+}
+
+static std::string CookieValue(const std::string& header, const std::string& name) {
+  for (auto& part : Split(header, ';')) {
+    std::string p = Trim(part);
+    if (p.size() > name.size() && p.compare(0, name.size(), name) == 0 && p[name.size()] == '=')
+      return p.substr(name.size() + 1);
+  }
+  return {};
+}
+
+http::Middleware BuildMiddleware(App& app) {
+  http::Middleware mw;
+  mw.authenticate = [&app](const http::Request& req) -> Result<Principal> {
+    std::string key = req.Header("X-API-Key");
+    std::string authz = req.Header("Authorization");
+    if (key.empty() && authz.size() > 7 && strncasecmp(authz.c_str(), "Bearer ", 7) == 0) key = Trim(authz.substr(7));
+    std::string token = key.empty() ? CookieValue(req.Header("Cookie"), SessionCookieName()) : "";
+    return app.auth->Authenticate(token, key, req.remote_ip);
+  };
+  mw.rate_limit = [&app](const http::Request& req) -> std::optional<int> {
+    const auto& p = req.principal;
+    if (!p.authenticated) return std::nullopt;
+    return app.api_throttle->Hit(p.api_key_id.empty() ? "user:" + p.user_id : "key:" + p.api_key_id);
+  };
+  return mw;
+}
+
+http::Router BuildRouter(App& app) {
+  http::Router r;
+  RegisterHealthRoutes(r, app);
+  RegisterAuthRoutes(r, app);
+  RegisterAdminRoutes(r, app);
+  RegisterCrmRoutes(r, app);
+  for (auto& module : app.route_modules) module(r, app);
+  RegisterOpenApiRoute(r, app);
+  return r;
+}
+
+std::vector<Check> RunChecks(App& app) {
+  std::vector<Check> out;
+  auto ping = app.store->Ping();
+  out.push_back(ping.ok() ? Check{"database", "ok", app.store->Describe(), ""}
+                          : Check{"database", "fail", ping.error().message, "check DATA_DIR / DB_* settings"});
+  std::error_code ec;
+  auto space = std::filesystem::space(app.config.data_dir, ec);
+  if (ec) out.push_back({"storage", "fail", "cannot read " + app.config.data_dir, "check DATA_DIR"});
+  else if (space.available < (1ull << 30))
+    out.push_back({"storage", "warn", std::to_string(space.available >> 20) + " MiB free in " + app.config.data_dir, "free disk space"});
+  else out.push_back({"storage", "ok", std::to_string(space.available >> 30) + " GiB free in " + app.config.data_dir, ""});
+  for (auto& check : app.checks) out.push_back(check());
+  return out;
+}
+
+std::optional<int64_t> IfMatchVersion(const http::Request& req) {
+  std::string v = Trim(req.Header("If-Match"));
+  if (v.empty() || v == "*") return std::nullopt;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  try {
+    size_t pos = 0;
+    int64_t n = std::stoll(v, &pos);
+    if (pos == v.size()) return n;
+  } catch (...) {
+  }
+  return int64_t{-1};  // unparsable: never matches, so the update is refused as stale
+}
+
+http::Response Created(const nlohmann::json& object) {
+  auto res = http::Response::Json(201, object);
+  if (object.contains("version")) res.Header("ETag", "\"" + std::to_string(object["version"].get<int64_t>()) + "\"");
+  return res;
+}
+
+http::Response Ok(const nlohmann::json& object) {
+  auto res = http::Response::Json(200, object);
+  if (object.contains("version") && object["version"].is_number_integer())
+    res.Header("ETag", "\"" + std::to_string(object["version"].get<int64_t>()) + "\"");
+  return res;
+}
+
+http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next) {
+  nlohmann::json j = {{"data", data}};
+  j["next_cursor"] = next ? nlohmann::json(*next) : nlohmann::json(nullptr);
+  return http::Response::Json(200, j);
+}
+
+}  // namespace crm::api

@@ -1,0 +1,69 @@
+// The running application: configuration, store and services, built once by `serve` (and by
+// tests) and handed to every route module. Route modules (one file per resource) register their
+// routes on the Router; handlers translate HTTP <-> domain calls and nothing more.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "domain/auth.h"
+#include "domain/records.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "storage/store.h"
+
+namespace crm::api {
+
+// A readiness check: name → ok/warn/fail with a detail and what to do.
+struct Check {
+  std::string name;
+  std::string level;   // "ok", "warn", "fail"
+  std::string detail;
+  std::string action;  // what to do about it; empty when ok
+};
+
+struct App {
+  config::Config config;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<domain::AuthService> auth;
+  std::unique_ptr<domain::RecordStore> records;
+  std::unique_ptr<domain::Throttle> api_throttle;
+  // Checks contributed by subsystems (queue, speech model, ...), run by /health/ready and doctor.
+  std::vector<std::function<Check()>> checks;
+  // Route modules contributed by subsystems, called by BuildRouter after the core ones.
+  std::vector<std::function<void(http::Router&, App&)>> route_modules;
+  std::atomic<int64_t> requests_total{0};
+  int64_t started_unix = 0;
+};
+
+// Opens the store (applying migrations when `migrate` is set) and builds the services.
+Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate);
+
+http::Router BuildRouter(App& app);
+http::Middleware BuildMiddleware(App& app);
+std::vector<Check> RunChecks(App& app);
+
+// Route modules of the core (one file each).
+void RegisterHealthRoutes(http::Router& r, App& app);
+void RegisterAuthRoutes(http::Router& r, App& app);
+void RegisterAdminRoutes(http::Router& r, App& app);
+void RegisterCrmRoutes(http::Router& r, App& app);
+// The OpenAPI 3.1 document of every route of `router`.
+nlohmann::json BuildOpenApi(const http::Router& router);
+void RegisterOpenApiRoute(http::Router& r, App& app);
+
+// Helpers shared by route modules.
+std::optional<int64_t> IfMatchVersion(const http::Request& req);  // If-Match: "3" or W/"3"
+http::Response Created(const nlohmann::json& object);
+http::Response Ok(const nlohmann::json& object);                  // with an ETag from "version"
+http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next);
+std::string SessionCookieName();
+
+}  // namespace crm::api

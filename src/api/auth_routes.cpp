@@ -1,0 +1,254 @@
+// Login, logout, the current user, passwords, invitations, users of the firm, API keys, audit.
+#include "api/app.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "domain/audit.h"
+
+namespace crm::api {
+
+using http::AuthMode;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+namespace {
+
+// Reads string fields of a JSON body: unknown fields and wrong types are 422.
+Result<std::map<std::string, std::string>> StringFields(const Request& req, std::vector<std::string> required,
+                                                        std::vector<std::string> optional = {}) {
+  CRM_ASSIGN_OR_RETURN(json body, req.JsonBody());
+  std::map<std::string, std::string> out;
+  json problems = json::object();
+  for (auto& [k, v] : body.items()) {
+    bool known = std::find(required.begin(), required.end(), k) != required.end() ||
+                 std::find(optional.begin(), optional.end(), k) != optional.end();
+    if (!known) problems[k] = "unknown_field";
+    else if (!v.is_string()) problems[k] = "must_be_string";
+    else if (v.get<std::string>().size() > 4096) problems[k] = "too_long";
+    else out[k] = v.get<std::string>();
+  }
+  for (auto& r : required)
+    if (!out.count(r) && !problems.contains(r)) problems[r] = "required";
+  if (!problems.empty()) {
+    std::string names;
+    for (auto& [k, _] : problems.items()) names += (names.empty() ? "" : ", ") + k;
+    return InvalidArgument("Champs invalides : " + names + ". / Invalid fields: " + names + ".", problems);
+  }
+  return out;
+}
+
+json Me(const Principal& p) {
+  json j = {{"user_id", p.user_id.empty() ? json(nullptr) : json(p.user_id)},
+            {"api_key_id", p.api_key_id.empty() ? json(nullptr) : json(p.api_key_id)},
+            {"firm_id", p.firm_id.empty() ? json(nullptr) : json(p.firm_id)},
+            {"role", p.role}, {"email", p.email}, {"name", p.name}};
+  if (p.via_session) j["csrf_token"] = p.csrf_token;
+  return j;
+}
+
+std::string Link(const App& app, const std::string& path, const std::string& token) {
+  return app.config.app_url + path + "?token=" + token;
+}
+
+}  // namespace
+
+void RegisterAuthRoutes(http::Router& r, App& app) {
+  r.Add("POST", "/api/auth/login", [&app](Request& req) {
+    auto f = StringFields(req, {"email", "password"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto login = app.auth->Login((*f)["email"], (*f)["password"], req.remote_ip, req.Header("User-Agent"));
+    if (!login.ok()) {
+      Response res = Response::FromError(login.error());
+      if (login.error().code == ErrorCode::kRateLimited)
+        res.Header("Retry-After", std::to_string(login.error().details.value("retry_after", 60)));
+      return res;
+    }
+    Principal p = login->principal;
+    p.ip = req.remote_ip;
+    domain::Audit(*app.store, p, "auth.login", "user", p.user_id);
+    Response res = Response::Json(200, Me(p));
+    std::string cookie = SessionCookieName() + "=" + login->session_token +
+                         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200";
+    if (app.config.app_url.rfind("https://", 0) == 0) cookie += "; Secure";
+    res.Header("Set-Cookie", cookie);
+    return res;
+  }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024, .rate_limited = false,
+      .summary = "Se connecter (cookie de session HttpOnly ; renvoie le jeton CSRF)", .tag = "auth"});
+
+  r.Add("POST", "/api/auth/logout", [&app](Request& req) {
+    std::string cookie = req.Header("Cookie");
+    for (auto& part : Split(cookie, ';')) {
+      std::string p = Trim(part);
+      if (p.rfind(SessionCookieName() + "=", 0) == 0) (void)app.auth->Logout(p.substr(SessionCookieName().size() + 1));
+    }
+    Response res = Response::NoContent();
+    res.Header("Set-Cookie", SessionCookieName() + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    return res;
+  }, {.summary = "Se déconnecter", .tag = "auth"});
+
+  r.Add("GET", "/api/auth/me", [](Request& req) { return Response::Json(200, Me(req.principal)); },
+        {.summary = "L'utilisateur ou la clé d'API courant(e)", .tag = "auth"});
+
+  r.Add("POST", "/api/auth/password", [&app](Request& req) {
+    auto f = StringFields(req, {"current_password", "new_password"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto st = app.auth->ChangePassword(req.principal, (*f)["current_password"], (*f)["new_password"]);
+    if (!st.ok()) return Response::FromError(st.error());
+    domain::Audit(*app.store, req.principal, "auth.password_changed", "user", req.principal.user_id);
+    return Response::NoContent();
+  }, {.max_body = 16 * 1024, .summary = "Changer son mot de passe", .tag = "auth"});
+
+  r.Add("POST", "/api/auth/password-reset", [&app](Request& req) {
+    auto f = StringFields(req, {"email"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto token = app.auth->CreatePasswordReset((*f)["email"]);
+    if (!token.ok()) return Response::FromError(token.error());
+    if (!token->empty() && !app.config.is_production())
+      log::Info("password reset link (local mode only; configure mail to send it)",
+                {{"link", Link(app, "/reset-password", *token)}});
+    // Same answer whether or not the account exists.
+    return Response::Json(202, {{"message", "Si un compte existe pour cette adresse, un lien de réinitialisation a été envoyé."}});
+  }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024,
+      .summary = "Demander un lien de réinitialisation du mot de passe", .tag = "auth"});
+
+  r.Add("POST", "/api/auth/password-reset/confirm", [&app](Request& req) {
+    auto f = StringFields(req, {"token", "password"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto st = app.auth->ResetPassword((*f)["token"], (*f)["password"]);
+    if (!st.ok()) return Response::FromError(st.error());
+    return Response::NoContent();
+  }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024,
+      .summary = "Choisir un nouveau mot de passe avec le lien reçu", .tag = "auth"});
+
+  r.Add("POST", "/api/invitations", [&app](Request& req) {
+    auto f = StringFields(req, {"email"}, {"name", "role"});
+    if (!f.ok()) return Response::FromError(f.error());
+    std::string role = f->count("role") ? (*f)["role"] : "member";
+    if (role == "owner" && req.principal.role != "owner")
+      return Response::FromError(Error(ErrorCode::kForbidden, "Seul un propriétaire peut inviter un propriétaire."));
+    auto token = app.auth->CreateInvitation(req.principal.firm_id, (*f)["email"], (*f)["name"], role,
+                                            req.principal.user_id);
+    if (!token.ok()) return Response::FromError(token.error());
+    domain::Audit(*app.store, req.principal, "user.invited", "invitation", "", {{"email", (*f)["email"]}, {"role", role}});
+    std::string link = Link(app, "/invitation", *token);
+    if (!app.config.is_production()) log::Info("invitation link (local mode only)", {{"link", link}});
+    return Response::Json(201, {{"email", ToLowerAscii(Trim((*f)["email"]))}, {"role", role}, {"invitation_link", link}});
+  }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Inviter un utilisateur dans le cabinet", .tag = "users"});
+
+  r.Add("POST", "/api/invitations/accept", [&app](Request& req) {
+    auto f = StringFields(req, {"token", "password"}, {"name"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto p = app.auth->AcceptInvitation((*f)["token"], (*f)["name"], (*f)["password"]);
+    if (!p.ok()) return Response::FromError(p.error());
+    domain::Audit(*app.store, *p, "user.joined", "user", p->user_id);
+    return Response::Json(201, {{"user_id", p->user_id}, {"email", p->email}, {"role", p->role}});
+  }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024,
+      .summary = "Accepter une invitation et choisir son mot de passe", .tag = "users"});
+
+  r.Add("GET", "/api/users", [&app](Request& req) {
+    auto rows = app.store->Query(
+        "SELECT id, email, name, role, disabled, created_at FROM users WHERE firm_id = ? ORDER BY name, id",
+        {req.principal.firm_id});
+    if (!rows.ok()) return Response::FromError(rows.error());
+    std::vector<json> data;
+    for (auto& row : *rows) {
+      json j = row.ToJson();
+      j["disabled"] = row.Int("disabled") != 0;
+      data.push_back(j);
+    }
+    return Page(data, std::nullopt);
+  }, {.summary = "Les utilisateurs du cabinet", .tag = "users"});
+
+  r.Add("PATCH", "/api/users/{id}", [&app](Request& req) {
+    auto existing = app.store->QueryOne("SELECT id, role FROM users WHERE id = ? AND firm_id = ?",
+                                        {req.Param("id"), req.principal.firm_id});
+    if (!existing.ok()) return Response::FromError(existing.error());
+    if (!*existing) return Response::FromError(NotFound("Utilisateur introuvable. / User not found."));
+    auto body = req.JsonBody();
+    if (!body.ok()) return Response::FromError(body.error());
+    json problems = json::object();
+    std::optional<std::string> role, name;
+    std::optional<bool> disabled;
+    for (auto& [k, v] : body->items()) {
+      if (k == "role" && v.is_string() && (v == "owner" || v == "admin" || v == "member")) role = v.get<std::string>();
+      else if (k == "name" && v.is_string() && v.get<std::string>().size() <= 200) name = Trim(v.get<std::string>());
+      else if (k == "disabled" && v.is_boolean()) disabled = v.get<bool>();
+      else problems[k] = (k == "role" || k == "name" || k == "disabled") ? "invalid" : "unknown_field";
+    }
+    if (!problems.empty()) return Response::FromError(InvalidArgument("Champs invalides.", problems));
+    bool touches_owner = (*existing)->Text("role") == "owner" || (role && *role == "owner");
+    if (touches_owner && req.principal.role != "owner")
+      return Response::FromError(Error(ErrorCode::kForbidden, "Seul un propriétaire peut modifier un propriétaire."));
+    if (req.Param("id") == req.principal.user_id && (role || disabled))
+      return Response::FromError(Error(ErrorCode::kForbidden, "Vous ne pouvez pas changer votre propre rôle ni vous désactiver."));
+    std::string now = NowIsoUtc();
+    Status st = app.store->Transaction([&](storage::Connection& c) -> Status {
+      if (role) CRM_TRY(c.Exec("UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {*role, now, req.Param("id"), req.principal.firm_id}));
+      if (name) CRM_TRY(c.Exec("UPDATE users SET name = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {*name, now, req.Param("id"), req.principal.firm_id}));
+      if (disabled) {
+        CRM_TRY(c.Exec("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {int64_t{*disabled}, now, req.Param("id"), req.principal.firm_id}));
+        if (*disabled) CRM_TRY(c.Exec("DELETE FROM sessions WHERE user_id = ?", {req.Param("id")}));
+      }
+      return domain::AuditIn(c, req.principal, "user.updated", "user", req.Param("id"), *body);
+    });
+    if (!st.ok()) return Response::FromError(st.error());
+    auto row = app.store->QueryOne("SELECT id, email, name, role, disabled, created_at FROM users WHERE id = ?", {req.Param("id")});
+    json j = (*row)->ToJson();
+    j["disabled"] = (*row)->Int("disabled") != 0;
+    return Response::Json(200, j);
+  }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Changer le rôle, le nom ou l'état d'un utilisateur", .tag = "users"});
+
+  r.Add("GET", "/api/api-keys", [&app](Request& req) {
+    auto keys = app.auth->ListApiKeys(req.principal.firm_id);
+    if (!keys.ok()) return Response::FromError(keys.error());
+    return Page(*keys, std::nullopt);
+  }, {.min_role = "admin", .summary = "Les clés d'API du cabinet", .tag = "api-keys"});
+
+  r.Add("POST", "/api/api-keys", [&app](Request& req) {
+    auto f = StringFields(req, {"name"}, {"role"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto key = app.auth->CreateApiKey(req.principal.firm_id, (*f)["name"], f->count("role") ? (*f)["role"] : "admin",
+                                      req.principal.user_id);
+    if (!key.ok()) return Response::FromError(key.error());
+    domain::Audit(*app.store, req.principal, "api_key.created", "api_key", key->id);
+    json j = key->info;
+    j["key"] = key->key;  // shown once
+    return Response::Json(201, j);
+  }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Créer une clé d'API (affichée une seule fois)", .tag = "api-keys"});
+
+  r.Add("DELETE", "/api/api-keys/{id}", [&app](Request& req) {
+    auto st = app.auth->RevokeApiKey(req.principal.firm_id, req.Param("id"));
+    if (!st.ok()) return Response::FromError(st.error());
+    domain::Audit(*app.store, req.principal, "api_key.revoked", "api_key", req.Param("id"));
+    return Response::NoContent();
+  }, {.min_role = "admin", .summary = "Révoquer une clé d'API", .tag = "api-keys"});
+
+  r.Add("GET", "/api/audit", [&app](Request& req) {
+    int limit = 50;
+    if (auto l = req.Query("limit")) {
+      try { limit = std::stoi(*l); } catch (...) { limit = -1; }
+      if (limit < 1 || limit > 200) return Response::FromError(InvalidArgument("limit doit être entre 1 et 200.", {{"limit", "must_be_1_to_200"}}));
+    }
+    std::string sql = "SELECT id, actor_user_id, actor_api_key_id, action, object_type, object_id, details, ip, created_at "
+                      "FROM audit_log WHERE firm_id = ?";
+    storage::Params params = {req.principal.firm_id};
+    if (auto c = req.Query("cursor")) {
+      sql += " AND id < ?";
+      params.push_back(*c);
+    }
+    sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
+    auto rows = app.store->Query(sql, params);
+    if (!rows.ok()) return Response::FromError(rows.error());
+    std::vector<json> data;
+    for (size_t i = 0; i < rows->size() && static_cast<int>(i) < limit; ++i) {
+      json j = (*rows)[i].ToJson();
+      j["details"] = json::parse(j["details"].get<std::string>(), nullptr, false);
+      data.push_back(j);
+    }
+    std::optional<std::string> next;
+    if (static_cast<int>(rows->size()) > limit) next = (*rows)[limit - 1].Text("id");
+    return Page(data, next);
+  }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit"});
+}
+
+}  // namespace crm::api

@@ -1,0 +1,140 @@
+// Clients, contacts, meetings, tasks and a client's timeline: the CRM core's routes. All four
+// resources share the RecordStore engine and one route shape (clients are the model).
+#include "api/app.h"
+#include "common/text.h"
+#include "domain/audit.h"
+#include "domain/crm.h"
+
+namespace crm::api {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+namespace {
+
+struct ResourceRoutes {
+  std::string collection;   // "/api/clients" or "/api/clients/{id}/contacts"
+  std::string item_param;   // "id" or "contact_id"
+  const domain::ResourceSpec* spec;
+  std::string tag;
+  std::string delete_role = "member";
+  // Path parameter that scopes the records (contacts: {"client_id", "id"}); empty for top level.
+  std::string scope_field, scope_param;
+};
+
+Response Respond(const Result<json>& r, bool created = false) {
+  if (!r.ok()) return Response::FromError(r.error());
+  return created ? Created(*r) : Ok(*r);
+}
+
+void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr) {
+  const auto* spec = rr.spec;
+  std::string item = rr.collection + "/{" + rr.item_param + "}";
+  auto scope_of = [rr](const Request& req) {
+    std::map<std::string, std::string> scope;
+    if (!rr.scope_field.empty()) scope[rr.scope_field] = req.Param(rr.scope_param);
+    return scope;
+  };
+  // The parent (e.g. the client of a contact) must be the caller's, before anything else.
+  auto parent_ok = [&app, rr](const Request& req) -> Status {
+    if (rr.scope_field.empty()) return OkStatus();
+    CRM_ASSIGN_OR_RETURN(bool ok, app.records->ExistsInFirm(req.principal.firm_id, "clients", req.Param(rr.scope_param)));
+    if (!ok) return NotFound("Ce client est introuvable. / Client not found.");
+    return OkStatus();
+  };
+  json item_doc = {{"parameters", json::array()}};
+
+  router.Add("GET", rr.collection, [&app, spec, scope_of, parent_ok](Request& req) {
+    if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
+    auto q = domain::ParseListQuery(req.query, *spec);
+    if (!q.ok()) return Response::FromError(q.error());
+    auto page = app.records->List(req.principal.firm_id, *spec, *q, scope_of(req));
+    if (!page.ok()) return Response::FromError(page.error());
+    return Page(page->data, page->next_cursor);
+  }, {.summary = "Lister les " + spec->table + " (pagination par curseur, ?q= recherche sans accents)", .tag = rr.tag,
+      .doc = {{"x-list", true}, {"x-resource", spec->table}}});
+
+  router.Add("POST", rr.collection, [&app, spec, rr, parent_ok](Request& req) {
+    if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
+    auto body = req.JsonBody();
+    if (!body.ok()) return Response::FromError(body.error());
+    std::map<std::string, std::string> fixed;
+    if (!rr.scope_field.empty()) fixed[rr.scope_field] = req.Param(rr.scope_param);
+    if (spec->table == "clients" && !body->contains("owner_user_id") && !req.principal.user_id.empty())
+      fixed["owner_user_id"] = req.principal.user_id;
+    return Respond(app.records->Create(req.principal.firm_id, *spec, *body, fixed), true);
+  }, {.max_body = 256 * 1024, .summary = "Créer un " + spec->label_fr, .tag = rr.tag,
+      .doc = {{"x-resource", spec->table}, {"x-create", true}}});
+
+  router.Add("GET", item, [&app, spec, rr, scope_of, parent_ok](Request& req) {
+    if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
+    return Respond(app.records->Get(req.principal.firm_id, *spec, req.Param(rr.item_param), scope_of(req)));
+  }, {.summary = "Lire un " + spec->label_fr, .tag = rr.tag, .doc = {{"x-resource", spec->table}}});
+
+  router.Add("PATCH", item, [&app, spec, rr, scope_of, parent_ok](Request& req) {
+    if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
+    std::string id = req.Param(rr.item_param);
+    // A foreign or missing id is 404 before the body is even looked at.
+    auto existing = app.records->Get(req.principal.firm_id, *spec, id, scope_of(req));
+    if (!existing.ok()) return Response::FromError(existing.error());
+    auto body = req.JsonBody();
+    if (!body.ok()) return Response::FromError(body.error());
+    return Respond(app.records->Update(req.principal.firm_id, *spec, id, *body, IfMatchVersion(req), scope_of(req)));
+  }, {.max_body = 256 * 1024, .summary = "Modifier un " + spec->label_fr + " (If-Match ou version : 409 si périmé)",
+      .tag = rr.tag, .doc = {{"x-resource", spec->table}, {"x-update", true}}});
+
+  router.Add("DELETE", item, [&app, spec, rr, scope_of, parent_ok](Request& req) {
+    if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
+    std::string id = req.Param(rr.item_param);
+    auto st = app.records->Delete(req.principal.firm_id, *spec, id, IfMatchVersion(req), scope_of(req));
+    if (!st.ok()) return Response::FromError(st.error());
+    domain::Audit(*app.store, req.principal, spec->table + ".delete", spec->table, id);
+    return Response::NoContent();
+  }, {.min_role = rr.delete_role, .summary = "Supprimer un " + spec->label_fr, .tag = rr.tag});
+}
+
+Response Timeline(App& app, Request& req) {
+  const std::string& firm = req.principal.firm_id;
+  std::string client = req.Param("id");
+  auto exists = app.records->ExistsInFirm(firm, "clients", client);
+  if (!exists.ok()) return Response::FromError(exists.error());
+  if (!*exists) return Response::FromError(NotFound("Ce client est introuvable. / Client not found."));
+  json items = json::array();
+  auto meetings = app.store->Query(
+      "SELECT id, title, starts_at, notes FROM meetings WHERE firm_id = ? AND client_id = ? ORDER BY starts_at DESC LIMIT 200",
+      {firm, client});
+  auto tasks = app.store->Query(
+      "SELECT id, title, due_date, status, created_at FROM tasks WHERE firm_id = ? AND client_id = ? ORDER BY id DESC LIMIT 200",
+      {firm, client});
+  auto note = app.store->QueryOne("SELECT notes, updated_at FROM clients WHERE firm_id = ? AND id = ?", {firm, client});
+  if (!meetings.ok() || !tasks.ok() || !note.ok()) return Response::FromError(Internal("timeline query failed"));
+  for (auto& m : *meetings)
+    items.push_back({{"type", "meeting"}, {"id", m.Text("id")}, {"title", m.Text("title")}, {"at", m.Text("starts_at")},
+                     {"notes", m.OptText("notes") ? json(m.Text("notes")) : json(nullptr)}});
+  for (auto& t : *tasks)
+    items.push_back({{"type", "task"}, {"id", t.Text("id")}, {"title", t.Text("title")},
+                     {"at", t.IsNull("due_date") ? t.Text("created_at") : t.Text("due_date") + "T00:00:00Z"},
+                     {"status", t.Text("status")}});
+  if (*note && !(*note)->IsNull("notes") && !(*note)->Text("notes").empty())
+    items.push_back({{"type", "note"}, {"id", client}, {"title", "Notes"}, {"at", (*note)->Text("updated_at")},
+                     {"notes", (*note)->Text("notes")}});
+  std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return a["at"].get<std::string>() > b["at"].get<std::string>();
+  });
+  return Response::Json(200, {{"data", items}});
+}
+
+}  // namespace
+
+void RegisterCrmRoutes(http::Router& r, App& app) {
+  RegisterResource(r, app, {"/api/clients", "id", &domain::ClientSpec(), "clients", "admin"});
+  RegisterResource(r, app, {"/api/clients/{id}/contacts", "contact_id", &domain::ContactSpec(), "clients", "member",
+                            "client_id", "id"});
+  RegisterResource(r, app, {"/api/meetings", "id", &domain::MeetingSpec(), "meetings"});
+  RegisterResource(r, app, {"/api/tasks", "id", &domain::TaskSpec(), "tasks"});
+  r.Add("GET", "/api/clients/{id}/timeline", [&app](Request& req) { return Timeline(app, req); },
+        {.summary = "Chronologie d'un client : rendez-vous, notes et tâches", .tag = "clients"});
+}
+
+}  // namespace crm::api

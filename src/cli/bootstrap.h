@@ -1,0 +1,14 @@
+// What every database-using sub-command does first: read the configuration, set up logging,
+// prepare the data directory and open the application (applying migrations when asked).
+#pragma once
+
+#include <memory>
+
+#include "api/app.h"
+
+namespace crm::cli {
+
+Result<config::Config> LoadConfigAndLogging();
+Result<std::unique_ptr<api::App>> OpenFromEnvironment(bool migrate);
+
+}  // namespace crm::cli

@@ -1,0 +1,24 @@
+// The audit log: who did what to which object, and when. Written for logins, exports, deletions,
+// API-key use and administration; readable by the firm's admins.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/principal.h"
+#include "common/result.h"
+#include "storage/store.h"
+
+namespace crm::domain {
+
+// Best effort: a failure is logged, never fails the action it records.
+void Audit(storage::Store& store, const Principal& who, const std::string& action,
+           const std::string& object_type = {}, const std::string& object_id = {},
+           const nlohmann::json& details = nlohmann::json::object());
+// Inside a transaction, so the record and the action land together.
+Status AuditIn(storage::Connection& c, const Principal& who, const std::string& action,
+               const std::string& object_type, const std::string& object_id,
+               const nlohmann::json& details = nlohmann::json::object());
+
+}  // namespace crm::domain
