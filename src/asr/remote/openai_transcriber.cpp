@@ -31,6 +31,9 @@ constexpr const char* kAcceptedExtensions[] = {"flac", "m4a", "mp3", "mp4", "mpe
 constexpr int kRate = audio::kSampleRate;
 // How much of the previous chunk's text is given as prompt to the next one (bytes).
 constexpr size_t kPromptTailBytes = 200;
+// Room left under the upload limit for the multipart envelope and the other fields: servers
+// count the whole body against their limit.
+constexpr int64_t kEnvelopeBytes = 16 * 1024;
 
 std::string LowerExtension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -302,8 +305,8 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
   const std::string ext = LowerExtension(path);
   Session session(o);
 
-  if (AcceptedAsIs(ext) && info.size_bytes <= o.max_upload_bytes && info.duration_seconds > 0 &&
-      info.duration_seconds <= o.max_chunk_seconds) {
+  if (AcceptedAsIs(ext) && info.size_bytes + kEnvelopeBytes <= o.max_upload_bytes &&
+      info.duration_seconds > 0 && info.duration_seconds <= o.max_chunk_seconds) {
     stream.reset();
     log::Info("uploading recording for transcription", {{"server", LoggableUrl(o.base_url)},
                                                         {"model", o.model},
@@ -323,7 +326,7 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
 
   // Re-encode, in chunks that fit the upload limit and the duration limit.
   EncoderOptions encoder{o.opus_bitrate};
-  const double budget = static_cast<double>(o.max_upload_bytes) - 1024;  // ogg/wav headers
+  const double budget = static_cast<double>(o.max_upload_bytes - kEnvelopeBytes);
   const double chunk_seconds =
       std::min(o.max_chunk_seconds, budget / EncodedBytesPerSecond(kRate, encoder));
   if (chunk_seconds < std::max(5.0, 4 * o.chunk_overlap_seconds))
@@ -345,7 +348,7 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     if (o.progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
     CRM_ASSIGN_OR_RETURN(AudioChunk chunk, splitter.Next());
     CRM_ASSIGN_OR_RETURN(EncodedAudio encoded, EncodeChunk(chunk.pcm, kRate, encoder));
-    if (static_cast<int64_t>(encoded.bytes.size()) > o.max_upload_bytes)
+    if (static_cast<int64_t>(encoded.bytes.size()) + kEnvelopeBytes > o.max_upload_bytes)
       return Error(ErrorCode::kPayloadTooLarge,
                    "a re-encoded chunk is still over the upload limit of " +
                        std::to_string(o.max_upload_bytes) + " bytes");

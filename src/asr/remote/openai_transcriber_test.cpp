@@ -182,14 +182,15 @@ TEST_F(OpenAiTranscriberTest, UploadsASmallFileAsItIsAndReadsVerboseJson) {
 
 TEST_F(OpenAiTranscriberTest, SplitsAFileOverTheLimitAndStitchesGlobalTimestamps) {
   OpenAiOptions o = Options();
-  o.max_upload_bytes = 60000;  // ~14 s of 32 kbit/s Opus: the 60 s file needs 5 chunks
+  o.max_upload_bytes = 60000;  // ~10 s of 32 kbit/s Opus: the 60 s file needs 6 or 7 chunks
   auto t = OpenAiTranscriber(o).Transcribe(*long_wav_);
   ASSERT_TRUE(t.ok()) << t.error().message;
 
   json requests = server_->Requests();
   ASSERT_GE(requests.size(), 5u);
   for (const json& r : requests) {
-    EXPECT_LE(r["file"]["size"].get<int64_t>(), 60000);
+    // The whole body counts against a server's limit: room is left for the envelope.
+    EXPECT_LE(r["file"]["size"].get<int64_t>(), 60000 - 16 * 1024);
     EXPECT_EQ(r["file"]["content_type"], "audio/ogg");
     EXPECT_EQ(r["status"], 200);
   }
@@ -370,6 +371,16 @@ TEST_F(OpenAiTranscriberTest, ModelsWithoutTimestampsFallBackToPlainJson) {
   json requests = server_->Requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1]["fields"]["response_format"], json::array({"json"}));
+}
+
+TEST_F(OpenAiTranscriberTest, UploadLimitTooSmallForUsefulChunksIsRefused) {
+  OpenAiOptions o = Options();
+  o.max_upload_bytes = 20000;
+  auto r = OpenAiTranscriber(o).Transcribe(*long_wav_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("too small"), std::string::npos);
+  EXPECT_EQ(server_->Requests().size(), 0u);
 }
 
 TEST_F(OpenAiTranscriberTest, UnreachableServerIsUnavailable) {
