@@ -1,4 +1,11 @@
-// Multi-head scaled dot-product attention.
+// Multi-head scaled dot-product attention, one sequence.
+//
+// Many query rows (the encoder: 1500): keys are packed per head as transposed micro-kernel panels
+// and values as column panels, once per call. Each task takes one head and mr query rows: it
+// computes their scores against every visible key with the GEMM micro-kernel (mr x tk floats, a
+// few KB — never the tq x tk matrix), applies an exact softmax per row, and multiplies by the
+// value panels with the micro-kernel reading the scores in place.
+// Few query rows (the decoder): every key and value row is read once for all query rows.
 #include <algorithm>
 #include <cstring>
 
@@ -9,7 +16,9 @@
 namespace crm::kernels {
 namespace {
 
-constexpr int64_t kRowsPerTask = 16;
+using internal::IsaOps;
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Keys visible to query row i.
 int64_t VisibleKeys(int64_t i, int64_t tq, int64_t tk, bool causal) {
@@ -17,26 +26,129 @@ int64_t VisibleKeys(int64_t i, int64_t tq, int64_t tk, bool causal) {
   return std::clamp<int64_t>(i + (tk - tq) + 1, 0, tk);
 }
 
-// One query row against all its visible keys, scores materialised in `s` (tk floats).
-void AttendRow(const float* q, const float* k, int64_t ldk, const float* v, int64_t ldv,
-               int64_t visible, int dh, float scale, float* s, float* out) {
-  const auto& ops = internal::Ops();
-  std::fill(out, out + dh, 0.0f);
-  if (visible == 0) return;
-  for (int64_t j = 0; j < visible; ++j) {
-    const float* kj = k + j * ldk;
-    float d = 0.0f;
-    for (int c = 0; c < dh; ++c) d += q[c] * kj[c];
-    s[j] = d * scale;
+void RunTasks(ThreadPool* pool, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (pool != nullptr) {
+    pool->Run(n, fn);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
   }
-  const float m = ops.max(s, visible);
-  const float inv = 1.0f / ops.exp_shift_sum(s, visible, m);
-  ops.scale(s, visible, inv);
-  for (int64_t j = 0; j < visible; ++j) {
-    const float* vj = v + j * ldv;
-    const float p = s[j];
-    for (int c = 0; c < dh; ++c) out[c] += p * vj[c];
+}
+
+// Softmax of row s over its `visible` entries, zero up to `width`.
+void SoftmaxVisible(const IsaOps& ops, float* s, int64_t visible, int64_t width) {
+  if (visible > 0) {
+    const float m = ops.max(s, visible);
+    ops.scale(s, visible, 1.0f / ops.exp_shift_sum(s, visible, m));
   }
+  if (width > visible) std::memset(s + visible, 0, sizeof(float) * static_cast<size_t>(width - visible));
+}
+
+struct Problem {
+  const float *q, *k, *v;
+  int64_t ldq, ldk, ldv, tq, tk;
+  int heads, dh;
+  float scale;
+  bool causal;
+  float* out;
+  int64_t ldout;
+  float* attn_weights;
+};
+
+void WriteWeights(const Problem& p, int h, int64_t i, const float* s, int64_t visible) {
+  if (p.attn_weights == nullptr) return;
+  float* w = p.attn_weights + (static_cast<int64_t>(h) * p.tq + i) * p.tk;
+  std::memcpy(w, s, sizeof(float) * static_cast<size_t>(visible));
+  std::fill(w + visible, w + p.tk, 0.0f);
+}
+
+void FewRows(const Problem& p, ThreadPool* pool) {
+  const IsaOps& ops = internal::Ops();
+  const int rows = static_cast<int>(p.tq);
+  const int64_t n = VisibleKeys(p.tq - 1, p.tq, p.tk, p.causal);  // the last row sees the most
+  RunTasks(pool, p.heads, [&](int64_t t) {
+    const int h = static_cast<int>(t);
+    const int64_t lds = std::max<int64_t>(n, 1);
+    float* s = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(rows * lds));
+    ops.attn_scores(p.q + h * p.dh, p.ldq, rows, p.k + h * p.dh, p.ldk, n, p.dh, p.scale, s, lds);
+    for (int i = 0; i < rows; ++i) {
+      const int64_t visible = VisibleKeys(i, p.tq, p.tk, p.causal);
+      SoftmaxVisible(ops, s + i * lds, visible, n);
+      WriteWeights(p, h, i, s + i * lds, visible);
+    }
+    ops.attn_values(s, lds, rows, p.v + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
+  });
+}
+
+void ManyRows(const Problem& p, ThreadPool* pool) {
+  const IsaOps& ops = internal::Ops();
+  const int mr = ops.mr, nr = ops.nr, dh = p.dh;
+  const int64_t key_panels = CeilDiv(p.tk, nr);
+  const int64_t lds = key_panels * nr;  // a score row, padded to whole panels
+  const int64_t value_panels = CeilDiv(dh, nr);
+  const int64_t k_size = key_panels * nr * dh;      // per head: [panel][p < dh][nr]
+  const int64_t v_size = value_panels * p.tk * nr;  // per head: [panel][j < tk][nr]
+  float* packed = internal::ThreadScratch(internal::kScratchPackB,
+                                          static_cast<size_t>(p.heads * (k_size + v_size)));
+  RunTasks(pool, p.heads, [&](int64_t h) {
+    float* kp = packed + h * (k_size + v_size);
+    float* vp = kp + k_size;
+    for (int64_t jp = 0; jp < key_panels; ++jp) {
+      float* panel = kp + jp * nr * dh;
+      const int cols = static_cast<int>(std::min<int64_t>(nr, p.tk - jp * nr));
+      if (cols < nr) std::memset(panel, 0, sizeof(float) * static_cast<size_t>(nr * dh));
+      for (int jj = 0; jj < cols; ++jj) {
+        const float* src = p.k + (jp * nr + jj) * p.ldk + h * dh;
+        for (int c = 0; c < dh; ++c) panel[c * nr + jj] = src[c];
+      }
+    }
+    for (int64_t cp = 0; cp < value_panels; ++cp) {
+      float* panel = vp + cp * p.tk * nr;
+      const int cols = static_cast<int>(std::min<int64_t>(nr, dh - cp * nr));
+      for (int64_t j = 0; j < p.tk; ++j) {
+        float* dst = panel + j * nr;
+        std::memcpy(dst, p.v + j * p.ldv + h * dh + cp * nr, sizeof(float) * cols);
+        if (cols < nr) std::memset(dst + cols, 0, sizeof(float) * (nr - cols));
+      }
+    }
+  });
+
+  const int64_t row_blocks = CeilDiv(p.tq, mr);
+  RunTasks(pool, p.heads * row_blocks, [&](int64_t t) {
+    const int h = static_cast<int>(t / row_blocks);
+    const int64_t i0 = (t % row_blocks) * mr;
+    const int rows = static_cast<int>(std::min<int64_t>(mr, p.tq - i0));
+    const float* kp = packed + h * (k_size + v_size);
+    const float* vp = kp + k_size;
+    float* qp = internal::ThreadScratch(internal::kScratchPackA, static_cast<size_t>(mr * dh));
+    float* s = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(mr * lds));
+    // Queries as one packed mr-row panel, with the scale folded in.
+    for (int c = 0; c < dh; ++c) {
+      for (int i = 0; i < mr; ++i) {
+        qp[c * mr + i] = i < rows ? p.scale * p.q[(i0 + i) * p.ldq + h * dh + c] : 0.0f;
+      }
+    }
+    const int64_t n = VisibleKeys(i0 + rows - 1, p.tq, p.tk, p.causal);
+    if (n == 0) {
+      for (int i = 0; i < rows; ++i) {
+        std::memset(p.out + (i0 + i) * p.ldout + h * dh, 0, sizeof(float) * dh);
+        WriteWeights(p, h, i0 + i, s, 0);
+      }
+      return;
+    }
+    for (int64_t jp = 0; jp < CeilDiv(n, nr); ++jp) {
+      ops.gemm_tile(dh, qp, kp + jp * nr * dh, s + jp * nr, lds, rows, nr, false);
+    }
+    for (int i = 0; i < rows; ++i) {
+      const int64_t visible = VisibleKeys(i0 + i, p.tq, p.tk, p.causal);
+      SoftmaxVisible(ops, s + i * lds, visible, n);
+      WriteWeights(p, h, i0 + i, s + i * lds, visible);
+    }
+    for (int64_t cp = 0; cp < value_panels; ++cp) {
+      const int cols = static_cast<int>(std::min<int64_t>(nr, dh - cp * nr));
+      ops.gemm_tile_rows(n, s, lds, vp + cp * p.tk * nr, p.out + i0 * p.ldout + h * dh + cp * nr,
+                         p.ldout, rows, cols, false);
+    }
+  });
 }
 
 }  // namespace
@@ -45,28 +157,16 @@ void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
                int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
                float* out, int64_t ldout, float* attn_weights, ThreadPool* pool) {
   if (tq <= 0 || heads <= 0 || dh <= 0) return;
-  const int64_t row_blocks = (tq + kRowsPerTask - 1) / kRowsPerTask;
-  auto task = [&](int64_t t) {
-    const int h = static_cast<int>(t / row_blocks);
-    const int64_t i0 = (t % row_blocks) * kRowsPerTask;
-    const int64_t i1 = std::min(tq, i0 + kRowsPerTask);
-    float* s = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(std::max<int64_t>(tk, 1)));
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t visible = VisibleKeys(i, tq, tk, causal);
-      AttendRow(q + i * ldq + h * dh, k + h * dh, ldk, v + h * dh, ldv, visible, dh, scale, s,
-                out + i * ldout + h * dh);
-      if (attn_weights != nullptr) {
-        float* w = attn_weights + (static_cast<int64_t>(h) * tq + i) * tk;
-        std::memcpy(w, s, sizeof(float) * visible);
-        std::fill(w + visible, w + tk, 0.0f);
-      }
-    }
-  };
-  const int64_t tasks = row_blocks * heads;
-  if (pool != nullptr) {
-    pool->Run(tasks, task);
+  const Problem p{q, k, v, ldq, ldk, ldv, tq, tk, heads, dh, scale, causal, out, ldout,
+                  attn_weights};
+  if (tk <= 0) {
+    for (int64_t i = 0; i < tq; ++i) std::memset(out + i * ldout, 0, sizeof(float) * heads * dh);
+    return;
+  }
+  if (tq < internal::Ops().mr) {
+    FewRows(p, pool);
   } else {
-    for (int64_t t = 0; t < tasks; ++t) task(t);
+    ManyRows(p, pool);
   }
 }
 

@@ -18,6 +18,9 @@ struct IsaOps {
   // j < cols <= nr. a and b are packed panels of kc steps.
   void (*gemm_tile)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
                     int cols, bool accumulate);
+  // The same with A unpacked: row i of A at a + i*lda.
+  void (*gemm_tile_rows)(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                         int64_t ldc, int rows, int cols, bool accumulate);
   // The small-m product against a weight matrix: for i < m and r in [r0, r1),
   // y[i*ldy + r] = dot(x[i*ldx ...], row r of w) (+ bias[r]). k = columns of w.
   void (*weight_rows)(DType type, const float* x, int64_t m, int64_t ldx, const void* w,
@@ -35,6 +38,13 @@ struct IsaOps {
   float (*exp_shift_sum)(float* x, int64_t n, float m);
   // y[j] = y[j] * s for j < n.
   void (*scale)(float* y, int64_t n, float s);
+  // Attention for a few query rows, keys and values read once for all of them:
+  // s[i*lds + j] = scale * dot(q_i, k_j) for i < rows, j < n (vectors of dh floats).
+  void (*attn_scores)(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk,
+                      int64_t n, int dh, float scale, float* s, int64_t lds);
+  // out_i = sum_{j < n} p[i*ldp + j] * v_j for i < rows.
+  void (*attn_values)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
+                      int64_t n, int dh, float* out, int64_t ldout);
 };
 
 // The active table (chosen on first use, see SetIsaForTesting).

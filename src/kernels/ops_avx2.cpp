@@ -1,7 +1,34 @@
+// Leaf kernels compiled for AVX2 with FMA and F16C. Everything here is behind the target pragma
+// and in an anonymous namespace, so no avx2 instruction can leak into code run on other CPUs; the
+// dispatcher only hands this table out when the CPU supports it.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 #include "kernels/isa.h"
 
-namespace crm::kernels::internal {
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
 
-const IsaOps* Avx2Ops() { return nullptr; }
+
+namespace crm::kernels::internal {
+namespace {
+
+#include "kernels/simd_traits.h"
+#include "kernels/ops_simd.inc"
+
+constexpr IsaOps kOps = {
+    Isa::kAvx2, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
+    F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
+    MaxOf,     ExpShiftSum, Scale,      AttnScores,     AttnValues,
+};
+
+}  // namespace
+
+const IsaOps* Avx2Ops() { return &kOps; }
 
 }  // namespace crm::kernels::internal
+
+#pragma GCC pop_options

@@ -1,7 +1,38 @@
+// Leaf kernels compiled for AVX-512 (F, BW, VL, DQ) with FMA and F16C. Everything here is behind
+// the target pragma and in an anonymous namespace, so no avx512 instruction can leak into code run on other CPUs; the
+// dispatcher only hands this table out when the CPU supports it.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 #include "kernels/isa.h"
 
-namespace crm::kernels::internal {
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized reports
+// once they are inlined here.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
+#define CRM_SIMD_AVX512 1
 
-const IsaOps* Avx512Ops() { return nullptr; }
+namespace crm::kernels::internal {
+namespace {
+
+#include "kernels/simd_traits.h"
+#include "kernels/ops_simd.inc"
+
+constexpr IsaOps kOps = {
+    Isa::kAvx512, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
+    F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
+    MaxOf,     ExpShiftSum, Scale,      AttnScores,     AttnValues,
+};
+
+}  // namespace
+
+const IsaOps* Avx512Ops() { return &kOps; }
 
 }  // namespace crm::kernels::internal
+
+#pragma GCC pop_options

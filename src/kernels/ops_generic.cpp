@@ -11,20 +11,31 @@ namespace {
 constexpr int kMr = 4;
 constexpr int kNr = 16;
 
-void GemmTile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
-              int cols, bool accumulate) {
+// a(i, p) = a[i*si + p*sp].
+void Tile(int64_t kc, const float* a, int64_t si, int64_t sp, const float* b, float* c,
+          int64_t ldc, int rows, int cols, bool accumulate) {
   float t[kMr][kNr] = {};
   for (int64_t p = 0; p < kc; ++p) {
-    const float* ap = a + p * kMr;
     const float* bp = b + p * kNr;
-    for (int i = 0; i < kMr; ++i) {
-      for (int j = 0; j < kNr; ++j) t[i][j] += ap[i] * bp[j];
+    for (int i = 0; i < rows; ++i) {
+      const float ai = a[i * si + p * sp];
+      for (int j = 0; j < kNr; ++j) t[i][j] += ai * bp[j];
     }
   }
   for (int i = 0; i < rows; ++i) {
     float* ci = c + i * ldc;
     for (int j = 0; j < cols; ++j) ci[j] = accumulate ? ci[j] + t[i][j] : t[i][j];
   }
+}
+
+void GemmTile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
+              int cols, bool accumulate) {
+  Tile(kc, a, 1, kMr, b, c, ldc, rows, cols, accumulate);
+}
+
+void GemmTileRows(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                  int rows, int cols, bool accumulate) {
+  Tile(kc, a, lda, 1, b, c, ldc, rows, cols, accumulate);
 }
 
 void WeightRows(DType type, const float* x, int64_t m, int64_t ldx, const void* w, int64_t k,
@@ -98,9 +109,32 @@ void AddVec(float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) a[i] += b[i];
 }
 
+void AttnScores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int64_t n,
+                int dh, float scale, float* s, int64_t lds) {
+  for (int64_t j = 0; j < n; ++j) {
+    for (int i = 0; i < rows; ++i) {
+      float d = 0.0f;
+      for (int c = 0; c < dh; ++c) d += q[i * ldq + c] * k[j * ldk + c];
+      s[i * lds + j] = d * scale;
+    }
+  }
+}
+
+void AttnValues(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int64_t n,
+                int dh, float* out, int64_t ldout) {
+  for (int i = 0; i < rows; ++i) std::fill(out + i * ldout, out + i * ldout + dh, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int i = 0; i < rows; ++i) {
+      const float pij = p[i * ldp + j];
+      for (int c = 0; c < dh; ++c) out[i * ldout + c] += pij * v[j * ldv + c];
+    }
+  }
+}
+
 constexpr IsaOps kGenericOps = {
-    Isa::kGeneric, kMr,       kNr,     GemmTile, WeightRows, F16ToF32Generic, F32ToF16Generic,
-    LayerNormRow,  Gelu,      SoftmaxRow, AddVec, Max,      ExpShiftSum,     Scale,
+    Isa::kGeneric, kMr,         kNr,         GemmTile,    GemmTileRows, WeightRows,
+    F16ToF32Generic, F32ToF16Generic, LayerNormRow, Gelu,  SoftmaxRow,   AddVec,
+    Max,           ExpShiftSum, Scale,       AttnScores,  AttnValues,
 };
 
 }  // namespace

@@ -1,5 +1,10 @@
 // ThreadPool: persistent workers that spin briefly between jobs (the decoder submits thousands of
 // small jobs per second) and then sleep on a condition variable.
+//
+// The caller never waits for a worker that has not started on the current job: workers announce
+// themselves (`entered`) and then check that the job is still open; the caller closes the job when
+// it runs out of indices itself and waits only for the workers that got in. A descheduled or
+// sleeping worker therefore cannot delay a Run, which matters when the machine is shared.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -32,8 +37,9 @@ struct ThreadPool::Impl {
   bool stop = false;  // guarded by mu
 
   std::atomic<uint64_t> generation{0};  // bumped once per Run
+  std::atomic<bool> open{false};        // the current job still accepts workers
+  std::atomic<int> entered{0};          // workers inside the current job
   std::atomic<int64_t> next{0};         // next index to hand out
-  std::atomic<int> busy{0};             // workers not yet done with the current generation
   int64_t n = 0;
   const std::function<void(int64_t)>* fn = nullptr;
 
@@ -62,8 +68,11 @@ struct ThreadPool::Impl {
         g = generation.load(std::memory_order_acquire);
       }
       seen = g;
-      Work();
-      busy.fetch_sub(1, std::memory_order_acq_rel);
+      // Dekker-style handshake with Run(): both sides use sequentially consistent operations,
+      // so either this worker sees the job closed, or the caller sees it entered and waits.
+      entered.fetch_add(1, std::memory_order_seq_cst);
+      if (open.load(std::memory_order_seq_cst)) Work();
+      entered.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
 };
@@ -97,15 +106,16 @@ void ThreadPool::Run(int64_t n, const std::function<void(int64_t)>& fn) {
   p.fn = &fn;
   p.n = n;
   p.next.store(0, std::memory_order_relaxed);
-  p.busy.store(static_cast<int>(p.workers.size()), std::memory_order_relaxed);
+  p.open.store(true, std::memory_order_seq_cst);
   {
     std::lock_guard<std::mutex> lock(p.mu);
     p.generation.fetch_add(1, std::memory_order_release);
   }
   p.wake.notify_all();
   p.Work();
-  // Every worker must have left Work() before fn goes out of scope.
-  for (int s = 0; p.busy.load(std::memory_order_acquire) != 0; ++s) {
+  p.open.store(false, std::memory_order_seq_cst);
+  // Workers that got in may still be finishing an index; fn must outlive them.
+  for (int s = 0; p.entered.load(std::memory_order_seq_cst) != 0; ++s) {
     if (s < kSpinIterations) {
       CpuRelax();
     } else {
