@@ -1,0 +1,104 @@
+// Integration-test support: starts the real `crm-ai serve` on an ephemeral loopback port with a
+// fresh temporary DATA_DIR, runs CLI sub-commands against the same data, and speaks HTTP to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace crm::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  nlohmann::json json() const;
+  std::string header(const std::string& lower_name) const;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string target;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// One request on a new connection to 127.0.0.1:port.
+HttpResult Send(int port, const HttpRequest& req);
+// Raw bytes in, raw bytes out (for malformed requests); closes after `read_timeout_ms`.
+std::string SendRaw(int port, const std::string& bytes, int read_timeout_ms = 2000);
+
+// A raw TCP connection to the server, for requests sent in pieces.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection();
+  bool ok() const { return fd_ >= 0; }
+  void Write(const std::string& bytes);
+  std::string ReadAll(int timeout_ms);  // until the peer closes or the timeout
+
+ private:
+  int fd_ = -1;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class TestServer {
+ public:
+  // extra_env: variables added to the server's environment (and to Run()'s).
+  explicit TestServer(std::map<std::string, std::string> extra_env = {});
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+
+  bool Start();                 // spawns `crm-ai serve`, waits for its "listening" line
+  int Stop(int signal_number);  // sends the signal, returns the exit status
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;      // the server's stderr so far
+
+  // Runs `crm-ai ARGS...` with the same environment; stdin_text is piped in.
+  CommandResult Run(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
+
+  HttpResult Get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+  HttpResult Call(const std::string& method, const std::string& target, const nlohmann::json& body,
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+
+ private:
+  std::map<std::string, std::string> env_;
+  std::string data_dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A firm with an owner, an admin and a member (passwords known), plus an admin API key.
+struct TestFirm {
+  std::string id;
+  std::string owner_email, admin_email, member_email;
+  std::string password = "motdepasse-solide-1";
+  std::string api_key;         // role admin
+  std::string member_api_key;  // role member
+};
+TestFirm CreateFirm(const TestServer& s, const std::string& name);
+
+// A logged-in browser session: cookie + CSRF token.
+struct Session {
+  std::string cookie;
+  std::string csrf;
+  std::vector<std::pair<std::string, std::string>> Headers() const {
+    return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+  }
+};
+std::optional<Session> Login(const TestServer& s, const std::string& email, const std::string& password);
+
+std::vector<std::pair<std::string, std::string>> Bearer(const std::string& key);
+
+}  // namespace crm::testing
