@@ -90,18 +90,18 @@ std::string GuessFormat(const std::string& path) {
   return fmt->name;
 }
 
-Error NotMedia(const std::string& path, const std::string& why) {
+Error NotMedia(const std::string& why) {
   return Error(ErrorCode::kUnsupportedMediaType,
                "the file is not an audio or video recording (" + why +
                    "); upload a recording such as wav, mp3, m4a, ogg, flac, webm or mp4",
-               {{"path", path}});
+               {{"reason", why}});
 }
 
-Error Undecodable(const std::string& path, const std::string& why) {
+Error Undecodable(const std::string& why) {
   return Error(ErrorCode::kUndecodable,
                "no audio could be decoded from the file (" + why +
                    "); check that the recording is complete and plays, or export it again",
-               {{"path", path}});
+               {{"reason", why}});
 }
 
 class FfmpegPcmStream final : public PcmStream {
@@ -123,7 +123,7 @@ class FfmpegPcmStream final : public PcmStream {
     if (stat(path.c_str(), &st) != 0) return NotFound("audio file not found: " + path);
     if (!S_ISREG(st.st_mode)) return InvalidArgument("not a regular file: " + path);
     info_.size_bytes = st.st_size;
-    if (st.st_size == 0) return Undecodable(path, "the file is empty");
+    if (st.st_size == 0) return Undecodable("the file is empty");
 
     SilenceFfmpegLogging();
     int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
@@ -133,17 +133,17 @@ class FfmpegPcmStream final : public PcmStream {
       std::string guessed = GuessFormat(path);
       if (!guessed.empty() && !IsNonMediaDemuxer(guessed))
         return Undecodable(
-            path, "it looks like '" + guessed +
-                      "' but cannot be read, it may be truncated or damaged: " + AvErrorText(err));
-      return NotMedia(path, "its format was not recognised: " + AvErrorText(err));
+            "it looks like '" + guessed +
+            "' but cannot be read, it may be truncated or damaged: " + AvErrorText(err));
+      return NotMedia("its format was not recognised: " + AvErrorText(err));
     }
     std::string demuxer = format_->iformat->name;
-    if (IsNonMediaDemuxer(demuxer)) return NotMedia(path, "it was read as '" + demuxer + "'");
+    if (IsNonMediaDemuxer(demuxer)) return NotMedia("it was read as '" + demuxer + "'");
     // A very weak guess (e.g. random bytes taken for headerless MP3) is not a recording.
     if (format_->probe_score <= AVPROBE_SCORE_RETRY / 2)
-      return NotMedia(path, "its format could only be guessed");
+      return NotMedia("its format could only be guessed");
     err = avformat_find_stream_info(format_, nullptr);
-    if (err < 0) return Undecodable(path, "its streams could not be read: " + AvErrorText(err));
+    if (err < 0) return Undecodable("its streams could not be read: " + AvErrorText(err));
 
     bool any_media = false;
     for (unsigned i = 0; i < format_->nb_streams; ++i) {
@@ -155,14 +155,14 @@ class FfmpegPcmStream final : public PcmStream {
         info_.has_video = true;
       }
     }
-    if (!any_media) return NotMedia(path, "it holds no audio or video stream");
+    if (!any_media) return NotMedia("it holds no audio or video stream");
 
     const AVCodec* decoder = nullptr;
     stream_index_ = av_find_best_stream(format_, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0);
     if (stream_index_ == AVERROR_STREAM_NOT_FOUND)
-      return Undecodable(path, "the recording has no audio track");
+      return Undecodable("the recording has no audio track");
     if (stream_index_ < 0 || decoder == nullptr)
-      return Undecodable(path, "no decoder for its audio codec");
+      return Undecodable("no decoder for its audio codec");
     AVStream* stream = format_->streams[stream_index_];
     // Packets of other streams (video) are dropped by the demuxer instead of read and discarded.
     for (unsigned i = 0; i < format_->nb_streams; ++i)
@@ -171,10 +171,10 @@ class FfmpegPcmStream final : public PcmStream {
     codec_ = avcodec_alloc_context3(decoder);
     if (codec_ == nullptr) return Internal("out of memory allocating a decoder");
     err = avcodec_parameters_to_context(codec_, stream->codecpar);
-    if (err < 0) return Undecodable(path, "bad codec parameters: " + AvErrorText(err));
+    if (err < 0) return Undecodable("bad codec parameters: " + AvErrorText(err));
     codec_->pkt_timebase = stream->time_base;
     err = avcodec_open2(codec_, decoder, nullptr);
-    if (err < 0) return Undecodable(path, "the audio decoder failed to start: " + AvErrorText(err));
+    if (err < 0) return Undecodable("the audio decoder failed to start: " + AvErrorText(err));
 
     info_.container = demuxer;
     info_.codec = decoder->name;
@@ -194,8 +194,8 @@ class FfmpegPcmStream final : public PcmStream {
     CRM_TRY(FillUntilFirstSamples());
     if (pending_.empty()) {
       if (skipped_ > 0)
-        return Undecodable(path, std::to_string(skipped_) + " damaged frames, none readable");
-      return Undecodable(path, "the audio track holds no samples");
+        return Undecodable(std::to_string(skipped_) + " damaged frames, none readable");
+      return Undecodable("the audio track holds no samples");
     }
     if (info_.sample_rate == 0) info_.sample_rate = codec_->sample_rate;
     if (info_.channels == 0) info_.channels = codec_->ch_layout.nb_channels;
@@ -294,11 +294,11 @@ class FfmpegPcmStream final : public PcmStream {
                             static_cast<AVSampleFormat>(f->format), f->sample_rate, 0, nullptr);
     const int channels = in_layout.nb_channels;
     av_channel_layout_uninit(&in_layout);
-    if (err < 0) return Undecodable(path_, "cannot convert its sample format: " + AvErrorText(err));
+    if (err < 0) return Undecodable("cannot convert its sample format: " + AvErrorText(err));
     std::vector<double> matrix(channels, 1.0 / channels);
     err = swr_set_matrix(swr_, matrix.data(), channels);
     if (err >= 0) err = swr_init(swr_);
-    if (err < 0) return Undecodable(path_, "cannot convert its sample format: " + AvErrorText(err));
+    if (err < 0) return Undecodable("cannot convert its sample format: " + AvErrorText(err));
     in_rate_ = f->sample_rate;
     in_format_ = f->format;
     in_channels_ = f->ch_layout.nb_channels;

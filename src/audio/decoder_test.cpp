@@ -222,6 +222,9 @@ TEST_F(DecoderTest, TextFileIsNotMedia) {
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_EQ(r.error().code, ErrorCode::kUnsupportedMediaType) << name << r.error().message;
     EXPECT_NE(r.error().message.find("not an audio or video"), std::string::npos);
+    // Messages reach API users: they never reveal where the server keeps files.
+    EXPECT_EQ(r.error().message.find(dir_->string()), std::string::npos);
+    EXPECT_EQ(r.error().details.dump().find(dir_->string()), std::string::npos);
   }
 }
 
