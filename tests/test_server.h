@@ -13,6 +13,8 @@
 
 namespace crm::testing {
 
+using Env = std::map<std::string, std::string>;
+
 struct HttpResult {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

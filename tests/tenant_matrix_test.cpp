@@ -1,0 +1,178 @@
+// Tenant isolation, route by route: for every route of the OpenAPI document that takes an id,
+// firm B gets 404 on firm A's ids with every method — even with a bad body or a stale version —
+// and a member gets 403 on every admin-only route. A route whose path parameter this table does
+// not know fails the test, so new routes cannot escape the matrix.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "test_server.h"
+
+namespace crm::testing {
+namespace {
+
+using nlohmann::json;
+
+struct FirmObjects {
+  std::map<std::string, std::string> ids;  // "client", "contact", "meeting", "task", "api_key", "user"
+};
+
+FirmObjects Populate(const TestServer& s, const TestFirm& f) {
+  FirmObjects o;
+  auto h = Bearer(f.api_key);
+  o.ids["client"] = s.Call("POST", "/api/clients", {{"name", "Client secret de " + f.id}}, h).json()["id"];
+  o.ids["contact"] = s.Call("POST", "/api/clients/" + o.ids["client"] + "/contacts", {{"name", "Contact"}}, h).json()["id"];
+  o.ids["meeting"] = s.Call("POST", "/api/meetings", {{"client_id", o.ids["client"]}, {"title", "RDV"},
+                                                      {"starts_at", "2026-12-01T09:00:00Z"}}, h).json()["id"];
+  o.ids["task"] = s.Call("POST", "/api/tasks", {{"title", "Tâche"}, {"client_id", o.ids["client"]}}, h).json()["id"];
+  o.ids["api_key"] = s.Call("POST", "/api/api-keys", {{"name", "matrice"}}, h).json()["id"];
+  json users = s.Get("/api/users", h).json();
+  for (auto& u : users["data"])
+    if (u["email"] == f.member_email) o.ids["user"] = u["id"];
+  for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
+  return o;
+}
+
+// Which object a path parameter names, from the path's shape. Extend when routes are added.
+std::string ObjectFor(const std::string& path, const std::string& param) {
+  if (param == "contact_id") return "contact";
+  if (param != "id") return "";
+  static const std::vector<std::pair<std::string, std::string>> prefixes = {
+      {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},
+      {"/api/api-keys/", "api_key"}, {"/api/users/", "user"}, {"/api/recordings/", "recording"},
+      {"/api/jobs/", "job"}, {"/api/documents/", "document"}, {"/api/voiceprints/", "voiceprint"},
+  };
+  for (auto& [prefix, object] : prefixes)
+    if (path.rfind(prefix, 0) == 0) return object;
+  return "";
+}
+
+std::string Fill(const std::string& pattern, const FirmObjects& o, std::string* missing) {
+  std::string out = pattern;
+  size_t p;
+  while ((p = out.find('{')) != std::string::npos) {
+    size_t e = out.find('}', p);
+    std::string param = out.substr(p + 1, e - p - 1);
+    std::string object = ObjectFor(pattern, param);
+    auto it = o.ids.find(object);
+    if (object.empty() || it == o.ids.end()) {
+      *missing = param + " (" + object + ")";
+      return "";
+    }
+    out.replace(p, e - p + 1, it->second);
+  }
+  return out;
+}
+
+std::string Upper(std::string m) {
+  for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return m;
+}
+
+class TenantMatrix : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    s_ = new TestServer();
+    ASSERT_TRUE(s_->Start()) << s_->log();
+    a_ = new TestFirm(CreateFirm(*s_, "Cabinet A"));
+    b_ = new TestFirm(CreateFirm(*s_, "Cabinet B"));
+    a_objects_ = new FirmObjects(Populate(*s_, *a_));
+    doc_ = new json(s_->Get("/api/openapi.json").json());
+  }
+  static void TearDownTestSuite() {
+    delete doc_;
+    delete a_objects_;
+    delete b_;
+    delete a_;
+    delete s_;
+  }
+  // Calls every firm route that takes an id; `check(method, target, response)`.
+  void ForEachIdRoute(const std::function<void(const std::string&, const std::string&, const json&)>& fn) {
+    int count = 0;
+    for (auto& [path, methods] : (*doc_)["paths"].items()) {
+      if (path.find('{') == std::string::npos || path.rfind("/api/admin/", 0) == 0 || path.rfind("/api/", 0) != 0) continue;
+      for (auto& [method, op] : methods.items()) {
+        std::string missing;
+        std::string target = Fill(path, *a_objects_, &missing);
+        ASSERT_TRUE(missing.empty()) << "the tenant matrix does not know the parameter " << missing << " of "
+                                     << Upper(method) << " " << path << ": add it to ObjectFor()";
+        fn(Upper(method), target, op);
+        ++count;
+      }
+    }
+    EXPECT_GT(count, 12);
+  }
+  static TestServer* s_;
+  static TestFirm *a_, *b_;
+  static FirmObjects* a_objects_;
+  static json* doc_;
+};
+TestServer* TenantMatrix::s_ = nullptr;
+TestFirm* TenantMatrix::a_ = nullptr;
+TestFirm* TenantMatrix::b_ = nullptr;
+FirmObjects* TenantMatrix::a_objects_ = nullptr;
+json* TenantMatrix::doc_ = nullptr;
+
+TEST_F(TenantMatrix, AnotherFirmGets404OnEveryIdRouteWithEveryMethod) {
+  ForEachIdRoute([&](const std::string& method, const std::string& target, const json&) {
+    std::string body = method == "GET" || method == "DELETE" ? "" : R"({"bogus_field": 1, "version": 999})";
+    auto r = Send(s_->port(), {method, target, body, {{"Authorization", "Bearer " + b_->api_key}, {"If-Match", "\"999\""}}});
+    EXPECT_EQ(r.status, 404) << method << " " << target << " → " << r.body;
+  });
+  // A's objects are all still there, untouched.
+  auto h = Bearer(a_->api_key);
+  EXPECT_EQ(s_->Get("/api/clients/" + a_objects_->ids["client"], h).json()["version"], 1);
+  EXPECT_EQ(s_->Get("/api/tasks/" + a_objects_->ids["task"], h).status, 200);
+}
+
+TEST_F(TenantMatrix, AnotherFirmsSessionGets404Too) {
+  auto session = Login(*s_, b_->admin_email, b_->password);
+  ASSERT_TRUE(session);
+  ForEachIdRoute([&](const std::string& method, const std::string& target, const json&) {
+    auto headers = session->Headers();
+    std::string body = method == "GET" || method == "DELETE" ? "" : "{}";
+    auto r = Send(s_->port(), {method, target, body, headers});
+    EXPECT_EQ(r.status, 404) << method << " " << target << " → " << r.body;
+  });
+}
+
+TEST_F(TenantMatrix, ListsAndSearchNeverShowAnotherFirmsRecords) {
+  auto h = Bearer(b_->api_key);
+  for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit"}) {
+    auto r = s_->Get(list, h);
+    ASSERT_EQ(r.status, 200) << list;
+    for (auto& [k, id] : a_objects_->ids) EXPECT_EQ(r.body.find(id), std::string::npos) << list << " shows A's " << k;
+  }
+  EXPECT_EQ(s_->Get("/api/clients?q=secret", h).json()["data"].size(), 0u);
+  // A meeting of B cannot point at A's client.
+  auto m = s_->Call("POST", "/api/meetings", {{"client_id", a_objects_->ids["client"]}, {"title", "x"},
+                                              {"starts_at", "2026-12-01T09:00:00Z"}}, h);
+  EXPECT_EQ(m.status, 422);
+  EXPECT_EQ(m.json()["error"]["details"]["client_id"], "not_found");
+}
+
+TEST_F(TenantMatrix, MembersGet403OnEveryAdminRoute) {
+  int count = 0;
+  auto session = Login(*s_, a_->member_email, a_->password);
+  ASSERT_TRUE(session);
+  for (auto& [path, methods] : (*doc_)["paths"].items()) {
+    for (auto& [method, op] : methods.items()) {
+      std::string role = op.value("x-min-role", "member");
+      if (role != "admin" && role != "owner") continue;
+      std::string missing;
+      std::string target = path.find('{') == std::string::npos ? path : Fill(path, *a_objects_, &missing);
+      ASSERT_TRUE(missing.empty()) << missing;
+      std::string body = Upper(method) == "GET" || Upper(method) == "DELETE" ? "" : "{}";
+      auto by_key = Send(s_->port(), {Upper(method), target, body, Bearer(a_->member_api_key)});
+      EXPECT_EQ(by_key.status, 403) << Upper(method) << " " << target << " → " << by_key.body;
+      auto by_session = Send(s_->port(), {Upper(method), target, body, session->Headers()});
+      EXPECT_EQ(by_session.status, 403) << Upper(method) << " " << target << " → " << by_session.body;
+      ++count;
+    }
+  }
+  EXPECT_GE(count, 6);
+}
+
+}  // namespace
+}  // namespace crm::testing
