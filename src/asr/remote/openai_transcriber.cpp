@@ -42,6 +42,11 @@ std::string LowerExtension(const std::string& path) {
   return ext;
 }
 
+// The language asked for, reported when the server does not say which it heard (`json`).
+std::string AskedLanguage(const OpenAiOptions& o) {
+  return o.language == "auto" ? std::string() : LanguageCode(o.language);
+}
+
 bool AcceptedAsIs(const std::string& ext) {
   for (const char* e : kAcceptedExtensions)
     if (ext == e) return true;
@@ -320,6 +325,7 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     file.is_file = true;
     CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), o.prompt));
     if (t.duration <= 0) t.duration = info.duration_seconds;
+    if (t.language.empty()) t.language = AskedLanguage(o);
     o.progress.Report(1.0);
     return t;
   }
@@ -376,7 +382,9 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     if (expected > 0) o.progress.Report(std::min(1.0, total_samples / (expected * kRate)));
   }
   o.progress.Report(1.0);
-  return Stitch(parts, total_samples / double(kRate));
+  Transcript stitched = Stitch(parts, total_samples / double(kRate));
+  if (stitched.language.empty()) stitched.language = AskedLanguage(o);
+  return stitched;
 }
 
 }  // namespace crm::asr::remote
