@@ -47,6 +47,13 @@ std::string AskedLanguage(const OpenAiOptions& o) {
   return o.language == "auto" ? std::string() : LanguageCode(o.language);
 }
 
+// An answer without times (`json`) spans the audio it was given.
+void FillMissingTimes(Transcript& t, double seconds) {
+  if (t.duration <= 0) t.duration = seconds;
+  if (t.segments.size() == 1 && t.segments[0].end <= t.segments[0].start)
+    t.segments[0].end = seconds;
+}
+
 bool AcceptedAsIs(const std::string& ext) {
   for (const char* e : kAcceptedExtensions)
     if (ext == e) return true;
@@ -324,7 +331,7 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     file.content_type = MimeFor(ext);
     file.is_file = true;
     CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), o.prompt));
-    if (t.duration <= 0) t.duration = info.duration_seconds;
+    FillMissingTimes(t, info.duration_seconds);
     if (t.language.empty()) t.language = AskedLanguage(o);
     o.progress.Report(1.0);
     return t;
@@ -370,6 +377,7 @@ Result<Transcript> OpenAiTranscriber::Transcribe(const std::string& path) {
     file.is_file = true;
     const std::string prompt = o.prompt.empty() ? Tail(previous_text, kPromptTailBytes) : o.prompt;
     CRM_ASSIGN_OR_RETURN(Transcript t, session.Send(std::move(file), prompt));
+    FillMissingTimes(t, chunk.pcm.size() / double(kRate));
     previous_text = t.Text();
     ChunkTranscript part;
     part.offset = chunk.first_sample / double(kRate);

@@ -368,6 +368,7 @@ TEST_F(OpenAiTranscriberTest, ModelsWithoutTimestampsFallBackToPlainJson) {
   ASSERT_EQ(t->segments.size(), 1u);
   EXPECT_FALSE(t->Text().empty());
   EXPECT_EQ(t->language, "fr");  // `json` does not say; the asked language stands
+  EXPECT_NEAR(t->segments[0].end, 3.0, 0.01);
   EXPECT_NEAR(t->duration, 3.0, 0.01);
   json requests = server_->Requests();
   ASSERT_EQ(requests.size(), 2u);
