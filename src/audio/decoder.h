@@ -2,9 +2,14 @@
 // mp4/mov, amr, ...) becomes 16 kHz (or the asked rate) mono float32 in [-1, 1].
 //
 // PcmStream decodes incrementally so a consumer that streams needs bounded memory whatever the
-// file's length. Corrupt frames are skipped (counted, logged once as a warning); a file with no
-// decodable audio is an error (ErrorCode::kUndecodable). A file that is not media at all is
-// ErrorCode::kUnsupportedMediaType. Knows nothing of firms or HTTP.
+// file's length. Channels are downmixed to their mean (one voice on one side of a stereo file
+// keeps half its amplitude, nothing clips). Corrupt frames are skipped (counted, logged once as a
+// warning); where the container's timestamps show audio was lost, the hole becomes silence so
+// later speech keeps its time. Errors: a missing file is kNotFound; a file that is not media at
+// all (text, image, unknown bytes) is kUnsupportedMediaType; media without decodable audio
+// (empty, truncated before any audio, video-only, corrupt) is kUndecodable. Messages say what to
+// do and never contain the file's path. FFmpeg's own log lines go to crm::log at debug level.
+// Knows nothing of firms or HTTP.
 #pragma once
 
 #include <cstddef>
