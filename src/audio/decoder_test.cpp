@@ -1,6 +1,7 @@
 // Decoding tests on real files produced by the ffmpeg command-line tool in a temporary folder.
 #include "audio/decoder.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -186,9 +187,24 @@ TEST_F(DecoderTest, CorruptMiddleIsSkippedNotFatal) {
   std::mt19937 rng(7);
   for (size_t i = bytes.size() / 3; i < bytes.size() / 3 + 4000; ++i)
     bytes[i] = static_cast<char>(rng());
-  auto pcm = DecodeFile(Write("corrupt.mp3", bytes));
+  std::string path = Write("corrupt.mp3", bytes);
+  // FFmpeg's own complaints must not reach stderr; only our one warning does.
+  std::string captured = (*dir_ / "stderr.txt").string();
+  std::fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  int fd = open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(fd, STDERR_FILENO);
+  auto pcm = DecodeFile(path);
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fd);
   ASSERT_TRUE(pcm.ok()) << pcm.error().message;
   EXPECT_GT(pcm->size() / 16000.0, 3.0);
+  std::ifstream in_log(captured);
+  std::string logs((std::istreambuf_iterator<char>(in_log)), {});
+  EXPECT_NE(logs.find("skipping damaged audio frames"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(" @ 0x"), std::string::npos) << logs;
 }
 
 TEST_F(DecoderTest, AudioLostToDamageBecomesSilenceSoLaterAudioKeepsItsTime) {
