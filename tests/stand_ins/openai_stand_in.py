@@ -70,10 +70,15 @@ class State:
         self.word_seconds = args.word_seconds
         self.record_path = args.record
         self.requests = []
+        self.generation = 0  # bumped by each reset
         self.lock = threading.Lock()
 
     def record(self, entry):
         with self.lock:
+            # A request that arrived before a reset (e.g. one still sleeping in --delay) is not
+            # reported after it.
+            if entry.pop("generation") != self.generation:
+                return
             self.requests.append(entry)
         if self.record_path:
             with open(self.record_path, "a", encoding="utf-8") as f:
@@ -287,14 +292,17 @@ class Handler(BaseHTTPRequestHandler):
                 if change.pop("reset", False):
                     state.settings = dict(state.defaults)
                     state.requests = []
+                    state.generation += 1
                 state.settings.update(change)
                 settings = dict(state.settings)
             return self.send_body(200, "application/json", json.dumps(settings))
         if self.path != "/v1/audio/transcriptions":
             return self.send_error_body(404, "Unknown request URL: POST %s." % self.path,
                                         "invalid_request_error", code="unknown_url")
+        with state.lock:
+            generation = state.generation
         self.entry = {"path": self.path, "headers": dict(self.headers.items()), "fields": {},
-                      "received_at": time.time()}
+                      "received_at": time.time(), "generation": generation}
         self.transcribe(state, body, self.entry)
 
     def transcribe(self, state, body, entry):
