@@ -1,0 +1,625 @@
+// DatabaseJobQueue: the JobQueue in the `jobs` table (migration 0002_jobs.sql).
+//
+// Every change runs in a write transaction; Claim selects and updates inside it, so two workers
+// (threads or processes) never claim the same job. Writes of this object are grouped (see
+// Write): threads of one process share commits instead of each paying an fsync, and never
+// sleep in SQLite's busy handler waiting for each other.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "jobs/job_queue.h"
+
+namespace crm::jobs {
+namespace {
+
+using storage::Connection;
+using storage::Null;
+using storage::Params;
+using storage::Row;
+using storage::Value;
+
+constexpr const char* kJobColumns =
+    "id, firm_id, kind, state, payload, priority, dedupe_key, attempts, max_attempts, "
+    "timeout_seconds, run_after_ms, worker_id, lease_expires_ms, cancel_requested, progress, "
+    "stage, eta_seconds, error_code, error_message, created_at, updated_at, started_at, "
+    "finished_at";
+
+constexpr int kMaxKindLength = 64;
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t RandomU64() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+nlohmann::json ParsePayload(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+Error StoredError(const std::string& code_name, const std::string& message) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    auto code = static_cast<ErrorCode>(c);
+    if (code_name == ErrorCodeName(code)) return Error(code, message);
+  }
+  return Error(ErrorCode::kInternal, message, nullptr, code_name);
+}
+
+Job JobFromRow(const Row& r) {
+  Job j;
+  j.id = r.Text("id");
+  j.firm_id = r.OptText("firm_id");
+  j.kind = r.Text("kind");
+  j.state = ParseJobState(r.Text("state")).value_or(JobState::kQueued);
+  j.payload = ParsePayload(r.Text("payload"));
+  j.priority = static_cast<int>(r.Int("priority"));
+  j.dedupe_key = r.Text("dedupe_key");
+  j.attempts = static_cast<int>(r.Int("attempts"));
+  j.max_attempts = static_cast<int>(r.Int("max_attempts"));
+  j.timeout_seconds = static_cast<int>(r.Int("timeout_seconds"));
+  j.run_after_ms = r.Int("run_after_ms");
+  j.worker_id = r.OptText("worker_id");
+  j.lease_expires_ms = r.OptInt("lease_expires_ms");
+  j.cancel_requested = r.Int("cancel_requested") != 0;
+  j.progress = r.Real("progress");
+  j.stage = r.Text("stage");
+  j.eta_seconds = r.OptInt("eta_seconds");
+  if (!r.IsNull("error_code")) j.last_error = StoredError(r.Text("error_code"), r.Text("error_message"));
+  j.created_at = r.Text("created_at");
+  j.updated_at = r.Text("updated_at");
+  j.started_at = r.OptText("started_at");
+  j.finished_at = r.OptText("finished_at");
+  return j;
+}
+
+// " AND firm_id = ?" for a firm scope (its parameter appended to `params`), "" for all firms.
+std::string ScopeSql(const Scope& scope, Params& params) {
+  if (!scope.firm_id) return "";
+  params.emplace_back(*scope.firm_id);
+  return " AND firm_id = ?";
+}
+
+Error JobNotFound(std::string_view id) {
+  return NotFound("job " + std::string(id) + " not found");
+}
+
+class DatabaseJobQueue final : public JobQueue {
+ public:
+  DatabaseJobQueue(storage::Store& store, DatabaseJobQueueOptions options)
+      : store_(store), options_(std::move(options)) {
+    if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  }
+
+  Result<std::string> Enqueue(std::string_view kind, const std::optional<std::string>& firm_id,
+                              const nlohmann::json& payload,
+                              const EnqueueOptions& options) override {
+    if (kind.empty() || kind.size() > kMaxKindLength)
+      return InvalidArgument("job kind must be 1 to 64 characters", {{"field", "kind"}});
+    if (options.max_attempts < 0 || options.timeout_seconds < 0)
+      return InvalidArgument("max_attempts and timeout_seconds must not be negative");
+    int max_attempts =
+        options.max_attempts > 0 ? options.max_attempts : options_.default_max_attempts;
+    int timeout =
+        options.timeout_seconds > 0 ? options.timeout_seconds : options_.default_timeout_seconds;
+    int64_t now = Now();
+    std::string id = NewId();
+    std::string now_iso = NowIsoUtc();
+    Value dedupe = options.dedupe_key.empty() ? Value(Null{}) : Value(options.dedupe_key);
+    std::string result_id = id;
+    Status st = Write([&](Connection& c) -> Status {
+      if (!options.dedupe_key.empty()) {
+        CRM_ASSIGN_OR_RETURN(auto existing,
+                             c.QueryOne("SELECT id FROM jobs WHERE active_dedupe_key = ?",
+                                        {options.dedupe_key}));
+        if (existing) {
+          result_id = existing->Text("id");
+          return OkStatus();
+        }
+      }
+      CRM_TRY(c.Exec(
+          "INSERT INTO jobs (id, firm_id, kind, state, payload, priority, dedupe_key, "
+          "active_dedupe_key, attempts, max_attempts, timeout_seconds, run_after_ms, created_at, "
+          "updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+          {id, storage::Opt(firm_id), std::string(kind), payload.dump(),
+           int64_t{options.priority}, dedupe, dedupe, int64_t{max_attempts}, int64_t{timeout},
+           options.run_after_ms.value_or(now), now_iso, now_iso}));
+      return OkStatus();
+    });
+    CRM_TRY(st);
+    if (result_id == id) NotifyWorkers();
+    return result_id;
+  }
+
+  Result<std::optional<ClaimedJob>> Claim(std::string_view worker_id,
+                                          const std::vector<std::string>& kinds,
+                                          std::chrono::milliseconds lease) override {
+    std::optional<ClaimedJob> claimed;
+    CRM_TRY(Write([&](Connection& c) { return ClaimIn(c, worker_id, kinds, lease, claimed); }));
+    return claimed;
+  }
+
+  Status Heartbeat(const ClaimedJob& job, std::chrono::milliseconds lease,
+                   const std::optional<JobProgress>& progress) override {
+    bool cancel = false;
+    Status st = Write([&](Connection& c) -> Status {
+      int64_t expires = Now() + lease.count();
+      int64_t changed = 0;
+      if (progress) {
+        CRM_ASSIGN_OR_RETURN(
+            changed,
+            c.Exec("UPDATE jobs SET lease_expires_ms = ?, progress = ?, stage = ?, eta_seconds = ?, "
+                   "updated_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
+                   {expires, std::clamp(progress->fraction, 0.0, 1.0),
+                    progress->stage.empty() ? Value(Null{}) : Value(progress->stage),
+                    storage::Opt(progress->eta_seconds), NowIsoUtc(), job.id, job.lease_token}));
+      } else {
+        CRM_ASSIGN_OR_RETURN(
+            changed, c.Exec("UPDATE jobs SET lease_expires_ms = ? WHERE id = ? AND "
+                            "state = 'running' AND lease_token = ?",
+                            {expires, job.id, job.lease_token}));
+      }
+      if (changed == 0) return LeaseLost(job.id);
+      CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT cancel_requested FROM jobs WHERE id = ?",
+                                                {job.id}));
+      cancel = row && row->Int("cancel_requested") != 0;
+      return OkStatus();
+    });
+    CRM_TRY(st);
+    if (cancel) return Error(ErrorCode::kCancelled, "job " + job.id + " was cancelled on request");
+    return OkStatus();
+  }
+
+  Status Complete(const ClaimedJob& job, const ResultWriter& write_results) override {
+    bool cancelled = false;
+    CRM_TRY(Write([&](Connection& c) { return CompleteIn(c, job, write_results, cancelled); }));
+    if (cancelled) return CancelledBeforeFinishing(job);
+    return OkStatus();
+  }
+
+  Result<std::optional<ClaimedJob>> CompleteAndClaim(const ClaimedJob& job,
+                                                     const ResultWriter& write_results,
+                                                     std::string_view worker_id,
+                                                     const std::vector<std::string>& kinds,
+                                                     std::chrono::milliseconds lease) override {
+    bool cancelled = false;
+    std::optional<ClaimedJob> next;
+    CRM_TRY(Write([&](Connection& c) -> Status {
+      CRM_TRY(CompleteIn(c, job, write_results, cancelled));
+      if (cancelled) return OkStatus();
+      // The completion stands even if claiming the next job fails.
+      CRM_TRY(c.Exec("SAVEPOINT claim_next"));
+      Status claim = ClaimIn(c, worker_id, kinds, lease, next);
+      if (!claim.ok()) {
+        next.reset();
+        CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT claim_next"));
+      }
+      CRM_TRY(c.Exec("RELEASE SAVEPOINT claim_next"));
+      return OkStatus();
+    }));
+    if (cancelled) return CancelledBeforeFinishing(job);
+    return next;
+  }
+
+  Result<FailOutcome> Fail(const ClaimedJob& job, const Error& error, bool retryable) override {
+    FailOutcome outcome;
+    Status st = Write([&](Connection& c) -> Status {
+      CRM_ASSIGN_OR_RETURN(bool cancel_requested, CheckLease(c, job));
+      if (cancel_requested) {
+        outcome = {JobState::kCancelled, 0};
+        return Finish(c, job.id, JobState::kCancelled, std::nullopt);
+      }
+      CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT attempts, max_attempts FROM jobs WHERE id = ?",
+                                                {job.id}));
+      if (retryable && row && row->Int("attempts") < row->Int("max_attempts")) {
+        auto delay = BackoffDelay(static_cast<int>(row->Int("attempts")), options_.backoff_base,
+                                  options_.backoff_cap, RandomU64());
+        outcome = {JobState::kQueued, Now() + delay.count()};
+        CRM_TRY(c.Exec(
+            "UPDATE jobs SET state = 'queued', lease_token = NULL, lease_expires_ms = NULL, "
+            "worker_id = NULL, run_after_ms = ?, error_code = ?, error_message = ?, "
+            "updated_at = ? WHERE id = ?",
+            {outcome.retry_at_ms, error.CodeName(), error.message, NowIsoUtc(), job.id}));
+        return OkStatus();
+      }
+      outcome = {JobState::kFailed, 0};
+      return Finish(c, job.id, JobState::kFailed, error);
+    });
+    CRM_TRY(st);
+    if (outcome.state == JobState::kFailed)
+      log::Warn("job failed", {{"job_id", job.id}, {"kind", job.kind}, {"error", error.message}});
+    return outcome;
+  }
+
+  Status Release(const ClaimedJob& job) override {
+    Status st = Write([&](Connection& c) -> Status {
+      CRM_ASSIGN_OR_RETURN(bool cancel_requested, CheckLease(c, job));
+      if (cancel_requested) return Finish(c, job.id, JobState::kCancelled, std::nullopt);
+      CRM_TRY(c.Exec(
+          "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 "
+          "ELSE 0 END, lease_token = NULL, lease_expires_ms = NULL, worker_id = NULL, "
+          "run_after_ms = ?, updated_at = ? WHERE id = ?",
+          {Now(), NowIsoUtc(), job.id}));
+      return OkStatus();
+    });
+    CRM_TRY(st);
+    NotifyWorkers();
+    return OkStatus();
+  }
+
+  Result<Job> Cancel(const Scope& scope, std::string_view id) override {
+    Status st = Write([&](Connection& c) -> Status {
+      CRM_ASSIGN_OR_RETURN(JobState state, StateOf(c, scope, id));
+      switch (state) {
+        case JobState::kQueued:
+          return Finish(c, std::string(id), JobState::kCancelled, std::nullopt);
+        case JobState::kRunning:
+          CRM_TRY(c.Exec("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?",
+                         {NowIsoUtc(), std::string(id)}));
+          return OkStatus();
+        case JobState::kCancelled:
+          return OkStatus();
+        default:
+          return Error(ErrorCode::kConflict, "job " + std::string(id) + " already " +
+                                                 JobStateName(state) + "; it cannot be cancelled");
+      }
+    });
+    CRM_TRY(st);
+    return Get(scope, id);
+  }
+
+  Result<Job> Retry(const Scope& scope, std::string_view id) override {
+    Status st = Write([&](Connection& c) -> Status {
+      CRM_ASSIGN_OR_RETURN(JobState state, StateOf(c, scope, id));
+      if (state != JobState::kFailed && state != JobState::kCancelled)
+        return Error(ErrorCode::kConflict, "job " + std::string(id) + " is " +
+                                               JobStateName(state) +
+                                               "; only a failed or cancelled job can be retried");
+      auto updated = c.Exec(
+          "UPDATE jobs SET state = 'queued', attempts = 0, run_after_ms = ?, cancel_requested = 0, "
+          "lease_token = NULL, lease_expires_ms = NULL, worker_id = NULL, progress = 0, "
+          "stage = NULL, eta_seconds = NULL, finished_at = NULL, finished_ms = NULL, "
+          "active_dedupe_key = dedupe_key, updated_at = ? WHERE id = ?",
+          {Now(), NowIsoUtc(), std::string(id)});
+      if (!updated.ok() && updated.error().code == ErrorCode::kConflict)
+        return Error(ErrorCode::kConflict, "job " + std::string(id) +
+                                               " cannot be retried: an identical job (same "
+                                               "dedupe key) is already queued or running");
+      CRM_TRY(updated);
+      return OkStatus();
+    });
+    CRM_TRY(st);
+    NotifyWorkers();
+    return Get(scope, id);
+  }
+
+  Result<Job> Get(const Scope& scope, std::string_view id) override {
+    Params params{std::string(id)};
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?" +
+                      ScopeSql(scope, params);
+    CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(sql, params));
+    if (!row) return JobNotFound(id);
+    return JobFromRow(*row);
+  }
+
+  Result<JobPage> List(const Scope& scope, const ListFilter& filter) override {
+    int limit = std::clamp(filter.limit, 1, 200);
+    if (filter.cursor.size() > 64 ||
+        filter.cursor.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") != std::string::npos)
+      return InvalidArgument("invalid cursor", {{"field", "cursor"}});
+    Params params;
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1 = 1" +
+                      ScopeSql(scope, params);
+    if (filter.state) {
+      sql += " AND state = ?";
+      params.emplace_back(std::string(JobStateName(*filter.state)));
+    }
+    if (!filter.kind.empty()) {
+      sql += " AND kind = ?";
+      params.emplace_back(filter.kind);
+    }
+    if (!filter.cursor.empty()) {
+      sql += " AND id < ?";
+      params.emplace_back(filter.cursor);
+    }
+    sql += " ORDER BY id DESC LIMIT ?";
+    params.emplace_back(int64_t{limit + 1});
+    CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, params));
+    JobPage page;
+    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
+      page.jobs.push_back(JobFromRow(rows[i]));
+    if (static_cast<int>(rows.size()) > limit) page.next_cursor = page.jobs.back().id;
+    return page;
+  }
+
+  Result<QueueStats> Stats(const Scope& scope) override {
+    QueueStats s;
+    int64_t now = Now();
+    Params p;
+    std::string where = ScopeSql(scope, p);
+    CRM_ASSIGN_OR_RETURN(auto counts,
+                         store_.Query("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN "
+                                      "('queued', 'running', 'failed', 'cancelled')" +
+                                          where + " GROUP BY state",
+                                      p));
+    int64_t queued = 0;
+    for (auto& r : counts) {
+      std::string state = r.Text("state");
+      if (state == "queued") queued = r.Int("n");
+      if (state == "running") s.running = r.Int("n");
+      if (state == "failed") s.failed = r.Int("n");
+      if (state == "cancelled") s.cancelled = r.Int("n");
+    }
+    Params due_params{now};
+    std::string due_where = ScopeSql(scope, due_params);
+    CRM_ASSIGN_OR_RETURN(
+        auto due, store_.QueryOne("SELECT COUNT(*) AS n, MIN(run_after_ms) AS oldest FROM jobs "
+                                  "WHERE state = 'queued' AND run_after_ms <= ?" + due_where,
+                                  due_params));
+    s.depth = due ? due->Int("n") : 0;
+    s.scheduled = queued - s.depth;
+    if (due && !due->IsNull("oldest")) s.oldest_due_age_ms = now - due->Int("oldest");
+    Params hour_params{now - 3'600'000};
+    std::string hour_where = ScopeSql(scope, hour_params);
+    CRM_ASSIGN_OR_RETURN(auto hour,
+                         store_.QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'succeeded' "
+                                         "AND finished_ms >= ?" + hour_where,
+                                         hour_params));
+    s.succeeded_last_hour = hour ? hour->Int("n") : 0;
+    Params recent_params{now - 300'000};
+    std::string recent_where = ScopeSql(scope, recent_params);
+    CRM_ASSIGN_OR_RETURN(
+        auto recent, store_.QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state IN "
+                                     "('succeeded', 'failed') AND finished_ms >= ?" + recent_where,
+                                     recent_params));
+    s.throughput_per_minute = recent ? recent->Int("n") / 5.0 : 0;
+    return s;
+  }
+
+  void WaitForWork(std::chrono::milliseconds max_wait) override {
+    std::unique_lock lock(signal_mu_);
+    uint64_t seen = signal_;
+    signal_cv_.wait_for(lock, max_wait, [&] { return signal_ != seen; });
+  }
+
+  void NotifyWorkers() override {
+    {
+      std::lock_guard lock(signal_mu_);
+      ++signal_;
+    }
+    signal_cv_.notify_all();
+  }
+
+ private:
+  int64_t Now() const { return options_.now_ms(); }
+
+  // Group commit: a thread arriving while another commits queues its write; the next leader
+  // runs every queued write in one transaction, each inside its own savepoint (a failing write
+  // is rolled back alone), so concurrent workers and enqueuers share one fsync.
+  Status Write(const std::function<Status(Connection&)>& fn) {
+    PendingWrite mine{&fn};
+    std::unique_lock lock(write_mu_);
+    pending_.push_back(&mine);
+    while (!mine.done) {
+      if (leader_active_) {
+        write_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      size_t n = std::min(pending_.size(), kMaxGroupedWrites);
+      std::vector<PendingWrite*> batch(pending_.begin(), pending_.begin() + n);
+      pending_.erase(pending_.begin(), pending_.begin() + n);
+      lock.unlock();
+      RunGroup(batch);
+      lock.lock();
+      for (PendingWrite* w : batch) w->done = true;
+      leader_active_ = false;
+      write_cv_.notify_all();
+    }
+    return std::move(mine.result);
+  }
+
+  struct PendingWrite {
+    const std::function<Status(Connection&)>* fn;
+    Status result = OkStatus();
+    bool done = false;
+  };
+  static constexpr size_t kMaxGroupedWrites = 64;
+
+  static Status RunGuarded(const std::function<Status(Connection&)>& fn, Connection& c) {
+    try {
+      return fn(c);
+    } catch (const std::exception& e) {
+      return Internal(std::string("job queue write threw: ") + e.what());
+    }
+  }
+
+  void RunGroup(const std::vector<PendingWrite*>& batch) {
+    if (batch.size() == 1) {
+      batch[0]->result = store_.Transaction(
+          [&](Connection& c) { return RunGuarded(*batch[0]->fn, c); });
+      return;
+    }
+    Status st = store_.Transaction([&](Connection& c) -> Status {
+      for (PendingWrite* w : batch) {
+        CRM_TRY(c.Exec("SAVEPOINT grouped_write"));
+        w->result = RunGuarded(*w->fn, c);
+        if (!w->result.ok()) CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT grouped_write"));
+        CRM_TRY(c.Exec("RELEASE SAVEPOINT grouped_write"));
+      }
+      return OkStatus();
+    });
+    if (!st.ok())  // nothing of the group was committed
+      for (PendingWrite* w : batch)
+        if (w->result.ok()) w->result = st.error();
+  }
+
+  // Claims the next due job inside the caller's transaction; `claimed` stays empty when none.
+  Status ClaimIn(Connection& c, std::string_view worker_id, const std::vector<std::string>& kinds,
+                 std::chrono::milliseconds lease, std::optional<ClaimedJob>& claimed) {
+    claimed.reset();
+    int64_t now = Now();
+    // Each pass either claims a job or retires one whose lease expired for good, so the loop
+    // ends; the bound only keeps one Claim call short.
+    for (int pass = 0; pass < 64; ++pass) {
+      CRM_ASSIGN_OR_RETURN(auto next, PickNext(c, kinds, now));
+      if (!next) return OkStatus();
+      const Row& r = *next;
+      std::string id = r.Text("id");
+      if (r.Text("state") == "running") {  // its lease expired
+        if (r.Int("cancel_requested") != 0) {
+          CRM_TRY(Finish(c, id, JobState::kCancelled, std::nullopt));
+          continue;
+        }
+        if (r.Int("attempts") >= r.Int("max_attempts")) {
+          CRM_TRY(Finish(c, id, JobState::kFailed,
+                         Error(ErrorCode::kTimeout,
+                               "the worker running this job stopped responding (lease "
+                               "expired) on every attempt")));
+          continue;
+        }
+        log::Warn("job lease expired, claiming it again",
+                  {{"job_id", id}, {"previous_worker", r.Text("worker_id")}});
+      }
+      std::string token = RandomToken(18);
+      CRM_TRY(c.Exec(
+          "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, "
+          "lease_expires_ms = ?, worker_id = ?, started_at = ?, updated_at = ?, progress = 0, "
+          "stage = NULL, eta_seconds = NULL WHERE id = ?",
+          {token, now + lease.count(), std::string(worker_id), NowIsoUtc(), NowIsoUtc(), id}));
+      ClaimedJob job;
+      job.id = id;
+      job.firm_id = r.OptText("firm_id");
+      job.kind = r.Text("kind");
+      job.payload = ParsePayload(r.Text("payload"));
+      job.attempt = static_cast<int>(r.Int("attempts")) + 1;
+      job.max_attempts = static_cast<int>(r.Int("max_attempts"));
+      job.timeout_seconds = static_cast<int>(r.Int("timeout_seconds"));
+      job.worker_id = std::string(worker_id);
+      job.lease_token = token;
+      claimed = std::move(job);
+      return OkStatus();
+    }
+    return OkStatus();
+}
+
+  Status CompleteIn(Connection& c, const ClaimedJob& job, const ResultWriter& write_results,
+                    bool& cancelled) {
+    CRM_ASSIGN_OR_RETURN(bool cancel_requested, CheckLease(c, job));
+    if (cancel_requested) {
+      cancelled = true;
+      return Finish(c, job.id, JobState::kCancelled, std::nullopt);
+    }
+    if (write_results) CRM_TRY(write_results(c));
+    return Finish(c, job.id, JobState::kSucceeded, std::nullopt);
+  }
+
+  static Error CancelledBeforeFinishing(const ClaimedJob& job) {
+    return Error(ErrorCode::kCancelled,
+                 "job " + job.id + " was cancelled before it finished; its results were discarded");
+  }
+
+  // The claim order, kept in this one place so that it can become fair between firms without
+  // touching callers: first running jobs whose lease expired (their worker is gone), then due
+  // queued jobs by priority, oldest first.
+  Result<std::optional<Row>> PickNext(Connection& c, const std::vector<std::string>& kinds,
+                                      int64_t now) {
+    std::string kind_sql;
+    Params kind_params;
+    if (!kinds.empty()) {
+      kind_sql = " AND kind IN (";
+      for (size_t i = 0; i < kinds.size(); ++i) {
+        kind_sql += i ? ", ?" : "?";
+        kind_params.emplace_back(kinds[i]);
+      }
+      kind_sql += ")";
+    }
+    constexpr const char* kClaimColumns =
+        "id, firm_id, kind, state, payload, attempts, max_attempts, timeout_seconds, "
+        "cancel_requested, worker_id";
+    Params expired_params{now};
+    expired_params.insert(expired_params.end(), kind_params.begin(), kind_params.end());
+    CRM_ASSIGN_OR_RETURN(
+        auto expired,
+        c.QueryOne(std::string("SELECT ") + kClaimColumns +
+                       " FROM jobs WHERE state = 'running' AND lease_expires_ms <= ?" + kind_sql +
+                       " ORDER BY lease_expires_ms LIMIT 1",
+                   expired_params));
+    if (expired) return expired;
+    Params due_params{now};
+    due_params.insert(due_params.end(), kind_params.begin(), kind_params.end());
+    return c.QueryOne(std::string("SELECT ") + kClaimColumns +
+                          " FROM jobs WHERE state = 'queued' AND run_after_ms <= ?" + kind_sql +
+                          " ORDER BY priority DESC, run_after_ms, id LIMIT 1",
+                      due_params);
+  }
+
+  // LeaseLost unless `job` is running under its lease token; returns cancel_requested.
+  Result<bool> CheckLease(Connection& c, const ClaimedJob& job) {
+    CRM_ASSIGN_OR_RETURN(
+        auto row, c.QueryOne("SELECT state, lease_token, cancel_requested FROM jobs WHERE id = ?",
+                             {job.id}));
+    if (!row || row->Text("state") != "running" ||
+        !ConstantTimeEquals(row->Text("lease_token"), job.lease_token))
+      return LeaseLost(job.id);
+    return row->Int("cancel_requested") != 0;
+  }
+
+  Result<JobState> StateOf(Connection& c, const Scope& scope, std::string_view id) {
+    Params params{std::string(id)};
+    std::string sql = "SELECT state FROM jobs WHERE id = ?" + ScopeSql(scope, params);
+    CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne(sql, params));
+    if (!row) return JobNotFound(id);
+    return ParseJobState(row->Text("state")).value_or(JobState::kQueued);
+  }
+
+  // Moves a job to a terminal state: the lease and the dedupe key are released.
+  Status Finish(Connection& c, const std::string& id, JobState state,
+                const std::optional<Error>& error) {
+    std::string now_iso = NowIsoUtc();
+    if (error) {
+      CRM_TRY(c.Exec(
+          "UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
+          "active_dedupe_key = NULL, error_code = ?, error_message = ?, finished_at = ?, "
+          "finished_ms = ?, updated_at = ? WHERE id = ?",
+          {std::string(JobStateName(state)), error->CodeName(), error->message, now_iso, Now(),
+           now_iso, id}));
+    } else {
+      bool succeeded = state == JobState::kSucceeded;
+      CRM_TRY(c.Exec(
+          std::string("UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
+                      "active_dedupe_key = NULL, finished_at = ?, finished_ms = ?, updated_at = ?") +
+              (succeeded ? ", progress = 1, eta_seconds = 0" : "") + " WHERE id = ?",
+          {std::string(JobStateName(state)), now_iso, Now(), now_iso, id}));
+    }
+    return OkStatus();
+  }
+
+  storage::Store& store_;
+  DatabaseJobQueueOptions options_;
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::deque<PendingWrite*> pending_;
+  bool leader_active_ = false;
+  std::mutex signal_mu_;
+  std::condition_variable signal_cv_;
+  uint64_t signal_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<JobQueue> NewDatabaseJobQueue(storage::Store& store,
+                                              DatabaseJobQueueOptions options) {
+  return std::make_unique<DatabaseJobQueue>(store, std::move(options));
+}
+
+}  // namespace crm::jobs
