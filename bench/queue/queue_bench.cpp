@@ -1,0 +1,128 @@
+// Enqueue→complete rate of no-op jobs on a SQLite file (WAL, synchronous=FULL), with 1 and 2
+// workers, against the storage ceiling measured in the same run: the same number of bare
+// single-row INSERT transactions followed by single-row UPDATE transactions on a database
+// opened the same way. Usage: bench_queue [jobs=5000]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "jobs/job_queue.h"
+#include "jobs/worker_pool.h"
+#include "storage/migrations/migrations.h"
+#include "storage/store.h"
+
+namespace {
+
+using namespace crm;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+std::unique_ptr<storage::Store> OpenMigrated(const fs::path& path) {
+  auto store = storage::OpenSqlite({path.string()});
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), store.error().message.c_str());
+    std::exit(1);
+  }
+  auto applied = storage::ApplyMigrations(**store);
+  auto firm = (*store)->Exec(
+      "INSERT INTO firms (id, name, created_at, updated_at) VALUES ('F', 'F', ?, ?)",
+      {NowIsoUtc(), NowIsoUtc()});
+  if (!applied.ok() || !firm.ok()) {
+    std::fprintf(stderr, "cannot prepare the database\n");
+    std::exit(1);
+  }
+  return std::move(store).value();
+}
+
+// The storage ceiling: one INSERT transaction and one UPDATE transaction per "job".
+double ReferenceRate(const fs::path& path, int n) {
+  auto store = OpenMigrated(path);
+  (void)store->Exec("CREATE TABLE ref (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(NewId());
+  auto start = Clock::now();
+  for (auto& id : ids)
+    (void)store->Transaction([&](storage::Connection& c) -> Status {
+      CRM_TRY(c.Exec("INSERT INTO ref (id, state) VALUES (?, 'queued')", {id}));
+      return OkStatus();
+    });
+  for (auto& id : ids)
+    (void)store->Transaction([&](storage::Connection& c) -> Status {
+      CRM_TRY(c.Exec("UPDATE ref SET state = 'done' WHERE id = ?", {id}));
+      return OkStatus();
+    });
+  return n / Seconds(start);
+}
+
+// Concurrent producers (like API requests) each enqueueing one job at a time.
+constexpr int kProducers = 4;
+
+// Enqueues n no-op jobs one by one from kProducers threads while `workers` workers run them;
+// the rate counts from the first enqueue to the last success.
+double QueueRate(const fs::path& path, int n, int workers) {
+  auto store = OpenMigrated(path);
+  auto queue = jobs::NewDatabaseJobQueue(*store);
+  jobs::WorkerPoolOptions options;
+  options.workers = workers;
+  jobs::WorkerPool pool(*queue, options);
+  pool.Register("noop", [](jobs::JobContext&) -> Result<jobs::ResultWriter> {
+    return jobs::ResultWriter{};
+  });
+  if (!pool.Start().ok()) std::exit(1);
+  auto start = Clock::now();
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p)
+    producers.emplace_back([&, p] {
+      for (int i = p; i < n; i += kProducers) {
+        auto id = queue->Enqueue("noop", std::string("F"), nlohmann::json::object());
+        if (!id.ok()) {
+          std::fprintf(stderr, "enqueue failed: %s\n", id.error().message.c_str());
+          std::exit(1);
+        }
+      }
+    });
+  for (auto& t : producers) t.join();
+  double enqueue_seconds = Seconds(start);
+  while (true) {
+    auto done = store->QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'succeeded'");
+    if (done.ok() && (*done)->Int("n") >= n) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  double rate = n / Seconds(start);
+  pool.Stop(std::chrono::milliseconds(1000));
+  std::printf("  (%d worker%s: enqueue of %d took %.2f s)\n", workers, workers > 1 ? "s" : "", n,
+              enqueue_seconds);
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crm::InitCrypto();
+  crm::log::Configure(crm::log::Level::kWarn, crm::log::Format::kText);
+  int n = argc > 1 ? std::atoi(argv[1]) : 5000;
+  if (n <= 0) n = 5000;
+  fs::path dir = fs::temp_directory_path() / ("crm-bench-queue-" + crm::RandomHex(6));
+  fs::create_directories(dir);
+  std::printf("queue bench: %d no-op jobs enqueued by %d threads, SQLite WAL synchronous=FULL in %s\n",
+              n, kProducers, dir.c_str());
+  double reference = ReferenceRate(dir / "ref.sqlite3", n);
+  double one = QueueRate(dir / "one.sqlite3", n, 1);
+  double two = QueueRate(dir / "two.sqlite3", n, 2);
+  std::printf("reference (INSERT txn + UPDATE txn per job): %8.0f jobs/s\n", reference);
+  std::printf("queue, 1 worker  (enqueue, claim, complete): %8.0f jobs/s  ratio %.2f\n", one,
+              one / reference);
+  std::printf("queue, 2 workers (enqueue, claim, complete): %8.0f jobs/s  ratio %.2f\n", two,
+              two / reference);
+  fs::remove_all(dir);
+  return 0;
+}
