@@ -72,9 +72,19 @@ bool IsNonMediaDemuxer(std::string_view name) {
   return name.size() > 5 && name.substr(name.size() - 5) == "_pipe";
 }
 
+// Demuxers that read other files or URLs named inside the file (playlists, concatenation
+// lists, manifests): an uploaded file must never make the server read anything else.
+bool IsReferencingDemuxer(std::string_view name) {
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "hls", "concat", "dash", "imf", "webm_dash_manifest", "ffmetadata", "sdp", "rtsp"};
+  for (auto n : kNames)
+    if (name == n) return true;
+  return false;
+}
+
 // The demuxer FFmpeg would pick from the file's first bytes with confidence, or "".
 std::string GuessFormat(const std::string& path) {
-  constexpr size_t kProbeBytes = 1 << 20;
+  constexpr size_t kProbeBytes = 256 * 1024;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return {};
   std::vector<unsigned char> buf(kProbeBytes + AVPROBE_PADDING_SIZE, 0);
@@ -126,11 +136,18 @@ class FfmpegPcmStream final : public PcmStream {
     if (st.st_size == 0) return Undecodable("the file is empty");
 
     SilenceFfmpegLogging();
-    int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+    const std::string guessed = GuessFormat(path);
+    if (IsReferencingDemuxer(guessed))
+      return NotMedia("it is a '" + guessed + "' list pointing to other files");
+    // Only the local file itself may be opened: no network protocol, and a path is never read
+    // as a protocol name ("concat:...", "http:...").
+    AVDictionary* open_options = nullptr;
+    av_dict_set(&open_options, "protocol_whitelist", "file", 0);
+    int err = avformat_open_input(&format_, ("file:" + path).c_str(), nullptr, &open_options);
+    av_dict_free(&open_options);
     if (err < 0) {
       // A recognisable container whose header cannot be read (an MP4 cut before its index, a
       // damaged header) is a broken recording, not a foreign file.
-      std::string guessed = GuessFormat(path);
       if (!guessed.empty() && !IsNonMediaDemuxer(guessed))
         return Undecodable(
             "it looks like '" + guessed +
@@ -138,7 +155,8 @@ class FfmpegPcmStream final : public PcmStream {
       return NotMedia("its format was not recognised: " + AvErrorText(err));
     }
     std::string demuxer = format_->iformat->name;
-    if (IsNonMediaDemuxer(demuxer)) return NotMedia("it was read as '" + demuxer + "'");
+    if (IsNonMediaDemuxer(demuxer) || IsReferencingDemuxer(demuxer))
+      return NotMedia("it was read as '" + demuxer + "'");
     // A very weak guess (e.g. random bytes taken for headerless MP3) is not a recording.
     if (format_->probe_score <= AVPROBE_SCORE_RETRY / 2)
       return NotMedia("its format could only be guessed");

@@ -257,6 +257,26 @@ TEST_F(DecoderTest, RandomBytesAreRejected) {
   }
 }
 
+TEST_F(DecoderTest, PlaylistsPointingToOtherFilesAreRefused) {
+  std::string target = Sine("target.wav", "-c:a pcm_s16le", 1, 16000);
+  auto hls = Probe(Write("list.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n" + target +
+                                          "\n#EXT-X-ENDLIST\n"));
+  ASSERT_FALSE(hls.ok());
+  EXPECT_EQ(hls.error().code, ErrorCode::kUnsupportedMediaType) << hls.error().message;
+  auto concat = Probe(Write("list.ffconcat", "ffconcat version 1.0\nfile '" + target + "'\n"));
+  ASSERT_FALSE(concat.ok());
+  EXPECT_EQ(concat.error().code, ErrorCode::kUnsupportedMediaType) << concat.error().message;
+}
+
+TEST_F(DecoderTest, PathsAreFilesNeverProtocols) {
+  // A file whose name looks like a protocol prefix is still just a local file.
+  fs::create_directories(*dir_ / "concat:x");
+  std::string odd = Sine("concat:x/a:b.wav", "-c:a pcm_s16le", 1, 16000);
+  auto pcm = DecodeFile(odd);
+  ASSERT_TRUE(pcm.ok()) << pcm.error().message;
+  EXPECT_EQ(pcm->size(), 16000u);
+}
+
 TEST_F(DecoderTest, ImageIsNotMedia) {
   std::string png = Make("pic.png", "-f lavfi -i color=c=red:size=32x32 -frames:v 1");
   auto r = Probe(png);
