@@ -8,7 +8,9 @@
 // later speech keeps its time. Errors: a missing file is kNotFound; a file that is not media at
 // all (text, image, unknown bytes) is kUnsupportedMediaType; media without decodable audio
 // (empty, truncated before any audio, video-only, corrupt) is kUndecodable. Messages say what to
-// do and never contain the file's path. FFmpeg's own log lines go to crm::log at debug level.
+// do and never contain the file's path. Only the file itself is read: playlists and lists that
+// name other files are refused, no network protocol is allowed, a path is never taken for a
+// protocol ("concat:..."). FFmpeg's own log lines go to crm::log at debug level.
 // Knows nothing of firms or HTTP.
 #pragma once
 
