@@ -1,7 +1,7 @@
 // Speed of the kernels on the Whisper base shapes, each number next to a reference measured in
 // the same run: the FMA peak of this machine, OpenBLAS sgemm, and the read bandwidth of memory.
 //
-//   kernels_bench [--quick] [--isa generic|avx2|avx512] [--threads N]
+//   kernels_bench [--quick] [--isa generic|avx2|avx512] [--threads N] [--only SECTION]
 #include <immintrin.h>
 
 #include <algorithm>
@@ -157,6 +157,8 @@ double ReadBandwidth(ThreadPool* pool, size_t bytes) {
 
 struct Args {
   bool quick = false;
+  std::string only;  // run one section: gemm, attention, encoder, decoder
+  bool hot = false;  // decoder weights stay in cache (compute-bound speed, for comparison)
   int threads = 2;
   std::string isa;
 };
@@ -278,7 +280,7 @@ void DecoderSection(ThreadPool* pool, double bandwidth, const Args& args) {
       const int64_t row_bytes = crm::kernels::RowBytes(type, s.k);
       const size_t bytes = static_cast<size_t>(row_bytes * s.n);
       // Enough copies to defeat the 32 MB L3: every call reads from memory, as in a real token.
-      const size_t copies = std::max<size_t>(2, (256u << 20) / bytes);
+      const size_t copies = args.hot ? 1 : std::max<size_t>(2, (256u << 20) / bytes);
       std::vector<uint8_t> w(bytes * copies);
       for (int64_t r = 0; r < s.n; ++r) crm::kernels::QuantizeRow(src.data() + r * s.k, type, s.k, w.data() + r * row_bytes);
       for (size_t c = 1; c < copies; ++c) std::memcpy(w.data() + c * bytes, w.data(), bytes);
@@ -324,8 +326,11 @@ int main(int argc, char** argv) {
     if (a == "--quick") args.quick = true;
     else if (a == "--isa" && i + 1 < argc) args.isa = argv[++i];
     else if (a == "--threads" && i + 1 < argc) args.threads = std::atoi(argv[++i]);
+    else if (a == "--only" && i + 1 < argc) args.only = argv[++i];
+    else if (a == "--hot") args.hot = true;
     else {
-      std::fprintf(stderr, "usage: kernels_bench [--quick] [--isa generic|avx2|avx512] [--threads N]\n");
+      std::fprintf(stderr, "usage: kernels_bench [--quick] [--isa generic|avx2|avx512] [--threads N]"
+                           " [--only gemm|attention|encoder|decoder] [--hot]\n");
       return 2;
     }
   }
@@ -355,10 +360,11 @@ int main(int argc, char** argv) {
               avx512 ? "AVX-512" : "AVX2", peak1, peak, args.threads);
   const double bw = ReadBandwidth(&pool, args.quick ? (256u << 20) : (1024u << 20));
   std::printf("Memory read bandwidth (%d threads): %.1f GB/s\n", args.threads, bw);
-  PoolSection(&pool);
-  GemmSection(&pool, peak, args);
-  AttentionSection(&pool, peak);
-  EncoderEstimate(&pool);
-  DecoderSection(&pool, bw, args);
+  auto want = [&](const char* name) { return args.only.empty() || args.only == name; };
+  if (want("pool")) PoolSection(&pool);
+  if (want("gemm")) GemmSection(&pool, peak, args);
+  if (want("attention")) AttentionSection(&pool, peak);
+  if (want("encoder")) EncoderEstimate(&pool);
+  if (want("decoder")) DecoderSection(&pool, bw, args);
   return 0;
 }

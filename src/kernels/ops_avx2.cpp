@@ -3,11 +3,13 @@
 // dispatcher only hands this table out when the CPU supports it.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/isa.h"
+#include "kernels/scratch.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")

@@ -3,11 +3,13 @@
 // dispatcher only hands this table out when the CPU supports it.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/isa.h"
+#include "kernels/scratch.h"
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized reports
 // once they are inlined here.

@@ -6,8 +6,14 @@
 
 namespace crm::kernels::internal {
 
-enum ScratchSlot { kScratchPackA = 0, kScratchPackB = 1, kScratchTile = 2, kScratchAttn = 3,
-                   kScratchSlots = 4 };
+enum ScratchSlot {
+  kScratchPackA = 0,
+  kScratchPackB = 1,
+  kScratchTile = 2,
+  kScratchAttn = 3,
+  kScratchRows = 4,
+  kScratchSlots = 5,
+};
 
 // 64-byte aligned room for `floats` floats, valid until the next call with the same slot on the
 // same thread.
