@@ -31,12 +31,15 @@ namespace crm::domain {
 // one copy. A segment the new output reproduces unchanged (same place, times and text) keeps its
 // id, its user correction and its version; corrections of segments that changed stay readable in
 // the revision history. Speaker names given by users are kept.
-// kInvalidArgument for an empty firm/recording id or a segment with end < start or NaN times.
+// Texts are trimmed; an end before its start is set to the start. kInvalidArgument for an empty
+// firm/recording id or a segment with negative or non-finite times; kNotFound when the recording
+// is not the firm's.
 Status SaveEngineTranscript(storage::Connection& c, const std::string& firm_id,
                             const std::string& recording_id, const asr::Transcript& t);
 
-// Removes the transcript, its segments, words, revisions, speaker names and index entries.
-// OK when there is nothing to remove (deleting a recording that never got a transcript).
+// Removes the transcript, its segments, words, revisions, speaker names and index entries (also
+// done by foreign keys when the recording row goes; this is for keeping the recording and
+// dropping its text). OK when there is nothing to remove.
 Status DeleteForRecording(storage::Connection& c, const std::string& firm_id,
                           const std::string& recording_id);
 
@@ -51,16 +54,16 @@ Result<asr::Transcript> LoadEngineTranscript(storage::Store& store, const std::s
                                              const std::string& recording_id);
 
 struct StoredSegment {
-  std::string id;            // opaque, stable across corrections
-  int index = 0;             // position in the transcript, from 0
-  double start = 0;          // seconds
+  std::string id;    // opaque, stable across corrections
+  int index = 0;     // position in the transcript, from 0
+  double start = 0;  // seconds
   double end = 0;
-  std::string speaker;       // label as diarization wrote it ("SPEAKER_1"), empty when unknown
-  std::string speaker_name;  // the user's name for it, empty when not named
-  std::string text;          // current text
-  std::string engine_text;   // what the engine wrote
-  bool edited = false;       // text != engine_text because a user corrected it
-  int64_t version = 1;       // bumped by each correction
+  std::string speaker;           // label as diarization wrote it ("SPEAKER_1"), empty when unknown
+  std::string speaker_name;      // the user's name for it, empty when not named
+  std::string text;              // current text
+  std::string engine_text;       // what the engine wrote
+  bool edited = false;           // text != engine_text because a user corrected it
+  int64_t version = 1;           // bumped by each correction
   std::vector<asr::Word> words;  // engine words (speaker labels, not names)
   std::string updated_at;
 };
@@ -72,7 +75,7 @@ struct StoredTranscript {
   int64_t version = 1;  // bumped by every change: engine save, correction, speaker names
   std::string created_at;
   std::string updated_at;
-  std::vector<std::string> speakers;            // labels in order of first appearance
+  std::vector<std::string> speakers;                 // labels in order of first appearance
   std::map<std::string, std::string> speaker_names;  // label → name
   std::vector<StoredSegment> segments;
 };
