@@ -1,0 +1,85 @@
+// Speaker diarization: who spoke when in 16 kHz mono audio, with no pretrained speaker model.
+//
+// Diarizer::Run takes the samples (and a voice activity detector, or speech segments already
+// found) and returns speaker turns. The speech it reports is exactly the detector's speech
+// (bridging and padding included): diarization only splits it between speakers, and adds a
+// second speaker where two seem to talk at once. The method (README.md): MFCCs, windows of
+// speech embedded by a SpeakerEmbedder, average-linkage clustering with an automatic count,
+// then GMM/Viterbi re-segmentation at 10 ms. Memory and time are linear in the audio length
+// except the clustering, which is bounded (ClusteringOptions::max_windows).
+// Knows nothing of firms, HTTP or files.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audio/vad.h"
+#include "common/progress.h"
+#include "common/result.h"
+#include "diarization/clustering.h"
+#include "diarization/embedding.h"
+#include "diarization/resegmentation.h"
+
+namespace crm::diarization {
+
+// One speaker talking from start to end (seconds). Speakers are numbered from 0.
+struct Turn {
+  double start = 0;
+  double end = 0;
+  int speaker = 0;
+};
+
+// "SPEAKER_1" for speaker 0, as in transcripts.
+std::string SpeakerLabel(int speaker);
+
+struct Diarization {
+  double duration = 0;  // seconds of audio
+  int num_speakers = 0;
+  // Sorted by start. One speaker's turns never overlap; two speakers' may (overlapping speech).
+  std::vector<Turn> turns;
+  // The same speech with one speaker at every instant (the dominant one where two overlap), for
+  // assigning words to speakers.
+  std::vector<Turn> exclusive_turns;
+  // One voiceprint per speaker (see voiceprint.h), for recognising speakers known to the firm.
+  std::vector<std::vector<float>> voiceprints;
+};
+
+struct DiarizationOptions {
+  // Speaker count: exact when num_speakers > 0, else automatic within [min, max].
+  int num_speakers = 0;
+  int min_speakers = 1;
+  int max_speakers = 8;
+  double window_seconds = 1.5;       // embedding window
+  double window_hop_seconds = 0.75;  // 50 % overlap
+  double min_window_seconds = 0.4;   // shorter speech stretches are not clustered, only re-labelled
+  ClusteringOptions clustering;      // bounds above override its min/max
+  double bic_lambda = 1.5;           // BIC merging of clusters (bic.h); 0 disables
+  ResegmentationOptions resegmentation;
+  double min_overlap_seconds = 0.2;  // shorter second-speaker stretches are not reported
+};
+
+// Validates the speaker-count options: a clear error for negative or contradictory bounds.
+Status ValidateOptions(const DiarizationOptions& options);
+
+class Diarizer {
+ public:
+  // `embedder` may be null: the SupervectorEmbedder is used.
+  explicit Diarizer(DiarizationOptions options = {},
+                    std::unique_ptr<SpeakerEmbedder> embedder = nullptr);
+
+  // Finds speech with `vad`, then diarizes it.
+  Result<Diarization> Run(const float* pcm, size_t n, audio::VoiceActivityDetector& vad,
+                          const ProgressSink& progress = {});
+  // Diarizes the given speech segments (sorted, non-overlapping, seconds).
+  Result<Diarization> Run(const float* pcm, size_t n,
+                          const std::vector<audio::SpeechSegment>& speech,
+                          const ProgressSink& progress = {});
+
+ private:
+  DiarizationOptions options_;
+  std::unique_ptr<SpeakerEmbedder> embedder_;
+};
+
+}  // namespace crm::diarization

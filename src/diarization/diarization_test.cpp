@@ -1,0 +1,204 @@
+// The diarizer end to end on real recordings, decoded by FFmpeg, with the real VAD.
+#include "diarization/diarization.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "audio/decoder.h"
+#include "audio/vad.h"
+#include "diarization/der.h"
+#include "diarization/rttm.h"
+
+namespace crm::diarization {
+namespace {
+
+std::string SourceDir() {
+  const char* d = std::getenv("CRM_SOURCE_DIR");
+  return d ? d : ".";
+}
+
+std::string Data(const std::string& rel) { return SourceDir() + "/tests/data/" + rel; }
+
+std::vector<float> Decode(const std::string& rel) {
+  auto pcm = audio::DecodeFile(Data(rel));
+  EXPECT_TRUE(pcm.ok()) << rel << ": " << (pcm.ok() ? "" : pcm.error().message);
+  return pcm.ok() ? *pcm : std::vector<float>{};
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Diarization Diarize(const std::vector<float>& pcm, DiarizationOptions options = {},
+                    const std::string& vad_kind = "silero") {
+  auto vad = audio::MakeVoiceActivityDetector({vad_kind, ""});
+  Diarizer diarizer(options);
+  auto r = diarizer.Run(pcm.data(), pcm.size(), *vad);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? *r : Diarization{};
+}
+
+TEST(DiarizationTest, SampleHasTwoSpeakersAndBeatsTheOneSpeakerAnswer) {
+  std::vector<float> pcm = Decode("diarization/sample.wav");
+  Diarization d = Diarize(pcm);
+  EXPECT_EQ(d.num_speakers, 2);
+  auto ref = ParseRttm(Slurp(Data("diarization/sample.rttm")));
+  ASSERT_TRUE(ref.ok());
+  DerOptions o;
+  o.uem_end = pcm.size() / 16000.0;
+  DerResult r = ScoreDiarization(*ref, NameTurns(d.turns), o);
+  // Calling all speech one speaker scores about 53 % here.
+  EXPECT_LT(r.der(), 0.40) << "DER " << r.der();
+  // Exclusive turns never overlap and cover the same speech as the turns.
+  for (size_t i = 1; i < d.exclusive_turns.size(); ++i) {
+    EXPECT_LE(d.exclusive_turns[i - 1].end, d.exclusive_turns[i].start + 1e-9);
+  }
+  ASSERT_EQ(d.voiceprints.size(), 2u);
+}
+
+TEST(DiarizationTest, OutputSpeechIsExactlyTheDetectorsSpeech) {
+  std::vector<float> pcm = Decode("diarization/sample.wav");
+  auto vad = audio::MakeVoiceActivityDetector({"silero", ""});
+  auto speech = vad->Detect(pcm.data(), pcm.size());
+  ASSERT_TRUE(speech.ok());
+  Diarizer diarizer;
+  auto d = diarizer.Run(pcm.data(), pcm.size(), *speech);
+  ASSERT_TRUE(d.ok());
+  double vad_total = 0, turn_total = 0;
+  for (const auto& s : *speech) vad_total += s.end - s.start;
+  for (const auto& t : d->exclusive_turns) turn_total += t.end - t.start;
+  EXPECT_NEAR(turn_total, vad_total, 1e-6);
+  ASSERT_FALSE(d->exclusive_turns.empty());
+  EXPECT_DOUBLE_EQ(d->exclusive_turns.front().start, speech->front().start);
+  EXPECT_DOUBLE_EQ(d->exclusive_turns.back().end, speech->back().end);
+}
+
+TEST(DiarizationTest, SilenceHasNoSpeaker) {
+  Diarization d = Diarize(Decode("diarization/empty.wav"));
+  EXPECT_EQ(d.num_speakers, 0);
+  EXPECT_TRUE(d.turns.empty());
+}
+
+TEST(DiarizationTest, OneVoiceIsOneSpeaker) {
+  Diarization d = Diarize(Decode("asr/jfk.wav"));
+  EXPECT_EQ(d.num_speakers, 1);
+  EXPECT_FALSE(d.turns.empty());
+  Diarization energy = Diarize(Decode("asr/jfk.wav"), {}, "energy");
+  EXPECT_EQ(energy.num_speakers, 1);
+}
+
+TEST(DiarizationTest, TelephoneAudioWorks) {
+  // AMR-NB at 8 kHz, resampled to 16 kHz by the decoder.
+  Diarization d = Diarize(Decode("asr/jfk-8k.amr"));
+  EXPECT_EQ(d.num_speakers, 1);
+}
+
+TEST(DiarizationTest, VeryShortAndClippedInputsWork) {
+  std::vector<float> pcm = Decode("asr/jfk.wav");
+  ASSERT_GT(pcm.size(), 32000u);
+  // 0.8 s of speech.
+  std::vector<float> part(pcm.begin() + 8000, pcm.begin() + 8000 + 12800);
+  Diarization d = Diarize(part);
+  EXPECT_LE(d.num_speakers, 1);
+  // A few samples: fewer than one feature frame.
+  std::vector<float> tiny(pcm.begin() + 16000, pcm.begin() + 16100);
+  Diarizer diarizer;
+  auto t = diarizer.Run(tiny.data(), tiny.size(), std::vector<audio::SpeechSegment>{{0, 0.00625}});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_speakers, 1);
+  // Hard clipping at a tenth of full scale (as an overdriven recorder does).
+  for (float& x : pcm) x = std::clamp(x * 10.f, -1.f, 1.f);
+  EXPECT_EQ(Diarize(pcm).num_speakers, 1);
+  // Nothing at all.
+  auto none = diarizer.Run(nullptr, 0, std::vector<audio::SpeechSegment>{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->num_speakers, 0);
+}
+
+TEST(DiarizationTest, SpeakerCountCanBeImposed) {
+  std::vector<float> pcm = Decode("diarization/sample.wav");
+  DiarizationOptions three;
+  three.num_speakers = 3;
+  EXPECT_EQ(Diarize(pcm, three).num_speakers, 3);
+  DiarizationOptions one;
+  one.max_speakers = 1;
+  EXPECT_EQ(Diarize(pcm, one).num_speakers, 1);
+  DiarizationOptions bad;
+  bad.min_speakers = 4;
+  bad.max_speakers = 2;
+  Diarizer diarizer(bad);
+  auto r = diarizer.Run(pcm.data(), pcm.size(), std::vector<audio::SpeechSegment>{{0, 1}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(DiarizationTest, CancellationStopsTheRunAndProgressReachesTheEnd) {
+  std::vector<float> pcm = Decode("diarization/sample.wav");
+  auto vad = audio::MakeVoiceActivityDetector({"energy", ""});
+  auto speech = vad->Detect(pcm.data(), pcm.size());
+  ASSERT_TRUE(speech.ok());
+  Diarizer diarizer;
+  int calls = 0;
+  ProgressSink cancel;
+  cancel.is_cancelled = [&] { return ++calls > 3; };
+  auto r = diarizer.Run(pcm.data(), pcm.size(), *speech, cancel);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCancelled);
+
+  std::vector<double> seen;
+  ProgressSink watch;
+  watch.on_progress = [&](double f) { seen.push_back(f); };
+  ASSERT_TRUE(diarizer.Run(pcm.data(), pcm.size(), *speech, watch).ok());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i], seen[i - 1] - 1e-12);
+}
+
+// The CLI, when the executable has been built.
+int RunCli(const std::string& args, std::string* out) {
+  const char* bin = std::getenv("CRM_BINARY");
+  std::string cmd = std::string(bin) + " diarize " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  out->clear();
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool HaveBinary() {
+  const char* bin = std::getenv("CRM_BINARY");
+  return bin && std::ifstream(bin).good();
+}
+
+TEST(DiarizeCommandTest, PrintsRttmAndJsonAndRejectsBadInput) {
+  if (!HaveBinary()) GTEST_SKIP() << "crm-ai not built";
+  std::string out;
+  ASSERT_EQ(RunCli(Data("diarization/sample.wav") + " --format rttm", &out), 0);
+  auto turns = ParseRttm(out);
+  ASSERT_TRUE(turns.ok());
+  EXPECT_GE(turns->size(), 4u);
+  EXPECT_NE(out.find("SPEAKER sample 1 "), std::string::npos);
+  EXPECT_NE(out.find("SPEAKER_2"), std::string::npos);
+  ASSERT_EQ(RunCli(Data("diarization/empty.wav") + " --format json --vad energy", &out), 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["num_speakers"], 0);
+  EXPECT_EQ(RunCli(Data("diarization/missing.wav"), &out), 1);
+  EXPECT_EQ(RunCli(Data("diarization/sample.rttm"), &out), 1);
+  EXPECT_EQ(RunCli(Data("diarization/sample.wav") + " --format xml", &out), 2);
+  EXPECT_EQ(RunCli(Data("diarization/sample.wav") + " --num-speakers zero", &out), 2);
+  EXPECT_EQ(RunCli(Data("diarization/sample.wav") + " --min-speakers 3 --max-speakers 2", &out),
+            2);
+  EXPECT_EQ(RunCli("", &out), 2);
+}
+
+}  // namespace
+}  // namespace crm::diarization

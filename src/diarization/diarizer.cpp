@@ -1,0 +1,290 @@
+#include "diarization/diarization.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "diarization/bic.h"
+#include "diarization/features.h"
+#include "diarization/voiceprint.h"
+
+namespace crm::diarization {
+namespace {
+
+constexpr double kRate = 16000.0;
+
+// Progress of a sub-step mapped into [lo, hi] of the whole run.
+ProgressSink SubProgress(const ProgressSink& outer, double lo, double hi) {
+  ProgressSink s;
+  s.is_cancelled = outer.is_cancelled;
+  if (outer.on_progress) {
+    s.on_progress = [&outer, lo, hi](double f) { outer.Report(lo + (hi - lo) * f); };
+  }
+  return s;
+}
+
+// Sorted, clipped to [0, duration], overlapping or touching segments joined.
+std::vector<audio::SpeechSegment> CleanSpeech(std::vector<audio::SpeechSegment> speech,
+                                              double duration) {
+  std::sort(speech.begin(), speech.end(),
+            [](const auto& a, const auto& b) { return a.start < b.start; });
+  std::vector<audio::SpeechSegment> out;
+  for (auto s : speech) {
+    s.start = std::max(0.0, s.start);
+    s.end = std::min(duration, s.end);
+    if (!(s.end > s.start)) continue;
+    if (!out.empty() && s.start <= out.back().end) {
+      out.back().end = std::max(out.back().end, s.end);
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+// Cepstra c1.. with mean and variance normalised over the speech frames.
+Matrix NormalisedCepstra(const Matrix& mfcc, const std::vector<FrameRange>& speech) {
+  const size_t d = mfcc.cols - 1;
+  Matrix out(mfcc.rows, d);
+  std::vector<double> sum(d, 0), sq(d, 0);
+  double n = 0;
+  for (const FrameRange& r : speech) {
+    for (size_t f = r.begin; f < r.end; ++f) {
+      const float* x = mfcc.row(f) + 1;
+      for (size_t j = 0; j < d; ++j) {
+        sum[j] += x[j];
+        sq[j] += static_cast<double>(x[j]) * x[j];
+      }
+      n += 1;
+    }
+  }
+  std::vector<float> mean(d), inv_sd(d);
+  for (size_t j = 0; j < d; ++j) {
+    double m = n > 0 ? sum[j] / n : 0;
+    double v = n > 0 ? sq[j] / n - m * m : 1;
+    mean[j] = static_cast<float>(m);
+    inv_sd[j] = static_cast<float>(1.0 / std::sqrt(std::max(v, 1e-6)));
+  }
+  for (size_t f = 0; f < mfcc.rows; ++f) {
+    const float* x = mfcc.row(f) + 1;
+    float* y = out.row(f);
+    for (size_t j = 0; j < d; ++j) y[j] = (x[j] - mean[j]) * inv_sd[j];
+  }
+  return out;
+}
+
+// Windows of `len` frames every `hop` inside each speech range; ranges shorter than `min_len`
+// get none, ranges shorter than `len` get one window covering them.
+std::vector<FrameRange> MakeWindows(const std::vector<FrameRange>& speech, size_t len, size_t hop,
+                                    size_t min_len) {
+  std::vector<FrameRange> windows;
+  for (const FrameRange& r : speech) {
+    if (r.size() < min_len) continue;
+    if (r.size() <= len) {
+      windows.push_back(r);
+      continue;
+    }
+    size_t count = (r.size() - len + hop - 1) / hop + 1;
+    for (size_t i = 0; i < count; ++i) {
+      size_t b = std::min(r.begin + i * hop, r.end - len);
+      windows.push_back({b, b + len});
+    }
+  }
+  return windows;
+}
+
+// Turns from per-frame labels inside each speech segment. Segment edges keep their exact times.
+std::vector<Turn> LabelRuns(const std::vector<int>& labels,
+                            const std::vector<audio::SpeechSegment>& speech,
+                            const std::vector<FrameRange>& ranges, size_t min_frames) {
+  std::vector<Turn> turns;
+  for (size_t s = 0; s < speech.size(); ++s) {
+    const FrameRange& r = ranges[s];
+    size_t f = r.begin;
+    while (f < r.end) {
+      int label = labels[f];
+      size_t e = f;
+      while (e < r.end && labels[e] == label) ++e;
+      if (label >= 0 && e - f >= min_frames) {
+        double start = f == r.begin ? speech[s].start : f * kFrameSeconds;
+        double end = e == r.end ? speech[s].end : e * kFrameSeconds;
+        if (end > start) turns.push_back({start, end, label});
+      }
+      f = e;
+    }
+  }
+  return turns;
+}
+
+// Sorted by start; touching or overlapping turns of the same speaker joined.
+std::vector<Turn> JoinTurns(std::vector<Turn> turns) {
+  std::sort(turns.begin(), turns.end(), [](const Turn& a, const Turn& b) {
+    return a.speaker != b.speaker ? a.speaker < b.speaker : a.start < b.start;
+  });
+  std::vector<Turn> out;
+  for (const Turn& t : turns) {
+    if (!out.empty() && out.back().speaker == t.speaker && t.start <= out.back().end + 1e-9) {
+      out.back().end = std::max(out.back().end, t.end);
+    } else {
+      out.push_back(t);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Turn& a, const Turn& b) {
+    return a.start != b.start ? a.start < b.start : a.speaker < b.speaker;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string SpeakerLabel(int speaker) { return "SPEAKER_" + std::to_string(speaker + 1); }
+
+Status ValidateOptions(const DiarizationOptions& o) {
+  if (o.num_speakers < 0) return InvalidArgument("number of speakers must be positive");
+  if (o.min_speakers < 0 || o.max_speakers < 0) {
+    return InvalidArgument("minimum and maximum number of speakers must be positive");
+  }
+  if (o.max_speakers > 0 && o.min_speakers > o.max_speakers) {
+    return InvalidArgument("minimum number of speakers (" + std::to_string(o.min_speakers) +
+                           ") is above the maximum (" + std::to_string(o.max_speakers) + ")");
+  }
+  if (o.num_speakers > 255 || o.max_speakers > 255) {
+    return InvalidArgument("at most 255 speakers are supported");
+  }
+  if (!(o.window_seconds > 0) || !(o.window_hop_seconds > 0)) {
+    return InvalidArgument("embedding window and hop must be positive");
+  }
+  return OkStatus();
+}
+
+Diarizer::Diarizer(DiarizationOptions options, std::unique_ptr<SpeakerEmbedder> embedder)
+    : options_(std::move(options)), embedder_(std::move(embedder)) {
+  if (!embedder_) embedder_ = std::make_unique<SupervectorEmbedder>();
+}
+
+Result<Diarization> Diarizer::Run(const float* pcm, size_t n, audio::VoiceActivityDetector& vad,
+                                  const ProgressSink& progress) {
+  CRM_TRY(ValidateOptions(options_));
+  CRM_ASSIGN_OR_RETURN(auto speech, vad.Detect(pcm, n, SubProgress(progress, 0.0, 0.3)));
+  return Run(pcm, n, speech, SubProgress(progress, 0.3, 1.0));
+}
+
+Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
+                                  const std::vector<audio::SpeechSegment>& raw_speech,
+                                  const ProgressSink& progress) {
+  CRM_TRY(ValidateOptions(options_));
+  const DiarizationOptions& o = options_;
+  Diarization result;
+  result.duration = n / kRate;
+  std::vector<audio::SpeechSegment> speech = CleanSpeech(raw_speech, result.duration);
+  if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+  if (speech.empty()) {
+    progress.Report(1.0);
+    return result;
+  }
+
+  CRM_ASSIGN_OR_RETURN(Matrix mfcc, ComputeMfcc(pcm, n, {}, SubProgress(progress, 0.0, 0.3)));
+  if (mfcc.rows == 0) {
+    // Shorter than one 25 ms frame: nothing to compare, one speaker.
+    for (const auto& s : speech) result.turns.push_back({s.start, s.end, 0});
+    result.exclusive_turns = result.turns;
+    result.num_speakers = 1;
+    result.voiceprints.emplace_back();
+    return result;
+  }
+  // Speech as frame ranges; audio too short for one feature frame is a single speaker.
+  std::vector<FrameRange> ranges;
+  for (const auto& s : speech) {
+    ranges.push_back({FrameAt(s.start, mfcc.rows), FrameAt(s.end, mfcc.rows)});
+  }
+  std::vector<int> labels(mfcc.rows, -1);
+  Matrix cepstra = NormalisedCepstra(mfcc, ranges);
+  const auto frames = [](double seconds) {
+    return static_cast<size_t>(std::max(1.0, std::round(seconds / kFrameSeconds)));
+  };
+  std::vector<FrameRange> windows =
+      MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds),
+                  frames(o.min_window_seconds));
+  if (windows.empty()) {
+    // Too little speech to compare voices: one speaker.
+    windows = MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
+  }
+  std::vector<int> window_label(windows.size(), 0);
+  if (windows.size() > 1) {
+    EmbeddingInput input{pcm, n, &cepstra};
+    CRM_ASSIGN_OR_RETURN(Matrix emb,
+                         embedder_->Embed(input, windows, SubProgress(progress, 0.3, 0.4)));
+    ClusteringOptions copt = o.clustering;
+    copt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+    copt.max_clusters = o.num_speakers > 0 ? o.num_speakers
+                                           : (o.max_speakers > 0 ? o.max_speakers : 255);
+    window_label = ClusterEmbeddings(emb, copt);
+  }
+  if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+
+  // Each speech frame starts with the label of the window whose centre is nearest in time.
+  std::vector<double> centre(windows.size());
+  for (size_t w = 0; w < windows.size(); ++w) centre[w] = 0.5 * (windows[w].begin + windows[w].end);
+  std::vector<size_t> order(windows.size());
+  for (size_t w = 0; w < order.size(); ++w) order[w] = w;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return centre[a] < centre[b]; });
+  size_t cursor = 0;
+  for (const FrameRange& r : ranges) {
+    for (size_t f = r.begin; f < r.end; ++f) {
+      if (order.empty()) {
+        labels[f] = 0;
+        continue;
+      }
+      while (cursor + 1 < order.size() &&
+             std::abs(centre[order[cursor + 1]] - f) <= std::abs(centre[order[cursor]] - f)) {
+        ++cursor;
+      }
+      labels[f] = window_label[order[cursor]];
+    }
+  }
+
+  if (o.bic_lambda > 0) {
+    BicOptions bopt;
+    bopt.lambda = o.bic_lambda;
+    bopt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+    bopt.max_clusters = o.num_speakers > 0 ? o.num_speakers
+                                           : (o.max_speakers > 0 ? o.max_speakers : 255);
+    MergeClustersByBic(cepstra, &labels, bopt);
+  }
+
+  ResegmentationOptions ropt = o.resegmentation;
+  if (o.num_speakers > 0) {
+    ropt.keep_at_least = o.num_speakers;
+  } else {
+    ropt.keep_at_least = std::max(1, o.min_speakers);
+  }
+  CRM_ASSIGN_OR_RETURN(FrameLabels fl,
+                       Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.95)));
+
+  result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
+  std::vector<Turn> all = result.exclusive_turns;
+  std::vector<Turn> second =
+      LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
+  all.insert(all.end(), second.begin(), second.end());
+  result.turns = JoinTurns(std::move(all));
+  result.exclusive_turns = JoinTurns(std::move(result.exclusive_turns));
+
+  // Speakers numbered by first appearance in the turns.
+  std::vector<int> map(std::max(fl.speakers, 1), -1);
+  int next = 0;
+  for (const Turn& t : result.turns) {
+    if (map[t.speaker] < 0) map[t.speaker] = next++;
+  }
+  for (Turn& t : result.turns) t.speaker = map[t.speaker];
+  for (Turn& t : result.exclusive_turns) t.speaker = map[t.speaker];
+  result.num_speakers = next;
+
+  std::vector<std::vector<size_t>> own(next);
+  for (size_t f = 0; f < fl.primary.size(); ++f) {
+    if (fl.primary[f] >= 0 && map[fl.primary[f]] >= 0) own[map[fl.primary[f]]].push_back(f);
+  }
+  for (int s = 0; s < next; ++s) result.voiceprints.push_back(VoiceprintFromFrames(mfcc, own[s]));
+  progress.Report(1.0);
+  return result;
+}
+
+}  // namespace crm::diarization
