@@ -148,6 +148,17 @@ class DatabaseJobQueue final : public JobQueue {
     return claimed;
   }
 
+  Result<std::vector<ClaimedJob>> ClaimBatch(std::string_view worker_id,
+                                             const std::vector<std::string>& kinds,
+                                             std::chrono::milliseconds lease,
+                                             int max_jobs) override {
+    std::vector<ClaimedJob> claimed;
+    CRM_TRY(Write([&](Connection& c) {
+      return ClaimManyIn(c, worker_id, kinds, lease, max_jobs, claimed);
+    }));
+    return claimed;
+  }
+
   Status Heartbeat(const ClaimedJob& job, std::chrono::milliseconds lease,
                    const std::optional<JobProgress>& progress) override {
     bool cancel = false;
@@ -186,28 +197,37 @@ class DatabaseJobQueue final : public JobQueue {
     return OkStatus();
   }
 
-  Result<std::optional<ClaimedJob>> CompleteAndClaim(const ClaimedJob& job,
-                                                     const ResultWriter& write_results,
-                                                     std::string_view worker_id,
-                                                     const std::vector<std::string>& kinds,
-                                                     std::chrono::milliseconds lease) override {
-    bool cancelled = false;
-    std::optional<ClaimedJob> next;
+  Result<BatchOutcome> CompleteBatch(const std::vector<Completion>& completions,
+                                     const ClaimRequest& next) override {
+    BatchOutcome out;
     CRM_TRY(Write([&](Connection& c) -> Status {
-      CRM_TRY(CompleteIn(c, job, write_results, cancelled));
-      if (cancelled) return OkStatus();
-      // The completion stands even if claiming the next job fails.
+      out.completed.assign(completions.size(), OkStatus());
+      out.next.clear();
+      for (size_t i = 0; i < completions.size(); ++i) {
+        const Completion& done = completions[i];
+        CRM_TRY(c.Exec("SAVEPOINT completion"));
+        bool cancelled = false;
+        Status st = CompleteIn(c, done.job, done.write_results, cancelled);
+        if (!st.ok()) {
+          out.completed[i] = st;
+          CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT completion"));
+        } else if (cancelled) {
+          out.completed[i] = CancelledBeforeFinishing(done.job);
+        }
+        CRM_TRY(c.Exec("RELEASE SAVEPOINT completion"));
+      }
+      if (next.max_jobs <= 0) return OkStatus();
+      // The completions stand even if claiming fails.
       CRM_TRY(c.Exec("SAVEPOINT claim_next"));
-      Status claim = ClaimIn(c, worker_id, kinds, lease, next);
+      Status claim = ClaimManyIn(c, next.worker_id, next.kinds, next.lease, next.max_jobs, out.next);
       if (!claim.ok()) {
-        next.reset();
+        out.next.clear();
         CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT claim_next"));
       }
       CRM_TRY(c.Exec("RELEASE SAVEPOINT claim_next"));
       return OkStatus();
     }));
-    if (cancelled) return CancelledBeforeFinishing(job);
-    return next;
+    return out;
   }
 
   Result<FailOutcome> Fail(const ClaimedJob& job, const Error& error, bool retryable) override {
@@ -511,6 +531,19 @@ class DatabaseJobQueue final : public JobQueue {
     }
     return OkStatus();
 }
+
+  Status ClaimManyIn(Connection& c, std::string_view worker_id,
+                     const std::vector<std::string>& kinds, std::chrono::milliseconds lease,
+                     int max_jobs, std::vector<ClaimedJob>& claimed) {
+    claimed.clear();
+    for (int i = 0; i < max_jobs; ++i) {
+      std::optional<ClaimedJob> job;
+      CRM_TRY(ClaimIn(c, worker_id, kinds, lease, job));
+      if (!job) break;
+      claimed.push_back(std::move(*job));
+    }
+    return OkStatus();
+  }
 
   Status CompleteIn(Connection& c, const ClaimedJob& job, const ResultWriter& write_results,
                     bool& cancelled) {

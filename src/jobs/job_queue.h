@@ -30,6 +30,23 @@ namespace crm::jobs {
 // Writes a job's results inside Complete()'s transaction; may be empty (nothing to write).
 using ResultWriter = std::function<Status(storage::Connection&)>;
 
+struct Completion {
+  ClaimedJob job;
+  ResultWriter write_results;  // may be empty
+};
+
+struct ClaimRequest {
+  std::string worker_id;
+  std::vector<std::string> kinds;  // empty = all kinds
+  std::chrono::milliseconds lease{30'000};
+  int max_jobs = 0;  // 0 = claim nothing
+};
+
+struct BatchOutcome {
+  std::vector<Status> completed;  // one per completion, in order
+  std::vector<ClaimedJob> next;   // jobs claimed in the same transaction
+};
+
 class JobQueue {
  public:
   virtual ~JobQueue() = default;
@@ -46,6 +63,11 @@ class JobQueue {
   virtual Result<std::optional<ClaimedJob>> Claim(std::string_view worker_id,
                                                   const std::vector<std::string>& kinds,
                                                   std::chrono::milliseconds lease) = 0;
+  // Claims up to `max_jobs` due jobs in one transaction (in claim order).
+  virtual Result<std::vector<ClaimedJob>> ClaimBatch(std::string_view worker_id,
+                                                     const std::vector<std::string>& kinds,
+                                                     std::chrono::milliseconds lease,
+                                                     int max_jobs) = 0;
 
   // Extends the lease and, when given, records progress. Fails with LeaseLost (kConflict) when
   // the lease was taken over, and with kCancelled when someone asked to cancel the job (the
@@ -59,12 +81,12 @@ class JobQueue {
   // otherwise (nothing written, the job still running: call Fail).
   virtual Status Complete(const ClaimedJob& job, const ResultWriter& write_results = {}) = 0;
 
-  // Complete(), then in the same transaction Claim() the next job for `worker_id`: a busy
-  // worker pays one commit per job instead of two. Errors are Complete()'s; a failure to claim
-  // only yields nullopt.
-  virtual Result<std::optional<ClaimedJob>> CompleteAndClaim(
-      const ClaimedJob& job, const ResultWriter& write_results, std::string_view worker_id,
-      const std::vector<std::string>& kinds, std::chrono::milliseconds lease) = 0;
+  // Several Complete()s, then Claim()s of up to `next.max_jobs` jobs, all in one transaction:
+  // a busy worker pays one commit per batch instead of two per job. Each completion succeeds or
+  // fails on its own (`completed[i]`, with Complete()'s errors); a failure to claim only yields
+  // fewer next jobs. The whole call fails only when the transaction cannot commit.
+  virtual Result<BatchOutcome> CompleteBatch(const std::vector<Completion>& completions,
+                                             const ClaimRequest& next) = 0;
 
   // Ends a failed attempt: back to queued after a backoff when `retryable` and attempts remain,
   // failed with `error` kept otherwise, cancelled when a cancel was requested.

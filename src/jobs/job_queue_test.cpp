@@ -410,22 +410,40 @@ TEST_F(JobQueueTest, GroupedWritesCommitOrRollBackEachOnTheirOwn) {
   EXPECT_EQ(Get(c).state, JobState::kSucceeded);
 }
 
-TEST_F(JobQueueTest, CompleteAndClaimHandsOverTheNextJobInOneStep) {
-  std::string first = Enqueue(), second = Enqueue();
-  auto job = Claim("w");
-  ASSERT_TRUE(job);
-  auto next = queue_->CompleteAndClaim(*job, WriteResult(job->id, "w"), "w", {}, milliseconds(1000));
-  ASSERT_TRUE(next.ok()) << next.error().message;
-  ASSERT_TRUE(next->has_value());
-  EXPECT_EQ((*next)->id, second);
-  EXPECT_EQ(Get(first).state, JobState::kSucceeded);
-  EXPECT_EQ(Get(second).state, JobState::kRunning);
-  auto last = queue_->CompleteAndClaim(**next, {}, "w", {}, milliseconds(1000));
-  ASSERT_TRUE(last.ok());
-  EXPECT_FALSE(last->has_value());
-  auto again = queue_->CompleteAndClaim(*job, {}, "w", {}, milliseconds(1000));
-  ASSERT_FALSE(again.ok());
-  EXPECT_TRUE(IsLeaseLost(again.error()));
+TEST_F(JobQueueTest, BatchCompletesEachJobOnItsOwnAndClaimsTheNextOnes) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Enqueue());
+  auto claimed = queue_->ClaimBatch("w", {}, milliseconds(1000), 3);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 3u);
+  auto& jobs = *claimed;
+  ASSERT_TRUE(queue_->Cancel(Scope::All(), jobs[2].id).ok());
+  std::vector<Completion> done = {
+      {jobs[0], WriteResult(jobs[0].id, "w")},
+      {jobs[1], [&](storage::Connection& c) -> Status {
+         CRM_TRY(WriteResult(jobs[1].id, "w")(c));
+         return Error(ErrorCode::kIo, "results half written");
+       }},
+      {jobs[2], WriteResult(jobs[2].id, "w")},
+  };
+  auto out = queue_->CompleteBatch(done, {"w", {}, milliseconds(1000), 5});
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->completed.size(), 3u);
+  EXPECT_TRUE(out->completed[0].ok());
+  EXPECT_EQ(out->completed[1].error().message, "results half written");
+  EXPECT_EQ(out->completed[2].error().code, ErrorCode::kCancelled);
+  EXPECT_EQ(ResultsFor(jobs[0].id), 1);
+  EXPECT_EQ(ResultsFor(jobs[1].id), 0) << "the failed completion was rolled back alone";
+  EXPECT_EQ(ResultsFor(jobs[2].id), 0);
+  EXPECT_EQ(Get(jobs[0].id).state, JobState::kSucceeded);
+  EXPECT_EQ(Get(jobs[1].id).state, JobState::kRunning);
+  EXPECT_EQ(Get(jobs[2].id).state, JobState::kCancelled);
+  ASSERT_EQ(out->next.size(), 2u) << "the two jobs left were claimed in the same transaction";
+  for (auto& next : out->next) EXPECT_EQ(Get(next.id).state, JobState::kRunning);
+  auto again = queue_->CompleteBatch({{jobs[0], {}}}, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(IsLeaseLost(again->completed[0].error()));
+  EXPECT_TRUE(again->next.empty());
 }
 
 TEST(BackoffTest, DoublesFromTheBaseUpToTheCapWithHalfJitter) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <exception>
 
 #include "common/ids.h"
@@ -139,91 +140,103 @@ int WorkerPool::running_jobs() const {
 
 void WorkerPool::WorkerLoop(int index) {
   std::string worker_id = options_.worker_id + "/" + std::to_string(index);
-  std::optional<ClaimedJob> next;  // claimed together with the previous job's completion
+  const int batch_size = std::max(1, options_.claim_batch);
+  std::deque<ClaimedJob> batch;  // claimed, not started yet
   while (!stopping_) {
-    if (!next) {
-      auto claimed = queue_.Claim(worker_id, kinds_, options_.lease);
+    if (batch.empty()) {
+      auto claimed = queue_.ClaimBatch(worker_id, kinds_, options_.lease, batch_size);
       if (!claimed.ok()) {
         log::Warn("cannot claim a job; retrying",
                   {{"worker_id", worker_id}, {"error", claimed.error().message}});
         queue_.WaitForWork(options_.poll_interval);
         continue;
       }
-      if (!claimed->has_value()) {
+      if (claimed->empty()) {
         queue_.WaitForWork(options_.poll_interval);
         continue;
       }
-      next = std::move(*claimed);
+      batch.assign(std::make_move_iterator(claimed->begin()),
+                   std::make_move_iterator(claimed->end()));
     }
-    std::shared_ptr<JobContext> ctx(new JobContext(std::move(*next)));
-    next.reset();
-    ctx->last_heartbeat_ = ctx->last_progress_write_ = Clock::now();
-    bool stopping_now;
-    {
-      std::lock_guard lock(mu_);
-      stopping_now = stopping_;
-      if (!stopping_now) running_[ctx->job_.id] = ctx;
+    // Run the batch; successes are completed together, along with the next claim.
+    std::vector<std::shared_ptr<JobContext>> finished;
+    std::vector<Completion> completions;
+    while (!batch.empty()) {
+      std::shared_ptr<JobContext> ctx(new JobContext(std::move(batch.front())));
+      batch.pop_front();
+      ctx->last_heartbeat_ = ctx->last_progress_write_ = Clock::now();
+      bool stopping_now;
+      {
+        std::lock_guard lock(mu_);
+        stopping_now = stopping_;
+        if (!stopping_now) running_[ctx->job_.id] = ctx;
+      }
+      if (stopping_now) {  // not started: give it straight back
+        HandBack(*ctx);
+        continue;
+      }
+      Result<ResultWriter> result = RunHandler(*ctx);
+      {
+        std::lock_guard lock(mu_);
+        running_.erase(ctx->job_.id);
+      }
+      cv_.notify_all();
+      if (result.ok()) {  // even if asked to stop meanwhile: keep the work if still ours
+        completions.push_back({ctx->job_, std::move(result).value()});
+        finished.push_back(ctx);
+      } else {
+        RecordFailure(*ctx, result.error());
+      }
     }
-    if (stopping_now) {  // claimed while stopping: give it straight back
-      HandBack(*ctx);
-      break;
+    if (completions.empty()) continue;
+    ClaimRequest next{worker_id, kinds_, options_.lease, stopping_ ? 0 : batch_size};
+    auto outcome = queue_.CompleteBatch(completions, next);
+    for (size_t i = 0; i < finished.size(); ++i) {
+      JobContext& ctx = *finished[i];
+      Status st = outcome.ok() ? outcome->completed[i] : Status(outcome.error());
+      if (st.ok()) {
+        log::Debug("job succeeded", {{"job_id", ctx.job_.id}, {"kind", ctx.job_.kind}});
+      } else if (IsLeaseLost(st.error()) || st.error().code == ErrorCode::kCancelled) {
+        log::Info("job result discarded",
+                  {{"job_id", ctx.job_.id}, {"reason", st.error().message}});
+      } else {
+        RecordFailure(ctx, st.error());  // writing the results failed: a failed attempt
+      }
     }
-    next = RunJob(ctx, worker_id);
-    {
-      std::lock_guard lock(mu_);
-      running_.erase(ctx->job_.id);
-    }
-    cv_.notify_all();
+    if (outcome.ok())
+      batch.assign(std::make_move_iterator(outcome->next.begin()),
+                   std::make_move_iterator(outcome->next.end()));
   }
-  if (next) {
-    std::shared_ptr<JobContext> ctx(new JobContext(std::move(*next)));
+  for (ClaimedJob& job : batch) {
+    std::shared_ptr<JobContext> ctx(new JobContext(std::move(job)));
     HandBack(*ctx);
   }
 }
 
-std::optional<ClaimedJob> WorkerPool::RunJob(const std::shared_ptr<JobContext>& ctx,
-                                             const std::string& worker_id) {
-  const ClaimedJob& job = ctx->job_;
+Result<ResultWriter> WorkerPool::RunHandler(JobContext& ctx) {
+  const ClaimedJob& job = ctx.job_;
   log::Debug("job started", {{"job_id", job.id}, {"kind", job.kind}, {"attempt", job.attempt}});
-  Result<ResultWriter> result = [&]() -> Result<ResultWriter> {
-    try {
-      return handlers_.at(job.kind)(*ctx);
-    } catch (const std::exception& e) {
-      return Internal(std::string("job handler threw: ") + e.what());
-    } catch (...) {
-      return Internal("job handler threw a non-standard exception");
-    }
-  }();
-  StopReason reason = ctx->stop_reason();
-
-  if (result.ok()) {  // finished, even if asked to stop meanwhile: keep the work if still ours
-    Result<std::optional<ClaimedJob>> done = std::optional<ClaimedJob>();
-    if (stopping_) {
-      Status st = queue_.Complete(job, *result);
-      if (!st.ok()) done = st.take_error();
-    } else {
-      done = queue_.CompleteAndClaim(job, *result, worker_id, kinds_, options_.lease);
-    }
-    if (done.ok()) {
-      log::Debug("job succeeded", {{"job_id", job.id}, {"kind", job.kind}});
-      return std::move(done).value();
-    }
-    if (IsLeaseLost(done.error()) || done.error().code == ErrorCode::kCancelled) {
-      log::Info("job result discarded", {{"job_id", job.id}, {"reason", done.error().message}});
-      return std::nullopt;
-    }
-    result = done.take_error();  // writing the results failed: a failed attempt
+  try {
+    return handlers_.at(job.kind)(ctx);
+  } catch (const std::exception& e) {
+    return Internal(std::string("job handler threw: ") + e.what());
+  } catch (...) {
+    return Internal("job handler threw a non-standard exception");
   }
+}
 
+void WorkerPool::RecordFailure(JobContext& ctx, const Error& failure) {
+  const ClaimedJob& job = ctx.job_;
+  StopReason reason = ctx.stop_reason();
   if (reason == StopReason::kShutdown) {
-    HandBack(*ctx);
-    return std::nullopt;
+    HandBack(ctx);
+    return;
   }
   if (reason == StopReason::kLeaseLost) {
     log::Warn("job abandoned: lease lost", {{"job_id", job.id}, {"kind", job.kind}});
-    return std::nullopt;
+    return;
   }
-  Error error = result.error();
+  Error error = failure;
   bool retryable = IsRetryable(error);
   if (reason == StopReason::kTimeout) {
     error = Error(ErrorCode::kTimeout, "the job exceeded its time limit of " +
@@ -237,7 +250,7 @@ std::optional<ClaimedJob> WorkerPool::RunJob(const std::shared_ptr<JobContext>& 
   if (!outcome.ok()) {
     log::Warn("cannot record a failed job attempt",
               {{"job_id", job.id}, {"error", outcome.error().message}});
-    return std::nullopt;
+    return;
   }
   log::Info("job attempt failed", {{"job_id", job.id},
                                    {"kind", job.kind},
@@ -245,7 +258,6 @@ std::optional<ClaimedJob> WorkerPool::RunJob(const std::shared_ptr<JobContext>& 
                                    {"stop_reason", StopReasonName(reason)},
                                    {"error", error.message},
                                    {"now", JobStateName(outcome->state)}});
-  return std::nullopt;
 }
 
 void WorkerPool::SupervisorLoop() {

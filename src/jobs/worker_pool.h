@@ -80,6 +80,10 @@ struct WorkerPoolOptions {
   // After a job's timeout, how long its handler may take to notice the cancellation before the
   // pool stops heartbeating it (its lease then lapses and another worker may retry it).
   std::chrono::milliseconds timeout_grace{30'000};
+  // Jobs a worker claims at once; their results are committed together with the next claim, in
+  // one transaction. Keep 1 unless the pool runs only short jobs (well under a second each):
+  // claimed jobs wait without heartbeats, and results wait for the rest of the batch.
+  int claim_batch = 1;
 };
 
 class WorkerPool {
@@ -99,9 +103,9 @@ class WorkerPool {
 
  private:
   void WorkerLoop(int index);
-  // Runs one job; returns the next job when it was claimed along with this one's completion.
-  std::optional<ClaimedJob> RunJob(const std::shared_ptr<JobContext>& ctx,
-                                   const std::string& worker_id);
+  Result<ResultWriter> RunHandler(JobContext& ctx);
+  // A failed attempt: handed back on shutdown, retried or failed per the error and stop reason.
+  void RecordFailure(JobContext& ctx, const Error& failure);
   void SupervisorLoop();
   void Supervise(JobContext& ctx);
   void HandBack(JobContext& ctx);

@@ -97,6 +97,41 @@ TEST_F(WorkerPoolTest, RunsEveryJobOnceAndWritesItsResults) {
   EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM results"), 50);
 }
 
+TEST_F(WorkerPoolTest, BatchingPoolRunsEveryJobOnceAndKeepsFailuresApart) {
+  WorkerPoolOptions options = FastOptions(2);
+  options.claim_batch = 16;
+  WorkerPool pool(*queue_, options);
+  pool.Register("noop", RecordingHandler("pool"));
+  pool.Register("bad", [](JobContext&) -> Result<ResultWriter> {
+    return Error(ErrorCode::kUndecodable, "not audio");
+  });
+  for (int i = 0; i < 100; ++i) Enqueue(i % 10 == 0 ? "bad" : "noop");
+  ASSERT_TRUE(pool.Start().ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = queue_->Stats(Scope::All());
+    return s->depth == 0 && s->running == 0;
+  }));
+  pool.Stop(milliseconds(1000));
+  EXPECT_EQ(Count("SELECT COUNT(DISTINCT job_id) AS n FROM results"), 90);
+  EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM results"), 90);
+  EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'failed' AND kind = 'bad'"), 10);
+  EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM jobs WHERE attempts <> 1"), 0);
+}
+
+TEST_F(WorkerPoolTest, StopHandsBackBatchedJobsNotStartedYet) {
+  std::atomic<bool> started{false};
+  WorkerPoolOptions options = FastOptions(1);
+  options.claim_batch = 8;
+  WorkerPool pool(*queue_, options);
+  std::atomic<int> reason{0};
+  pool.Register("slow", WaitingHandler(&reason, &started));
+  for (int i = 0; i < 8; ++i) Enqueue("slow");
+  ASSERT_TRUE(pool.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  pool.Stop(milliseconds(50));
+  EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued' AND attempts = 0"), 8);
+}
+
 TEST_F(WorkerPoolTest, TwoPoolsOnOneDatabaseFileCompleteEveryJobExactlyOnce) {
   auto other_store = OpenStore();
   auto other_queue = NewDatabaseJobQueue(*other_store, FastQueue());
