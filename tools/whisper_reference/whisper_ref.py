@@ -136,10 +136,13 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def attention(W, p, x, xa, heads, causal):
+def keys_values(W, p, xa):
+    return xa @ W[p + ".key.weight"].T, xa @ W[p + ".value.weight"].T + W[p + ".value.bias"]
+
+
+def attention(W, p, x, xa, heads, causal, kv=None):
     q = x @ W[p + ".query.weight"].T + W[p + ".query.bias"]
-    k = xa @ W[p + ".key.weight"].T
-    v = xa @ W[p + ".value.weight"].T + W[p + ".value.bias"]
+    k, v = kv if kv is not None else keys_values(W, p, xa)
     n = q.shape[-1]
     dh = n // heads
     scale = dh ** -0.25
@@ -180,7 +183,7 @@ def encoder(hp, W, mel):
     return layer_norm(x, W["encoder.ln_post.weight"], W["encoder.ln_post.bias"])
 
 
-def decoder(hp, W, tokens, xa):
+def decoder(hp, W, tokens, xa, rows, cross_kv):
     emb = W["decoder.token_embedding.weight"]
     x = emb[tokens] + W["decoder.positional_embedding"][:len(tokens)]
     for i in range(hp["n_text_layer"]):
@@ -188,10 +191,10 @@ def decoder(hp, W, tokens, xa):
         h = layer_norm(x, W[p + ".attn_ln.weight"], W[p + ".attn_ln.bias"])
         x = x + attention(W, p + ".attn", h, h, hp["n_text_head"], True)
         h = layer_norm(x, W[p + ".cross_attn_ln.weight"], W[p + ".cross_attn_ln.bias"])
-        x = x + attention(W, p + ".cross_attn", h, xa, hp["n_text_head"], False)
+        x = x + attention(W, p + ".cross_attn", h, xa, hp["n_text_head"], False, cross_kv[i])
         x = x + mlp(W, p, layer_norm(x, W[p + ".mlp_ln.weight"], W[p + ".mlp_ln.bias"]))
-    x = layer_norm(x, W["decoder.ln.weight"], W["decoder.ln.bias"])
-    return x @ emb.T
+    x = layer_norm(x[rows], W["decoder.ln.weight"], W["decoder.ln.bias"])
+    return x @ emb.T  # logits of the asked rows only
 
 
 def special_tokens(n_vocab):
@@ -281,12 +284,15 @@ def main():
     suppress = [int(t) for t in args.suppress.split(",") if t]
 
     tokens = list(initial)
+    # The audio keys/values of cross-attention depend on the audio only: computed once.
+    cross_kv = [keys_values(W, f"decoder.blocks.{i}.cross_attn", xa)
+                for i in range(hp["n_text_layer"])]
     sampled, step_logits = [], []
     sum_logprob, no_speech = 0.0, None
     for step in range(args.steps):
-        logits = decoder(hp, W, np.array(tokens), xa)
+        logits = decoder(hp, W, np.array(tokens), xa, [sot_index, len(tokens) - 1], cross_kv)
         if step == 0:
-            no_speech = float(np.exp(log_softmax(logits[sot_index].astype(np.float64))
+            no_speech = float(np.exp(log_softmax(logits[0].astype(np.float64))
                                      [sp["no_speech"]]))
         last = logits[-1].astype(np.float32).copy()
         step_logits.append(last.copy())

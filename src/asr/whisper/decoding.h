@@ -12,6 +12,8 @@
 //   beam search (beam_size, patience) at temperature 0. Candidates are ranked by sum of
 //   log-probabilities over length.
 // - The no-speech probability is read at the <|startoftranscript|> position of the first step.
+// - Repetition guard (not in the reference): a sequence whose last 48 tokens repeat a pattern of
+//   period <= 8 is ended there, as if it had sampled end-of-text.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,302 @@
+// Whisper engine benchmark on a random-weight model in the base layout (or any model file):
+// encoder time per 30 s window, its GFLOP/s and fraction of the machine's fp32 FMA peak
+// (measured in the same run), decoder ms per token (greedy and beam 5), real-time factor on a
+// 10-minute recording, peak RSS against the model size. With --whisper-cpp PATH (whisper-cli of
+// whisper.cpp) the same model and audio go through whisper.cpp with the same threads, and the
+// ratios and greedy token agreement on 30 s inputs are printed.
+//
+//   whisper_bench [--model M.bin] [--type f16] [--threads 2] [--whisper-cpp /path/whisper-cli]
+//                 [--minutes 10] [--skip-rtf]
+#include <immintrin.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "asr/whisper/decoding.h"
+#include "asr/whisper/encoder.h"
+#include "asr/whisper/model.h"
+#include "asr/whisper/transcriber.h"
+#include "kernels/kernels.h"
+
+namespace {
+
+using namespace crm::asr::whisper;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double Seconds(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+std::string Arg(int argc, char** argv, const std::string& name, const std::string& def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == "--" + name) return argv[i + 1];
+  return def;
+}
+bool Flag(int argc, char** argv, const std::string& name) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == "--" + name) return true;
+  return false;
+}
+
+// Peak fp32 FMA throughput: 12 independent 8-wide FMA chains per thread.
+__attribute__((target("avx2,fma"))) double FmaLoop(int64_t iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(1.0f + i * 1e-3f);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  float sink = 0;
+  for (int i = 0; i < 12; ++i) sink += _mm256_cvtss_f32(acc[i]);
+  return sink;
+}
+
+double FmaPeakGflops(int threads) {
+  const int64_t iters = 40'000'000;
+  std::vector<std::thread> pool;
+  std::vector<double> sinks(threads);
+  const auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sinks[t] = FmaLoop(iters); });
+  for (auto& th : pool) th.join();
+  const double s = Seconds(t0);
+  return threads * iters * 12.0 * 8 * 2 / s / 1e9;
+}
+
+double EncoderGflop(const HParams& hp) {
+  const double n = hp.n_audio_state, ctx = hp.n_audio_ctx, mels = hp.n_mels;
+  double f = 2 * ctx * 2 * (3 * mels) * n + 2 * ctx * (3 * n) * n;          // convolutions
+  f += hp.n_audio_layer * (2 * ctx * 12 * n * n + 2 * 2 * ctx * ctx * n);  // blocks
+  return f / 1e9;
+}
+
+int64_t PeakRssBytes() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_maxrss) * 1024;
+}
+
+std::vector<float> Speechlike(size_t seconds, uint32_t seed) {
+  // Voiced bursts (harmonics with a wandering pitch) separated by pauses, over faint noise.
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 0.003f);
+  std::vector<float> pcm(seconds * kSampleRate);
+  double phase = 0;
+  for (size_t i = 0; i < pcm.size(); ++i) {
+    const double t = static_cast<double>(i) / kSampleRate;
+    const double on = std::fmod(t, 7.0) < 5.0 ? 1.0 : 0.0;
+    const double f0 = 120 + 30 * std::sin(0.7 * t) + 10 * std::sin(5.3 * t);
+    phase += 2 * M_PI * f0 / kSampleRate;
+    double v = 0;
+    for (int h = 1; h <= 6; ++h) v += std::sin(h * phase) / h;
+    pcm[i] = static_cast<float>(0.1 * on * v * (0.6 + 0.4 * std::sin(3 * t))) + noise(rng);
+  }
+  return pcm;
+}
+
+void WriteWav(const std::string& path, const std::vector<float>& pcm) {
+  std::ofstream f(path, std::ios::binary);
+  const uint32_t data = static_cast<uint32_t>(pcm.size() * 2), riff = 36 + data;
+  const uint32_t fmt_size = 16, rate = kSampleRate, byte_rate = kSampleRate * 2;
+  const uint16_t pcm_tag = 1, channels = 1, align = 2, bits = 16;
+  f.write("RIFF", 4).write(reinterpret_cast<const char*>(&riff), 4).write("WAVEfmt ", 8);
+  f.write(reinterpret_cast<const char*>(&fmt_size), 4);
+  f.write(reinterpret_cast<const char*>(&pcm_tag), 2).write(reinterpret_cast<const char*>(&channels), 2);
+  f.write(reinterpret_cast<const char*>(&rate), 4).write(reinterpret_cast<const char*>(&byte_rate), 4);
+  f.write(reinterpret_cast<const char*>(&align), 2).write(reinterpret_cast<const char*>(&bits), 2);
+  f.write("data", 4).write(reinterpret_cast<const char*>(&data), 4);
+  for (float x : pcm) {
+    const int16_t s = static_cast<int16_t>(std::clamp(x, -1.0f, 1.0f) * 32767);
+    f.write(reinterpret_cast<const char*>(&s), 2);
+  }
+}
+
+struct CppResult {
+  double encode_ms = -1, decode_ms_per_token = -1;
+  std::vector<int> tokens;
+};
+
+// Runs whisper-cli and reads its timings (stderr) and tokens (-ojf JSON).
+CppResult RunWhisperCpp(const std::string& cli, const std::string& model, const std::string& wav,
+                        int threads, const std::string& out_base) {
+  CppResult r;
+  const std::string log = out_base + ".log";
+  const std::string cmd = cli + " -m " + model + " -f " + wav + " -t " + std::to_string(threads) +
+                          " -l en -nf -bs 1 -bo 1 -sns -ojf -of " + out_base + " > " + log +
+                          " 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "whisper.cpp failed: %s\n", cmd.c_str());
+    return r;
+  }
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    double ms = 0, per = 0;
+    int runs = 0;
+    if (line.find("encode time") != std::string::npos &&
+        std::sscanf(line.c_str() + line.find('=') + 1, "%lf ms / %d runs", &ms, &runs) == 2)
+      r.encode_ms = ms / std::max(runs, 1);
+    if (line.find("decode time") != std::string::npos &&
+        std::sscanf(line.c_str() + line.find('=') + 1, "%lf ms / %d runs ( %lf", &ms, &runs,
+                    &per) == 3)
+      r.decode_ms_per_token = per;
+  }
+  std::ifstream j(out_base + ".json");
+  if (j) {
+    auto doc = nlohmann::json::parse(j, nullptr, false);
+    if (!doc.is_discarded()) {
+      for (const auto& seg : doc["transcription"])
+        for (const auto& t : seg["tokens"]) r.tokens.push_back(t["id"].get<int>());
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = std::stoi(Arg(argc, argv, "threads", "2"));
+  const std::string type = Arg(argc, argv, "type", "f16");
+  const std::string cpp = Arg(argc, argv, "whisper-cpp", "");
+  const int minutes = std::stoi(Arg(argc, argv, "minutes", "10"));
+  std::string model_path = Arg(argc, argv, "model", "");
+  const std::string source = CRM_SOURCE_DIR;
+  const fs::path tmp = fs::temp_directory_path() / ("crm-whisper-bench-" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  if (model_path.empty()) {
+    model_path = (tmp / ("base-" + type + ".bin")).string();
+    const std::string cmd = "/usr/bin/python3 " + source +
+                            "/tools/whisper_reference/make_model.py --vocab-from " + source +
+                            "/tests/data/asr/for-tests-ggml-tiny.bin --layout base --type " +
+                            type + " --seed 5 --out " + model_path;
+    if (std::system(cmd.c_str()) != 0) return 1;
+  }
+  std::printf("whisper bench: model %s, %d threads, kernels %s\n", model_path.c_str(), threads,
+              crm::kernels::CpuFeatures().c_str());
+
+  const double peak = FmaPeakGflops(threads);
+  std::printf("reference  fp32 FMA peak: %.1f GFLOP/s (%d threads)\n", peak, threads);
+
+  auto loaded = WhisperModel::Load(model_path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+    return 1;
+  }
+  auto model = *loaded;
+  const HParams& hp = model->hparams();
+  crm::kernels::ThreadPool pool(threads);
+
+  // Encoder.
+  const auto pcm30 = Speechlike(30, 1);
+  const float gmax = model->mel().GlobalMax(pcm30.data(), pcm30.size(), kChunkSamples);
+  std::vector<float> mel;
+  auto t0 = Clock::now();
+  model->mel().Window(pcm30.data(), pcm30.size(), kChunkSamples, 0, gmax, &mel);
+  const double mel_ms = Seconds(t0) * 1e3;
+  AudioEncoder encoder(*model);
+  encoder.Run(mel.data(), &pool);  // warm-up
+  double enc = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    t0 = Clock::now();
+    encoder.Run(mel.data(), &pool);
+    enc = std::min(enc, Seconds(t0));
+  }
+  const double gflop = EncoderGflop(hp);
+  std::printf("encoder    %.0f ms per 30 s window (mel %.0f ms), %.1f GFLOP -> %.1f GFLOP/s = "
+              "%.0f%% of FMA peak\n",
+              enc * 1e3, mel_ms, gflop, gflop / enc, 100 * gflop / enc / peak);
+
+  // Decoder: ms per token, greedy (1 sequence) and beam 5 (5 sequences per step).
+  const Tokenizer& tok = model->tokenizer();
+  TextDecoder decoder(*model, 5);
+  decoder.SetAudio(encoder.output(), &pool);
+  std::vector<float> logits(5 * static_cast<size_t>(hp.n_vocab));
+  const std::vector<int> prompt = {tok.sot(), tok.LanguageToken("en"), tok.transcribe()};
+  auto per_token = [&](int n_seq) {
+    decoder.Reset();
+    decoder.Forward(prompt.data(), 1, 3, logits.data(), &pool);
+    decoder.Reorder(std::vector<int>(n_seq, 0));
+    std::vector<int> next(n_seq, 440);
+    const int steps = 64;
+    const auto start = Clock::now();
+    for (int s = 0; s < steps; ++s) decoder.Forward(next.data(), n_seq, 1, logits.data(), &pool);
+    return Seconds(start) * 1e3 / steps;
+  };
+  per_token(1);
+  const double greedy_ms = per_token(1), beam_ms = per_token(5);
+  // The whole greedy search (filters and choice included) over 64 tokens.
+  WindowDecoder window(*model, &decoder, &pool);
+  DecodingOptions greedy;
+  greedy.beam_size = 1;
+  greedy.sample_len = 64;
+  greedy.language_token = tok.LanguageToken("en");
+  t0 = Clock::now();
+  auto res = window.Decode(greedy);
+  const double search_ms = Seconds(t0) * 1e3 / std::max<size_t>(res.tokens.size() + 1, 1);
+  std::printf("decoder    greedy %.2f ms/token (%.2f with search), beam 5 %.2f ms/step "
+              "(5 tokens)\n",
+              greedy_ms, search_ms, beam_ms);
+
+  // Real-time factor on a long recording, default decoding.
+  if (!Flag(argc, argv, "skip-rtf")) {
+    const auto pcm = Speechlike(static_cast<size_t>(minutes) * 60, 2);
+    Transcriber transcriber(model, &pool, 5);
+    TranscribeOptions o;
+    o.language = "en";
+    t0 = Clock::now();
+    auto tr = transcriber.Run(pcm.data(), pcm.size(), o);
+    const double s = Seconds(t0);
+    std::printf("long-form  %d min: %.1f s, real-time factor %.3f (%d windows, %zu segments)\n",
+                minutes, s, s / (minutes * 60.0), transcriber.windows_decoded(),
+                tr.ok() ? tr->segments.size() : 0);
+  }
+  const double model_mb = static_cast<double>(fs::file_size(model_path)) / (1 << 20);
+  const double rss_mb = static_cast<double>(PeakRssBytes()) / (1 << 20);
+  std::printf("memory     peak RSS %.0f MB, model file %.0f MB, RSS - model = %.0f MB\n", rss_mb,
+              model_mb, rss_mb - model_mb);
+
+  if (!cpp.empty()) {
+    // Same model, same 30 s audio, same threads; greedy without fallback.
+    const std::string wav = (tmp / "speech30.wav").string();
+    WriteWav(wav, pcm30);
+    auto c = RunWhisperCpp(cpp, model_path, wav, threads, (tmp / "cpp").string());
+    std::printf("whisper.cpp encoder %.0f ms per window -> ours is %.2fx faster\n", c.encode_ms,
+                c.encode_ms / (enc * 1e3));
+    std::printf("whisper.cpp decoder %.2f ms/token -> ours is %.2fx of it\n",
+                c.decode_ms_per_token, greedy_ms / c.decode_ms_per_token);
+    // Our greedy tokens on the same audio, as the CLI computes the window.
+    std::vector<float> pcm_read = pcm30;
+    Transcriber tr(model, &pool, 5);
+    TranscribeOptions o;
+    o.language = "en";
+    o.beam_size = 1;
+    o.temperatures = {0.0f};
+    o.no_speech_threshold = NAN;
+    auto ours = tr.Run(pcm_read.data(), pcm_read.size(), o);
+    std::vector<int> our_tokens;
+    if (ours.ok())
+      for (const auto& s : ours->segments) our_tokens.insert(our_tokens.end(), s.tokens.begin(), s.tokens.end());
+    size_t same = 0;
+    std::vector<int> theirs;
+    for (int t : c.tokens)
+      if (t < tok.eot() || tok.IsTimestamp(t)) theirs.push_back(t);
+    while (same < our_tokens.size() && same < theirs.size() && our_tokens[same] == theirs[same])
+      ++same;
+    std::printf("whisper.cpp tokens: %zu ours, %zu theirs, first %zu identical\n",
+                our_tokens.size(), theirs.size(), same);
+  }
+  fs::remove_all(tmp);
+  return 0;
+}
