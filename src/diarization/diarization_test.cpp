@@ -37,9 +37,17 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
+// The Silero model the build places beside the executable.
+audio::VadOptions Vad(const std::string& kind) {
+  const char* build = std::getenv("CRM_BUILD_DIR");
+  return {kind, std::string(build ? build : ".") + "/silero_vad_v5.onnx"};
+}
+
 Diarization Diarize(const std::vector<float>& pcm, DiarizationOptions options = {},
                     const std::string& vad_kind = "silero") {
-  auto vad = audio::MakeVoiceActivityDetector({vad_kind, ""});
+  std::string warning;
+  auto vad = audio::MakeVoiceActivityDetector(Vad(vad_kind), &warning);
+  EXPECT_EQ(vad->name(), vad_kind) << warning;
   Diarizer diarizer(options);
   auto r = diarizer.Run(pcm.data(), pcm.size(), *vad);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -66,7 +74,7 @@ TEST(DiarizationTest, SampleHasTwoSpeakersAndBeatsTheOneSpeakerAnswer) {
 
 TEST(DiarizationTest, OutputSpeechIsExactlyTheDetectorsSpeech) {
   std::vector<float> pcm = Decode("diarization/sample.wav");
-  auto vad = audio::MakeVoiceActivityDetector({"silero", ""});
+  auto vad = audio::MakeVoiceActivityDetector(Vad("silero"));
   auto speech = vad->Detect(pcm.data(), pcm.size());
   ASSERT_TRUE(speech.ok());
   Diarizer diarizer;
@@ -142,7 +150,7 @@ TEST(DiarizationTest, SpeakerCountCanBeImposed) {
 
 TEST(DiarizationTest, CancellationStopsTheRunAndProgressReachesTheEnd) {
   std::vector<float> pcm = Decode("diarization/sample.wav");
-  auto vad = audio::MakeVoiceActivityDetector({"energy", ""});
+  auto vad = audio::MakeVoiceActivityDetector(Vad("energy"));
   auto speech = vad->Detect(pcm.data(), pcm.size());
   ASSERT_TRUE(speech.ok());
   Diarizer diarizer;

@@ -1,0 +1,230 @@
+// Diarization benchmark: accuracy on the fixture clips and speed of the whole command.
+//
+// usage: crm_diarization_bench [--source DIR] [--binary PATH] [--minutes N] [--clips a,b,...]
+//
+// For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
+// scored, the whole clip scored) with missed speech, false alarm and confusion, DER with a
+// 0.25 s collar, and reference vs found speaker counts; the overall DER of the AMI clips
+// (speaker-time weighted) and of sample.wav. The reference in the same run is the one-speaker
+// answer (all detected speech to one speaker) on the same VAD output.
+// Speed: an N-minute recording (the clips end to end, default 10) is written to a temporary WAV
+// file and diarized by the crm-ai binary (process start, decoding and VAD included); the
+// real-time factor is printed next to the time of decoding the same file in-process, and the
+// library's own peak memory on it.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "audio/decoder.h"
+#include "audio/vad.h"
+#include "common/log.h"
+#include "diarization/der.h"
+#include "diarization/diarization.h"
+#include "diarization/rttm.h"
+
+using namespace crm;
+using namespace crm::diarization;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Totals {
+  double total = 0, missed = 0, fa = 0, conf = 0, total25 = 0, err25 = 0;
+  void Add(const DerResult& r0, const DerResult& r25) {
+    total += r0.total;
+    missed += r0.missed;
+    fa += r0.false_alarm;
+    conf += r0.confusion;
+    total25 += r25.total;
+    err25 += r25.missed + r25.false_alarm + r25.confusion;
+  }
+  double Der() const { return total > 0 ? (missed + fa + conf) / total : 0; }
+  double Der25() const { return total25 > 0 ? err25 / total25 : 0; }
+};
+
+bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
+  std::ofstream out(path, std::ios::binary);
+  auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
+  const uint32_t bytes = static_cast<uint32_t>(pcm.size() * 2);
+  out.write("RIFF", 4);
+  u32(36 + bytes);
+  out.write("WAVEfmt ", 8);
+  u32(16);
+  u16(1);
+  u16(1);
+  u32(16000);
+  u32(32000);
+  u16(2);
+  u16(16);
+  out.write("data", 4);
+  u32(bytes);
+  for (float x : pcm) {
+    float c = std::max(-1.f, std::min(1.f, x));
+    u16(static_cast<uint16_t>(static_cast<int16_t>(c * 32767)));
+  }
+  return out.good();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string source = CRM_DEFAULT_SOURCE_DIR;
+  std::string binary = std::string(CRM_DEFAULT_BUILD_DIR) + "/crm-ai";
+  double minutes = 10;
+  std::vector<std::string> clips = {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04",
+                                    "trn05", "trn06", "trn07", "trn08", "trn09", "sample"};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--source") source = v;
+    else if (a == "--binary") binary = v;
+    else if (a == "--minutes") minutes = std::atof(v.c_str());
+    else if (a == "--clips") {
+      clips.clear();
+      std::stringstream s(v);
+      for (std::string c; std::getline(s, c, ',');) clips.push_back(c);
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  const std::string dir = source + "/tests/data/diarization/";
+  const std::string silero_model = std::string(CRM_DEFAULT_BUILD_DIR) + "/silero_vad_v5.onnx";
+  crm::log::Configure(crm::log::Level::kError, crm::log::Format::kText);
+
+  std::vector<std::vector<float>> audio;
+  for (const auto& c : clips) {
+    auto pcm = audio::DecodeFile(dir + c + ".wav");
+    if (!pcm.ok()) {
+      std::fprintf(stderr, "%s: %s\n", c.c_str(), pcm.error().message.c_str());
+      return 1;
+    }
+    audio.push_back(std::move(*pcm));
+  }
+
+  for (const char* kind : {"energy", "silero"}) {
+    std::string warning;
+    auto vad = audio::MakeVoiceActivityDetector({kind, silero_model}, &warning);
+    std::printf("\n== VAD %s%s%s\n", vad->name().c_str(), warning.empty() ? "" : " — ",
+                warning.c_str());
+    std::printf("%-7s %7s %7s %7s %7s %9s %5s | %9s %9s\n", "clip", "DER", "missed", "f.alarm",
+                "confus.", "DER c.25", "spk", "1-spk DER", "seconds");
+    Totals ami, ami_one, sample, sample_one;
+    double seconds = 0, duration = 0;
+    int count_right = 0;
+    for (size_t i = 0; i < clips.size(); ++i) {
+      const auto& pcm = audio[i];
+      auto ref = ParseRttm(Slurp(dir + clips[i] + ".rttm"));
+      if (!ref.ok()) return 1;
+      const double dur = pcm.size() / 16000.0;
+      auto t0 = Clock::now();
+      auto speech = vad->Detect(pcm.data(), pcm.size());
+      if (!speech.ok()) return 1;
+      Diarizer diarizer;
+      auto d = diarizer.Run(pcm.data(), pcm.size(), *speech);
+      if (!d.ok()) {
+        std::fprintf(stderr, "%s: %s\n", clips[i].c_str(), d.error().message.c_str());
+        return 1;
+      }
+      seconds += Since(t0);
+      duration += dur;
+      std::vector<NamedTurn> one;
+      for (const auto& s : *speech) one.push_back({s.start, s.end, "one"});
+      DerOptions c0, c25;
+      c0.uem_end = c25.uem_end = dur;
+      c25.collar = 0.25;
+      auto hyp = NameTurns(d->turns);
+      DerResult r0 = ScoreDiarization(*ref, hyp, c0), r25 = ScoreDiarization(*ref, hyp, c25);
+      DerResult o0 = ScoreDiarization(*ref, one, c0), o25 = ScoreDiarization(*ref, one, c25);
+      const double t = std::max(r0.total, 1e-9);
+      std::printf("%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %8.1f%% %2d/%-2d | %8.1f%% %9.2f\n",
+                  clips[i].c_str(), 100 * r0.der(), 100 * r0.missed / t, 100 * r0.false_alarm / t,
+                  100 * r0.confusion / t, 100 * r25.der(), r0.reference_speakers,
+                  d->num_speakers, 100 * o0.der(), Since(t0));
+      count_right += r0.reference_speakers == d->num_speakers;
+      bool is_sample = clips[i] == "sample";
+      (is_sample ? sample : ami).Add(r0, r25);
+      (is_sample ? sample_one : ami_one).Add(o0, o25);
+    }
+    std::printf("AMI overall: DER %.1f%% (missed %.1f%%, false alarm %.1f%%, confusion %.1f%%), "
+                "collar 0.25 s %.1f%%; one-speaker reference %.1f%% (collar 0.25 s %.1f%%)\n",
+                100 * ami.Der(), 100 * ami.missed / ami.total, 100 * ami.fa / ami.total,
+                100 * ami.conf / ami.total, 100 * ami.Der25(), 100 * ami_one.Der(),
+                100 * ami_one.Der25());
+    if (sample.total > 0) {
+      std::printf("sample.wav: DER %.1f%%, collar 0.25 s %.1f%%; one-speaker reference %.1f%%\n",
+                  100 * sample.Der(), 100 * sample.Der25(), 100 * sample_one.Der());
+    }
+    std::printf("speaker count right on %d of %zu clips; library time %.3f s for %.0f s "
+                "(real-time factor %.4f, VAD included)\n",
+                count_right, clips.size(), seconds, duration, seconds / duration);
+  }
+
+  // Speed of the whole command on a longer recording.
+  std::vector<float> longer;
+  const size_t want = static_cast<size_t>(minutes * 60 * 16000);
+  while (longer.size() < want && !audio.empty()) {
+    for (const auto& a : audio) {
+      longer.insert(longer.end(), a.begin(), a.end());
+      if (longer.size() >= want) break;
+    }
+  }
+  longer.resize(std::min(longer.size(), want));
+  const double long_seconds = longer.size() / 16000.0;
+  char path[] = "/tmp/crm-diar-bench-XXXXXX.wav";
+  int fd = mkstemps(path, 4);
+  if (fd < 0 || !WriteWav(path, longer)) {
+    std::fprintf(stderr, "cannot write a temporary WAV file\n");
+    return 1;
+  }
+  close(fd);
+  std::printf("\n== speed on %.1f min (%s)\n", long_seconds / 60, path);
+  auto t0 = Clock::now();
+  auto decoded = audio::DecodeFile(path);
+  const double decode_seconds = Since(t0);
+  std::printf("reference: decoding in-process %.3f s (real-time factor %.4f)\n", decode_seconds,
+              decode_seconds / long_seconds);
+  for (const char* kind : {"silero", "energy"}) {
+    if (access(binary.c_str(), X_OK) != 0) {
+      std::printf("crm-ai not found at %s: command not timed\n", binary.c_str());
+      break;
+    }
+    std::string cmd = "VAD=" + std::string(kind) + " " + binary + " diarize " + path +
+                      " --format rttm > /dev/null 2>&1";
+    t0 = Clock::now();
+    int rc = std::system(cmd.c_str());
+    const double s = Since(t0);
+    std::printf("crm-ai diarize (VAD %s): %.2f s, real-time factor %.4f (%.1fx decoding), exit %d\n",
+                kind, s, s / long_seconds, s / std::max(decode_seconds, 1e-9),
+                WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+  }
+  if (decoded.ok()) {
+    auto vad = audio::MakeVoiceActivityDetector({"energy", ""});
+    Diarizer diarizer;
+    t0 = Clock::now();
+    auto d = diarizer.Run(decoded->data(), decoded->size(), *vad);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("library (energy VAD): %.2f s, %d speakers, peak memory of this process %.0f MB\n",
+                Since(t0), d.ok() ? d->num_speakers : -1, usage.ru_maxrss / 1024.0);
+  }
+  unlink(path);
+  return 0;
+}
