@@ -1,17 +1,17 @@
 // DatabaseJobQueue: the JobQueue in the `jobs` table (migration 0002_jobs.sql).
 //
 // Every change runs in a write transaction; Claim selects and updates inside it, so two workers
-// (threads or processes) never claim the same job. Writes of this object are grouped (see
-// Write): threads of one process share commits instead of each paying an fsync, and never
-// sleep in SQLite's busy handler waiting for each other.
+// (threads or processes) never claim the same job. Writes go through a GroupCommitter: threads
+// of one process share commits instead of each paying an fsync, and never sleep in SQLite's
+// busy handler waiting for each other.
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <random>
 
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "jobs/group_commit.h"
 #include "jobs/job_queue.h"
 
 namespace crm::jobs {
@@ -96,7 +96,7 @@ Error JobNotFound(std::string_view id) {
 class DatabaseJobQueue final : public JobQueue {
  public:
   DatabaseJobQueue(storage::Store& store, DatabaseJobQueueOptions options)
-      : store_(store), options_(std::move(options)) {
+      : store_(store), options_(std::move(options)), writer_(store) {
     if (!options_.now_ms) options_.now_ms = SystemNowMs;
   }
 
@@ -422,66 +422,7 @@ class DatabaseJobQueue final : public JobQueue {
  private:
   int64_t Now() const { return options_.now_ms(); }
 
-  // Group commit: a thread arriving while another commits queues its write; the next leader
-  // runs every queued write in one transaction, each inside its own savepoint (a failing write
-  // is rolled back alone), so concurrent workers and enqueuers share one fsync.
-  Status Write(const std::function<Status(Connection&)>& fn) {
-    PendingWrite mine{&fn};
-    std::unique_lock lock(write_mu_);
-    pending_.push_back(&mine);
-    while (!mine.done) {
-      if (leader_active_) {
-        write_cv_.wait(lock);
-        continue;
-      }
-      leader_active_ = true;
-      size_t n = std::min(pending_.size(), kMaxGroupedWrites);
-      std::vector<PendingWrite*> batch(pending_.begin(), pending_.begin() + n);
-      pending_.erase(pending_.begin(), pending_.begin() + n);
-      lock.unlock();
-      RunGroup(batch);
-      lock.lock();
-      for (PendingWrite* w : batch) w->done = true;
-      leader_active_ = false;
-      write_cv_.notify_all();
-    }
-    return std::move(mine.result);
-  }
-
-  struct PendingWrite {
-    const std::function<Status(Connection&)>* fn;
-    Status result = OkStatus();
-    bool done = false;
-  };
-  static constexpr size_t kMaxGroupedWrites = 64;
-
-  static Status RunGuarded(const std::function<Status(Connection&)>& fn, Connection& c) {
-    try {
-      return fn(c);
-    } catch (const std::exception& e) {
-      return Internal(std::string("job queue write threw: ") + e.what());
-    }
-  }
-
-  void RunGroup(const std::vector<PendingWrite*>& batch) {
-    if (batch.size() == 1) {
-      batch[0]->result = store_.Transaction(
-          [&](Connection& c) { return RunGuarded(*batch[0]->fn, c); });
-      return;
-    }
-    Status st = store_.Transaction([&](Connection& c) -> Status {
-      for (PendingWrite* w : batch) {
-        CRM_TRY(c.Exec("SAVEPOINT grouped_write"));
-        w->result = RunGuarded(*w->fn, c);
-        if (!w->result.ok()) CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT grouped_write"));
-        CRM_TRY(c.Exec("RELEASE SAVEPOINT grouped_write"));
-      }
-      return OkStatus();
-    });
-    if (!st.ok())  // nothing of the group was committed
-      for (PendingWrite* w : batch)
-        if (w->result.ok()) w->result = st.error();
-  }
+  Status Write(const std::function<Status(Connection&)>& fn) { return writer_.Write(fn); }
 
   // Claims the next due job inside the caller's transaction; `claimed` stays empty when none.
   Status ClaimIn(Connection& c, std::string_view worker_id, const std::vector<std::string>& kinds,
@@ -639,10 +580,7 @@ class DatabaseJobQueue final : public JobQueue {
 
   storage::Store& store_;
   DatabaseJobQueueOptions options_;
-  std::mutex write_mu_;
-  std::condition_variable write_cv_;
-  std::deque<PendingWrite*> pending_;
-  bool leader_active_ = false;
+  GroupCommitter writer_;
   std::mutex signal_mu_;
   std::condition_variable signal_cv_;
   uint64_t signal_ = 0;

@@ -100,6 +100,7 @@ TEST_F(WorkerPoolTest, RunsEveryJobOnceAndWritesItsResults) {
 TEST_F(WorkerPoolTest, BatchingPoolRunsEveryJobOnceAndKeepsFailuresApart) {
   WorkerPoolOptions options = FastOptions(2);
   options.claim_batch = 16;
+  options.lease = std::chrono::seconds(10);  // batched jobs wait without heartbeats
   WorkerPool pool(*queue_, options);
   pool.Register("noop", RecordingHandler("pool"));
   pool.Register("bad", [](JobContext&) -> Result<ResultWriter> {
@@ -135,8 +136,11 @@ TEST_F(WorkerPoolTest, StopHandsBackBatchedJobsNotStartedYet) {
 TEST_F(WorkerPoolTest, TwoPoolsOnOneDatabaseFileCompleteEveryJobExactlyOnce) {
   auto other_store = OpenStore();
   auto other_queue = NewDatabaseJobQueue(*other_store, FastQueue());
-  WorkerPool a(*queue_, FastOptions(2));
-  WorkerPool b(*other_queue, FastOptions(2));
+  // Leases long enough that lock contention between the pools never lets one lapse here.
+  WorkerPoolOptions options = FastOptions(2);
+  options.lease = std::chrono::seconds(10);
+  WorkerPool a(*queue_, options);
+  WorkerPool b(*other_queue, options);
   // A little work per job leaves the database lock free now and then for the other pool.
   a.Register("noop", RecordingHandler("a", milliseconds(1)));
   b.Register("noop", RecordingHandler("b", milliseconds(1)));
