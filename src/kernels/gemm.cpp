@@ -22,6 +22,8 @@ using internal::ThreadScratch;
 // Depth of one packed slice (a multiple of 32, so quantized blocks are never split). Deep slices
 // keep the C tile in registers longer; measured best on the encoder shapes (k = 512, 2048).
 constexpr int64_t kKc = 1024;
+// Columns per packed block of B (the encoder's products have at most 2048).
+constexpr int64_t kNc = 4096;
 // Target rows of A per task.
 constexpr int64_t kMcTarget = 120;
 // At most this many rows of x go through the streaming path of MatMulWeights.
@@ -37,8 +39,9 @@ void RunTasks(ThreadPool* pool, int64_t n, const std::function<void(int64_t)>& f
   }
 }
 
-// Where the B operand comes from: B(p, j) for p < k, j < n.
+// Where the B operand comes from: B(p, j0 + j) for p < k, j < n.
 struct BSource {
+  int64_t j0 = 0;            // first column
   const float* b = nullptr;  // dense f32
   int64_t ldb = 0;
   bool trans = false;        // B(p, j) = b[j*ldb + p] instead of b[p*ldb + j]
@@ -51,10 +54,11 @@ void PackBPanel(const BSource& src, int64_t p0, int64_t kc, int64_t j0, int cols
   if (cols < nr) std::memset(out, 0, sizeof(float) * static_cast<size_t>(kc * nr));
   if (src.w == nullptr && !src.trans) {
     for (int64_t p = 0; p < kc; ++p) {
-      std::memcpy(out + p * nr, src.b + (p0 + p) * src.ldb + j0, sizeof(float) * cols);
+      std::memcpy(out + p * nr, src.b + (p0 + p) * src.ldb + src.j0 + j0, sizeof(float) * cols);
     }
     return;
   }
+  j0 += src.j0;
   for (int jj = 0; jj < cols; ++jj) {
     const float* row;
     if (src.w != nullptr) {
@@ -90,8 +94,8 @@ void PackABlock(const float* a, int64_t lda, bool trans, float alpha, int64_t i0
   }
 }
 
-// C(m x n) (+)= alpha * op(A) * B. first_overwrites: the first slice writes C instead of adding.
-void PackedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+// C(m x n) (+)= alpha * op(A) * B for at most kNc columns.
+void PackedGemmColumns(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                 bool trans_a, const BSource& b, float* c, int64_t ldc, bool first_overwrites,
                 ThreadPool* pool) {
   const IsaOps& ops = Ops();
@@ -150,6 +154,19 @@ void PackedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, in
         }
       }
     });
+  }
+}
+
+// C(m x n) (+)= alpha * op(A) * B. first_overwrites: the first slice writes C instead of adding.
+// Wide products (the vocabulary) go kNc columns at a time, bounding the packed slice of B.
+void PackedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                bool trans_a, const BSource& b, float* c, int64_t ldc, bool first_overwrites,
+                ThreadPool* pool) {
+  for (int64_t j0 = 0; j0 < n; j0 += kNc) {
+    BSource block = b;
+    block.j0 = b.j0 + j0;
+    PackedGemmColumns(m, std::min(kNc, n - j0), k, alpha, a, lda, trans_a, block, c + j0, ldc,
+                      first_overwrites, pool);
   }
 }
 
