@@ -254,7 +254,7 @@ void EncoderEstimate(ThreadPool* pool) {
     crm::kernels::MatMulWeights(y.data(), t, d, {wo.data(), DType::kF16, d, d}, bias.data(), y2.data(), d, pool);
     crm::kernels::LayerNorm(y2.data(), t, d, bias.data(), bias.data(), 1e-5f, pool);
     crm::kernels::MatMulWeights(y2.data(), t, d, {w1.data(), DType::kF16, ff, d}, bias.data(), y.data(), ff, pool);
-    crm::kernels::Gelu(y.data(), t * ff);
+    crm::kernels::Gelu(y.data(), t * ff, pool);
     crm::kernels::MatMulWeights(y.data(), t, ff, {w2.data(), DType::kF16, d, ff}, bias.data(), y2.data(), d, pool);
   }, 2.0);
   std::printf("\n== Base encoder layer (f16 weights, 1500 frames): %.1f ms; x6 layers = %.3f s per 30 s window\n",

@@ -28,6 +28,15 @@ void Gelu(float* x, int64_t n) {
   if (n > 0) internal::Ops().gelu(x, n);
 }
 
+void Gelu(float* x, int64_t n, ThreadPool* pool) {
+  constexpr int64_t kChunk = 1 << 15;
+  if (pool == nullptr || n <= kChunk) return Gelu(x, n);
+  const auto& ops = internal::Ops();
+  pool->Run((n + kChunk - 1) / kChunk, [&](int64_t t) {
+    ops.gelu(x + t * kChunk, std::min(kChunk, n - t * kChunk));
+  });
+}
+
 void Softmax(float* x, int64_t rows, int64_t cols) {
   if (cols <= 0) return;
   const auto& ops = internal::Ops();

@@ -82,8 +82,9 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 // Row-wise layer normalisation in place: x = (x - mean) / sqrt(var + eps) * gamma + beta.
 void LayerNorm(float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta,
                float eps, ThreadPool* pool);
-// GELU with the exact erf form, in place.
+// GELU with the exact erf form, in place (the second form splits large arrays over the pool).
 void Gelu(float* x, int64_t n);
+void Gelu(float* x, int64_t n, ThreadPool* pool);
 // Row-wise softmax in place (numerically stable).
 void Softmax(float* x, int64_t rows, int64_t cols);
 // a[i] += b[i]

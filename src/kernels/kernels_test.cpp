@@ -409,6 +409,15 @@ TEST_P(KernelsTest, GeluIsTheErfForm) {
   x[2] = 30.0f;
   const std::vector<float> x0 = x;
   Gelu(x.data(), static_cast<int64_t>(x.size()));
+  std::vector<float> big = Random(100003, 10, -6.0f, 6.0f);
+  const std::vector<float> big0 = big;
+  ThreadPool pool(2);
+  Gelu(big.data(), static_cast<int64_t>(big.size()), &pool);
+  for (size_t i = 0; i < big.size(); i += 7) {
+    const double v = big0[i];
+    const double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    ExpectNear(big[i], want, 1.0 + std::fabs(want), 2e-6, "pool x=" + std::to_string(v));
+  }
   for (size_t i = 0; i < x.size(); ++i) {
     const double v = x0[i];
     const double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
