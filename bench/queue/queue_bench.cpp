@@ -34,9 +34,9 @@ std::unique_ptr<storage::Store> OpenMigrated(const fs::path& path) {
     std::exit(1);
   }
   auto applied = storage::ApplyMigrations(**store);
-  auto firm = (*store)->Exec(
-      "INSERT INTO firms (id, name, created_at, updated_at) VALUES ('F', 'F', ?, ?)",
-      {NowIsoUtc(), NowIsoUtc()});
+  auto firm =
+      (*store)->Exec("INSERT INTO firms (id, name, created_at, updated_at) VALUES ('F', 'F', ?, ?)",
+                     {NowIsoUtc(), NowIsoUtc()});
   if (!applied.ok() || !firm.ok()) {
     std::fprintf(stderr, "cannot prepare the database\n");
     std::exit(1);
@@ -78,9 +78,8 @@ double QueueRate(const fs::path& path, int n, int workers, int claim_batch) {
   options.workers = workers;
   options.claim_batch = claim_batch;
   jobs::WorkerPool pool(*queue, options);
-  pool.Register("noop", [](jobs::JobContext&) -> Result<jobs::ResultWriter> {
-    return jobs::ResultWriter{};
-  });
+  pool.Register(
+      "noop", [](jobs::JobContext&) -> Result<jobs::ResultWriter> { return jobs::ResultWriter{}; });
   if (!pool.Start().ok()) std::exit(1);
   auto start = Clock::now();
   std::vector<std::thread> producers;
@@ -122,8 +121,9 @@ int main(int argc, char** argv) {
   if (n <= 0) n = 5000;
   fs::path dir = fs::temp_directory_path() / ("crm-bench-queue-" + crm::RandomHex(6));
   fs::create_directories(dir);
-  std::printf("queue bench: %d no-op jobs enqueued by %d threads, SQLite WAL synchronous=FULL in %s\n",
-              n, kProducers, dir.c_str());
+  std::printf(
+      "queue bench: %d no-op jobs enqueued by %d threads, SQLite WAL synchronous=FULL in %s\n", n,
+      kProducers, dir.c_str());
   double reference = ReferenceRate(dir / "ref.sqlite3", n);
   double one = QueueRate(dir / "one.sqlite3", n, 1, 1);
   double two = QueueRate(dir / "two.sqlite3", n, 2, 1);

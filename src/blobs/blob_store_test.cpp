@@ -1,12 +1,12 @@
-#include <gtest/gtest.h>
+#include "blobs/blob_store.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "blobs/blob_store.h"
 #include "common/ids.h"
 #include "storage/store.h"
 
@@ -70,7 +70,8 @@ TEST_F(BlobStoreTest, PutRefusesToReplaceAnExistingBlobUnlessAsked) {
 }
 
 TEST_F(BlobStoreTest, PutFromAnotherFileSystemCopiesThenRemovesTheSource) {
-  struct stat shm {}, data {};
+  struct stat shm {
+  }, data{};
   if (::stat("/dev/shm", &shm) != 0 || ::access("/dev/shm", W_OK) != 0 ||
       ::stat(root_.c_str(), &data) != 0 || shm.st_dev == data.st_dev)
     GTEST_SKIP() << "no second file system to test with";
@@ -84,11 +85,26 @@ TEST_F(BlobStoreTest, PutFromAnotherFileSystemCopiesThenRemovesTheSource) {
 
 TEST_F(BlobStoreTest, HostileKeysAreRefusedBeforeTheDiskIsTouched) {
   const std::string hostile[] = {
-      "",           "../escape",         "recordings/../../escape", "/etc/passwd",
-      "a//b",       "a/./b",             "a/",                      ".hidden",
-      "a/..",       "..",                "a\\..\\b",                "a b",
-      "%2e%2e/x",   "~/x",               "recordings/é",            std::string("a\0b", 3),
-      "a\nb",       std::string(513, 'a'), "a/" + std::string(256, 'b'), "recordings/F/.R",
+      "",
+      "../escape",
+      "recordings/../../escape",
+      "/etc/passwd",
+      "a//b",
+      "a/./b",
+      "a/",
+      ".hidden",
+      "a/..",
+      "..",
+      "a\\..\\b",
+      "a b",
+      "%2e%2e/x",
+      "~/x",
+      "recordings/é",
+      std::string("a\0b", 3),
+      "a\nb",
+      std::string(513, 'a'),
+      "a/" + std::string(256, 'b'),
+      "recordings/F/.R",
   };
   for (const std::string& key : hostile) {
     SCOPED_TRACE("key: " + key);

@@ -3,13 +3,13 @@
 // Atomicity comes from rename(2): content is written and fsynced under another name on the same
 // file system, then renamed into place (renameat2 with RENAME_NOREPLACE when the key must not
 // exist yet), and the directory is fsynced so the new name survives a crash.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "blobs/blob_store.h"
 #include "common/ids.h"
@@ -24,7 +24,8 @@ constexpr size_t kMaxSegmentLength = 255;
 constexpr std::string_view kTemporaryDir = "tmp/blobs";  // kTemporaryPrefix without its slash
 
 Error ErrnoError(std::string_view key, std::string_view what, int err) {
-  std::string msg = "blob " + std::string(key) + ": " + std::string(what) + ": " + std::strerror(err);
+  std::string msg =
+      "blob " + std::string(key) + ": " + std::string(what) + ": " + std::strerror(err);
   if (err == ENOENT) return NotFound(msg);
   if (err == EEXIST) return Error(ErrorCode::kConflict, msg);
   return IoError(msg);
@@ -109,8 +110,7 @@ class LocalBlobStore final : public BlobStore {
     return OkStatus();
   }
 
-  Status PutBytes(std::string_view key, std::string_view data,
-                  const PutOptions& options) override {
+  Status PutBytes(std::string_view key, std::string_view data, const PutOptions& options) override {
     CRM_TRY(ValidateKey(key));
     CRM_ASSIGN_OR_RETURN(fs::path staged, Stage(key, data));
     Status st = Put(key, staged, options);
@@ -193,7 +193,8 @@ class LocalBlobStore final : public BlobStore {
     }
     if (!S_ISREG(st.st_mode))
       return InvalidArgument("blob " + std::string(key) + " is not a blob (a directory?)");
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError(key, "cannot delete", errno);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return ErrnoError(key, "cannot delete", errno);
     (void)SyncDirectory(path.parent_path());
     return OkStatus();
   }
@@ -228,7 +229,8 @@ class LocalBlobStore final : public BlobStore {
   Status MakeParent(std::string_view key, const fs::path& dest) {
     std::error_code ec;
     fs::create_directories(dest.parent_path(), ec);
-    if (ec) return IoError("blob " + std::string(key) + ": cannot create its folder: " + ec.message());
+    if (ec)
+      return IoError("blob " + std::string(key) + ": cannot create its folder: " + ec.message());
     return OkStatus();
   }
 

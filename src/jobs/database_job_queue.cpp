@@ -74,7 +74,8 @@ Job JobFromRow(const Row& r) {
   j.progress = r.Real("progress");
   j.stage = r.Text("stage");
   j.eta_seconds = r.OptInt("eta_seconds");
-  if (!r.IsNull("error_code")) j.last_error = StoredError(r.Text("error_code"), r.Text("error_message"));
+  if (!r.IsNull("error_code"))
+    j.last_error = StoredError(r.Text("error_code"), r.Text("error_message"));
   j.created_at = r.Text("created_at");
   j.updated_at = r.Text("updated_at");
   j.started_at = r.OptText("started_at");
@@ -89,9 +90,7 @@ std::string ScopeSql(const Scope& scope, Params& params) {
   return " AND firm_id = ?";
 }
 
-Error JobNotFound(std::string_view id) {
-  return NotFound("job " + std::string(id) + " not found");
-}
+Error JobNotFound(std::string_view id) { return NotFound("job " + std::string(id) + " not found"); }
 
 class DatabaseJobQueue final : public JobQueue {
  public:
@@ -118,9 +117,9 @@ class DatabaseJobQueue final : public JobQueue {
     std::string result_id = id;
     Status st = Write([&](Connection& c) -> Status {
       if (!options.dedupe_key.empty()) {
-        CRM_ASSIGN_OR_RETURN(auto existing,
-                             c.QueryOne("SELECT id FROM jobs WHERE active_dedupe_key = ?",
-                                        {options.dedupe_key}));
+        CRM_ASSIGN_OR_RETURN(
+            auto existing,
+            c.QueryOne("SELECT id FROM jobs WHERE active_dedupe_key = ?", {options.dedupe_key}));
         if (existing) {
           result_id = existing->Text("id");
           return OkStatus();
@@ -130,8 +129,8 @@ class DatabaseJobQueue final : public JobQueue {
           "INSERT INTO jobs (id, firm_id, kind, state, payload, priority, dedupe_key, "
           "active_dedupe_key, attempts, max_attempts, timeout_seconds, run_after_ms, created_at, "
           "updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-          {id, storage::Opt(firm_id), std::string(kind), payload.dump(),
-           int64_t{options.priority}, dedupe, dedupe, int64_t{max_attempts}, int64_t{timeout},
+          {id, storage::Opt(firm_id), std::string(kind), payload.dump(), int64_t{options.priority},
+           dedupe, dedupe, int64_t{max_attempts}, int64_t{timeout},
            options.run_after_ms.value_or(now), now_iso, now_iso}));
       return OkStatus();
     });
@@ -153,9 +152,8 @@ class DatabaseJobQueue final : public JobQueue {
                                              std::chrono::milliseconds lease,
                                              int max_jobs) override {
     std::vector<ClaimedJob> claimed;
-    CRM_TRY(Write([&](Connection& c) {
-      return ClaimManyIn(c, worker_id, kinds, lease, max_jobs, claimed);
-    }));
+    CRM_TRY(Write(
+        [&](Connection& c) { return ClaimManyIn(c, worker_id, kinds, lease, max_jobs, claimed); }));
     return claimed;
   }
 
@@ -168,20 +166,21 @@ class DatabaseJobQueue final : public JobQueue {
       if (progress) {
         CRM_ASSIGN_OR_RETURN(
             changed,
-            c.Exec("UPDATE jobs SET lease_expires_ms = ?, progress = ?, stage = ?, eta_seconds = ?, "
-                   "updated_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
-                   {expires, std::clamp(progress->fraction, 0.0, 1.0),
-                    progress->stage.empty() ? Value(Null{}) : Value(progress->stage),
-                    storage::Opt(progress->eta_seconds), NowIsoUtc(), job.id, job.lease_token}));
+            c.Exec(
+                "UPDATE jobs SET lease_expires_ms = ?, progress = ?, stage = ?, eta_seconds = ?, "
+                "updated_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
+                {expires, std::clamp(progress->fraction, 0.0, 1.0),
+                 progress->stage.empty() ? Value(Null{}) : Value(progress->stage),
+                 storage::Opt(progress->eta_seconds), NowIsoUtc(), job.id, job.lease_token}));
       } else {
-        CRM_ASSIGN_OR_RETURN(
-            changed, c.Exec("UPDATE jobs SET lease_expires_ms = ? WHERE id = ? AND "
-                            "state = 'running' AND lease_token = ?",
-                            {expires, job.id, job.lease_token}));
+        CRM_ASSIGN_OR_RETURN(changed,
+                             c.Exec("UPDATE jobs SET lease_expires_ms = ? WHERE id = ? AND "
+                                    "state = 'running' AND lease_token = ?",
+                                    {expires, job.id, job.lease_token}));
       }
       if (changed == 0) return LeaseLost(job.id);
-      CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT cancel_requested FROM jobs WHERE id = ?",
-                                                {job.id}));
+      CRM_ASSIGN_OR_RETURN(auto row,
+                           c.QueryOne("SELECT cancel_requested FROM jobs WHERE id = ?", {job.id}));
       cancel = row && row->Int("cancel_requested") != 0;
       return OkStatus();
     });
@@ -219,7 +218,8 @@ class DatabaseJobQueue final : public JobQueue {
       if (next.max_jobs <= 0) return OkStatus();
       // The completions stand even if claiming fails.
       CRM_TRY(c.Exec("SAVEPOINT claim_next"));
-      Status claim = ClaimManyIn(c, next.worker_id, next.kinds, next.lease, next.max_jobs, out.next);
+      Status claim =
+          ClaimManyIn(c, next.worker_id, next.kinds, next.lease, next.max_jobs, out.next);
       if (!claim.ok()) {
         out.next.clear();
         CRM_TRY(c.Exec("ROLLBACK TO SAVEPOINT claim_next"));
@@ -238,17 +238,17 @@ class DatabaseJobQueue final : public JobQueue {
         outcome = {JobState::kCancelled, 0};
         return Finish(c, job.id, JobState::kCancelled, std::nullopt);
       }
-      CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT attempts, max_attempts FROM jobs WHERE id = ?",
-                                                {job.id}));
+      CRM_ASSIGN_OR_RETURN(
+          auto row, c.QueryOne("SELECT attempts, max_attempts FROM jobs WHERE id = ?", {job.id}));
       if (retryable && row && row->Int("attempts") < row->Int("max_attempts")) {
         auto delay = BackoffDelay(static_cast<int>(row->Int("attempts")), options_.backoff_base,
                                   options_.backoff_cap, RandomU64());
         outcome = {JobState::kQueued, Now() + delay.count()};
-        CRM_TRY(c.Exec(
-            "UPDATE jobs SET state = 'queued', lease_token = NULL, lease_expires_ms = NULL, "
-            "worker_id = NULL, run_after_ms = ?, error_code = ?, error_message = ?, "
-            "updated_at = ? WHERE id = ?",
-            {outcome.retry_at_ms, error.CodeName(), error.message, NowIsoUtc(), job.id}));
+        CRM_TRY(
+            c.Exec("UPDATE jobs SET state = 'queued', lease_token = NULL, lease_expires_ms = NULL, "
+                   "worker_id = NULL, run_after_ms = ?, error_code = ?, error_message = ?, "
+                   "updated_at = ? WHERE id = ?",
+                   {outcome.retry_at_ms, error.CodeName(), error.message, NowIsoUtc(), job.id}));
         return OkStatus();
       }
       outcome = {JobState::kFailed, 0};
@@ -301,8 +301,7 @@ class DatabaseJobQueue final : public JobQueue {
     Status st = Write([&](Connection& c) -> Status {
       CRM_ASSIGN_OR_RETURN(JobState state, StateOf(c, scope, id));
       if (state != JobState::kFailed && state != JobState::kCancelled)
-        return Error(ErrorCode::kConflict, "job " + std::string(id) + " is " +
-                                               JobStateName(state) +
+        return Error(ErrorCode::kConflict, "job " + std::string(id) + " is " + JobStateName(state) +
                                                "; only a failed or cancelled job can be retried");
       auto updated = c.Exec(
           "UPDATE jobs SET state = 'queued', attempts = 0, run_after_ms = ?, cancel_requested = 0, "
@@ -324,8 +323,8 @@ class DatabaseJobQueue final : public JobQueue {
 
   Result<Job> Get(const Scope& scope, std::string_view id) override {
     Params params{std::string(id)};
-    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?" +
-                      ScopeSql(scope, params);
+    std::string sql =
+        std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?" + ScopeSql(scope, params);
     CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(sql, params));
     if (!row) return JobNotFound(id);
     return JobFromRow(*row);
@@ -337,8 +336,8 @@ class DatabaseJobQueue final : public JobQueue {
         filter.cursor.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") != std::string::npos)
       return InvalidArgument("invalid cursor", {{"field", "cursor"}});
     Params params;
-    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1 = 1" +
-                      ScopeSql(scope, params);
+    std::string sql =
+        std::string("SELECT ") + kJobColumns + " FROM jobs WHERE 1 = 1" + ScopeSql(scope, params);
     if (filter.state) {
       sql += " AND state = ?";
       params.emplace_back(std::string(JobStateName(*filter.state)));
@@ -383,7 +382,8 @@ class DatabaseJobQueue final : public JobQueue {
     std::string due_where = ScopeSql(scope, due_params);
     CRM_ASSIGN_OR_RETURN(
         auto due, store_.QueryOne("SELECT COUNT(*) AS n, MIN(run_after_ms) AS oldest FROM jobs "
-                                  "WHERE state = 'queued' AND run_after_ms <= ?" + due_where,
+                                  "WHERE state = 'queued' AND run_after_ms <= ?" +
+                                      due_where,
                                   due_params));
     s.depth = due ? due->Int("n") : 0;
     s.scheduled = queued - s.depth;
@@ -392,15 +392,17 @@ class DatabaseJobQueue final : public JobQueue {
     std::string hour_where = ScopeSql(scope, hour_params);
     CRM_ASSIGN_OR_RETURN(auto hour,
                          store_.QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'succeeded' "
-                                         "AND finished_ms >= ?" + hour_where,
+                                         "AND finished_ms >= ?" +
+                                             hour_where,
                                          hour_params));
     s.succeeded_last_hour = hour ? hour->Int("n") : 0;
     Params recent_params{now - 300'000};
     std::string recent_where = ScopeSql(scope, recent_params);
-    CRM_ASSIGN_OR_RETURN(
-        auto recent, store_.QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state IN "
-                                     "('succeeded', 'failed') AND finished_ms >= ?" + recent_where,
-                                     recent_params));
+    CRM_ASSIGN_OR_RETURN(auto recent,
+                         store_.QueryOne("SELECT COUNT(*) AS n FROM jobs WHERE state IN "
+                                         "('succeeded', 'failed') AND finished_ms >= ?" +
+                                             recent_where,
+                                         recent_params));
     s.throughput_per_minute = recent ? recent->Int("n") / 5.0 : 0;
     return s;
   }
@@ -471,7 +473,7 @@ class DatabaseJobQueue final : public JobQueue {
       return OkStatus();
     }
     return OkStatus();
-}
+  }
 
   Status ClaimManyIn(Connection& c, std::string_view worker_id,
                      const std::vector<std::string>& kinds, std::chrono::milliseconds lease,
@@ -540,8 +542,8 @@ class DatabaseJobQueue final : public JobQueue {
   // LeaseLost unless `job` is running under its lease token; returns cancel_requested.
   Result<bool> CheckLease(Connection& c, const ClaimedJob& job) {
     CRM_ASSIGN_OR_RETURN(
-        auto row, c.QueryOne("SELECT state, lease_token, cancel_requested FROM jobs WHERE id = ?",
-                             {job.id}));
+        auto row,
+        c.QueryOne("SELECT state, lease_token, cancel_requested FROM jobs WHERE id = ?", {job.id}));
     if (!row || row->Text("state") != "running" ||
         !ConstantTimeEquals(row->Text("lease_token"), job.lease_token))
       return LeaseLost(job.id);
@@ -561,19 +563,20 @@ class DatabaseJobQueue final : public JobQueue {
                 const std::optional<Error>& error) {
     std::string now_iso = NowIsoUtc();
     if (error) {
-      CRM_TRY(c.Exec(
-          "UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
-          "active_dedupe_key = NULL, error_code = ?, error_message = ?, finished_at = ?, "
-          "finished_ms = ?, updated_at = ? WHERE id = ?",
-          {std::string(JobStateName(state)), error->CodeName(), error->message, now_iso, Now(),
-           now_iso, id}));
+      CRM_TRY(
+          c.Exec("UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
+                 "active_dedupe_key = NULL, error_code = ?, error_message = ?, finished_at = ?, "
+                 "finished_ms = ?, updated_at = ? WHERE id = ?",
+                 {std::string(JobStateName(state)), error->CodeName(), error->message, now_iso,
+                  Now(), now_iso, id}));
     } else {
       bool succeeded = state == JobState::kSucceeded;
-      CRM_TRY(c.Exec(
-          std::string("UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
-                      "active_dedupe_key = NULL, finished_at = ?, finished_ms = ?, updated_at = ?") +
-              (succeeded ? ", progress = 1, eta_seconds = 0" : "") + " WHERE id = ?",
-          {std::string(JobStateName(state)), now_iso, Now(), now_iso, id}));
+      CRM_TRY(
+          c.Exec(std::string(
+                     "UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
+                     "active_dedupe_key = NULL, finished_at = ?, finished_ms = ?, updated_at = ?") +
+                     (succeeded ? ", progress = 1, eta_seconds = 0" : "") + " WHERE id = ?",
+                 {std::string(JobStateName(state)), now_iso, Now(), now_iso, id}));
     }
     return OkStatus();
   }

@@ -7,8 +7,7 @@
 namespace crm::jobs {
 namespace {
 
-Status RunGuarded(const std::function<Status(storage::Connection&)>& fn,
-                  storage::Connection& c) {
+Status RunGuarded(const std::function<Status(storage::Connection&)>& fn, storage::Connection& c) {
   try {
     return fn(c);
   } catch (const std::exception& e) {

@@ -8,12 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -103,7 +102,7 @@ struct ListFilter {
 };
 
 struct JobPage {
-  std::vector<Job> jobs;  // newest first
+  std::vector<Job> jobs;    // newest first
   std::string next_cursor;  // empty on the last page
 };
 
@@ -114,7 +113,7 @@ struct QueueStats {
   int64_t failed = 0;  // in the failed state (the failed-jobs list)
   int64_t cancelled = 0;
   int64_t succeeded_last_hour = 0;
-  double throughput_per_minute = 0;       // jobs finished per minute over the last 5 minutes
+  double throughput_per_minute = 0;          // jobs finished per minute over the last 5 minutes
   std::optional<int64_t> oldest_due_age_ms;  // how long the oldest due job has waited
   nlohmann::json ToJson() const;
 };
@@ -134,8 +133,7 @@ std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds ba
 // Seconds allowed for a job over `audio_seconds` of audio: max(queue_timeout, factor × audio).
 // The factor covers slower-than-real-time transcription on small CPUs.
 inline constexpr double kAudioTimeoutFactor = 3.0;
-int JobTimeoutSeconds(int queue_timeout, double audio_seconds,
-                      double factor = kAudioTimeoutFactor);
+int JobTimeoutSeconds(int queue_timeout, double audio_seconds, double factor = kAudioTimeoutFactor);
 
 // Whether a failed attempt is worth another try: true for transient failures (unavailable,
 // I/O, timeout, internal); false for bad inputs (undecodable audio, not found, ...). An error

@@ -14,12 +14,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "jobs/job.h"
@@ -115,9 +114,9 @@ class JobQueue {
 };
 
 struct DatabaseJobQueueOptions {
-  int default_max_attempts = 3;     // QUEUE_TRIES
-  int default_timeout_seconds = 300;  // QUEUE_TIMEOUT
-  std::chrono::milliseconds backoff_base{10'000};  // first retry after 5–10 s
+  int default_max_attempts = 3;                        // QUEUE_TRIES
+  int default_timeout_seconds = 300;                   // QUEUE_TIMEOUT
+  std::chrono::milliseconds backoff_base{10'000};      // first retry after 5–10 s
   std::chrono::milliseconds backoff_cap{15 * 60'000};  // never more than 15 minutes
   // Current unix time in milliseconds; empty = the system clock. Tests pass a fake clock.
   std::function<int64_t()> now_ms;

@@ -1,9 +1,10 @@
 // The DatabaseJobQueue contract on a real SQLite file, with a fake clock for leases and backoff.
+#include "jobs/job_queue.h"
+
 #include <atomic>
 #include <set>
 #include <thread>
 
-#include "jobs/job_queue.h"
 #include "jobs/jobs_test_support.h"
 
 namespace crm::jobs {
@@ -28,7 +29,8 @@ class JobQueueTest : public testing::JobsDatabaseTest {
     return id.ok() ? *id : "";
   }
 
-  std::optional<ClaimedJob> Claim(const std::string& worker, milliseconds lease = milliseconds(1000),
+  std::optional<ClaimedJob> Claim(const std::string& worker,
+                                  milliseconds lease = milliseconds(1000),
                                   std::vector<std::string> kinds = {}) {
     auto c = queue_->Claim(worker, kinds, lease);
     EXPECT_TRUE(c.ok()) << c.error().message;
@@ -118,7 +120,8 @@ TEST_F(JobQueueTest, HeartbeatExtendsTheLease) {
     ASSERT_TRUE(queue_->Heartbeat(*job, milliseconds(1000)).ok());
     EXPECT_FALSE(Claim("w2"));
   }
-  ASSERT_TRUE(queue_->Heartbeat(*job, milliseconds(1000), JobProgress{0.4, "transcribing", 12}).ok());
+  ASSERT_TRUE(
+      queue_->Heartbeat(*job, milliseconds(1000), JobProgress{0.4, "transcribing", 12}).ok());
   Job j = Get(job->id);
   EXPECT_DOUBLE_EQ(j.progress, 0.4);
   EXPECT_EQ(j.stage, "transcribing");
@@ -420,7 +423,8 @@ TEST_F(JobQueueTest, BatchCompletesEachJobOnItsOwnAndClaimsTheNextOnes) {
   ASSERT_TRUE(queue_->Cancel(Scope::All(), jobs[2].id).ok());
   std::vector<Completion> done = {
       {jobs[0], WriteResult(jobs[0].id, "w")},
-      {jobs[1], [&](storage::Connection& c) -> Status {
+      {jobs[1],
+       [&](storage::Connection& c) -> Status {
          CRM_TRY(WriteResult(jobs[1].id, "w")(c));
          return Error(ErrorCode::kIo, "results half written");
        }},

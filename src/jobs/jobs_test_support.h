@@ -40,10 +40,11 @@ class JobsDatabaseTest : public ::testing::Test {
     auto applied = storage::ApplyMigrations(*store_);
     ASSERT_TRUE(applied.ok()) << applied.error().message;
     for (const char* firm : {"FIRM_A", "FIRM_B"})
-      ASSERT_TRUE(store_
-                      ->Exec("INSERT INTO firms (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                             {std::string(firm), std::string(firm), NowIsoUtc(), NowIsoUtc()})
-                      .ok());
+      ASSERT_TRUE(
+          store_
+              ->Exec("INSERT INTO firms (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                     {std::string(firm), std::string(firm), NowIsoUtc(), NowIsoUtc()})
+              .ok());
     ASSERT_TRUE(
         store_->Exec("CREATE TABLE results (job_id TEXT NOT NULL, writer TEXT NOT NULL)").ok());
   }

@@ -23,11 +23,16 @@ std::string DefaultWorkerId() {
 
 const char* StopReasonName(StopReason r) {
   switch (r) {
-    case StopReason::kNone: return "none";
-    case StopReason::kCancelRequested: return "cancel_requested";
-    case StopReason::kTimeout: return "timeout";
-    case StopReason::kShutdown: return "shutdown";
-    case StopReason::kLeaseLost: return "lease_lost";
+    case StopReason::kNone:
+      return "none";
+    case StopReason::kCancelRequested:
+      return "cancel_requested";
+    case StopReason::kTimeout:
+      return "timeout";
+    case StopReason::kShutdown:
+      return "shutdown";
+    case StopReason::kLeaseLost:
+      return "lease_lost";
   }
   return "none";
 }
@@ -97,9 +102,8 @@ Status WorkerPool::Start() {
   started_ = true;
   supervisor_ = std::thread([this] { SupervisorLoop(); });
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
-  log::Info("job workers started", {{"worker_id", options_.worker_id},
-                                    {"workers", options_.workers},
-                                    {"kinds", kinds_}});
+  log::Info("job workers started",
+            {{"worker_id", options_.worker_id}, {"workers", options_.workers}, {"kinds", kinds_}});
   return OkStatus();
 }
 
@@ -304,8 +308,8 @@ void WorkerPool::Supervise(JobContext& ctx) {
   } else if (st.error().code == ErrorCode::kCancelled) {
     ctx.RequestStop(StopReason::kCancelRequested);
   } else {
-    log::Warn("job heartbeat failed; retrying", {{"job_id", ctx.job_.id},
-                                                 {"error", st.error().message}});
+    log::Warn("job heartbeat failed; retrying",
+              {{"job_id", ctx.job_.id}, {"error", st.error().message}});
     if (progress) {
       std::lock_guard lock(ctx.mu_);
       if (!ctx.progress_dirty_) {

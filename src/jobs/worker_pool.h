@@ -71,12 +71,12 @@ class JobContext {
 using Handler = std::function<Result<ResultWriter>(JobContext&)>;
 
 struct WorkerPoolOptions {
-  int workers = 1;         // QUEUE_WORKERS threads
-  std::string worker_id;   // empty = "<host>:<pid>:<random>"; thread n appends "/n"
-  std::chrono::milliseconds lease{30'000};            // lease taken per claim and heartbeat
-  std::chrono::milliseconds heartbeat_interval{0};    // 0 = lease / 3
+  int workers = 1;        // QUEUE_WORKERS threads
+  std::string worker_id;  // empty = "<host>:<pid>:<random>"; thread n appends "/n"
+  std::chrono::milliseconds lease{30'000};             // lease taken per claim and heartbeat
+  std::chrono::milliseconds heartbeat_interval{0};     // 0 = lease / 3
   std::chrono::milliseconds progress_interval{1'000};  // how often progress reaches the row
-  std::chrono::milliseconds poll_interval{1'000};     // idle wait when nothing is due
+  std::chrono::milliseconds poll_interval{1'000};      // idle wait when nothing is due
   // After a job's timeout, how long its handler may take to notice the cancellation before the
   // pool stops heartbeating it (its lease then lapses and another worker may retry it).
   std::chrono::milliseconds timeout_grace{30'000};

@@ -1,5 +1,7 @@
 // WorkerPool on a real SQLite file and real time: heartbeats, timeouts, cancellation, shutdown,
 // several pools and several OS processes sharing one database.
+#include "jobs/worker_pool.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,7 +13,6 @@
 
 #include "jobs/job_queue.h"
 #include "jobs/jobs_test_support.h"
-#include "jobs/worker_pool.h"
 
 extern char** environ;
 
@@ -147,9 +148,12 @@ TEST_F(WorkerPoolTest, TwoPoolsOnOneDatabaseFileCompleteEveryJobExactlyOnce) {
   ASSERT_TRUE(a.Start().ok());
   ASSERT_TRUE(b.Start().ok());
   for (int i = 0; i < 500; ++i) Enqueue("noop");
-  ASSERT_TRUE(WaitFor([&] { return Count("SELECT COUNT(*) AS n FROM results") >= 500 &&
-                                   queue_->Stats(Scope::All())->succeeded_last_hour == 500; },
-                      std::chrono::seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Count("SELECT COUNT(*) AS n FROM results") >= 500 &&
+               queue_->Stats(Scope::All())->succeeded_last_hour == 500;
+      },
+      std::chrono::seconds(30)));
   a.Stop(milliseconds(1000));
   b.Stop(milliseconds(1000));
   EXPECT_EQ(Count("SELECT COUNT(*) AS n FROM results"), 500);
@@ -277,9 +281,8 @@ TEST_F(WorkerPoolTest, TransientFailuresRetryAndBadInputFailsAtOnce) {
   pool.Register("bad", [](JobContext&) -> Result<ResultWriter> {
     return Error(ErrorCode::kUndecodable, "not audio");
   });
-  pool.Register("throws", [](JobContext&) -> Result<ResultWriter> {
-    throw std::runtime_error("surprise");
-  });
+  pool.Register("throws",
+                [](JobContext&) -> Result<ResultWriter> { throw std::runtime_error("surprise"); });
   ASSERT_TRUE(pool.Start().ok());
   std::string flaky = Enqueue("flaky");
   std::string bad = Enqueue("bad");
