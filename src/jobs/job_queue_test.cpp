@@ -1,5 +1,6 @@
 // The DatabaseJobQueue contract on a real SQLite file, with a fake clock for leases and backoff.
 #include "jobs/job_queue.h"
+#include "jobs/queue_config.h"
 
 #include <atomic>
 #include <set>
@@ -448,6 +449,23 @@ TEST_F(JobQueueTest, BatchCompletesEachJobOnItsOwnAndClaimsTheNextOnes) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(IsLeaseLost(again->completed[0].error()));
   EXPECT_TRUE(again->next.empty());
+}
+
+TEST_F(JobQueueTest, QueueSettingsComeFromTheConfiguration) {
+  auto config =
+      config::Load({{"QUEUE_TRIES", "5"}, {"QUEUE_TIMEOUT", "600"}, {"QUEUE_WORKERS", "3"}}, {});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto queue = NewDatabaseJobQueue(*store_, QueueOptionsFromConfig(*config));
+  auto id = queue->Enqueue("noop", std::string("FIRM_A"), {});
+  ASSERT_TRUE(id.ok());
+  Job job = *queue->Get(Scope::All(), *id);
+  EXPECT_EQ(job.max_attempts, 5);
+  EXPECT_EQ(job.timeout_seconds, 600);
+  EXPECT_EQ(PoolOptionsFromConfig(*config).workers, 3);
+  auto defaults = config::Load({}, {});
+  EXPECT_EQ(QueueOptionsFromConfig(*defaults).default_max_attempts, 3);
+  EXPECT_EQ(QueueOptionsFromConfig(*defaults).default_timeout_seconds, 300);
+  EXPECT_EQ(PoolOptionsFromConfig(*defaults).workers, 1);
 }
 
 TEST(BackoffTest, DoublesFromTheBaseUpToTheCapWithHalfJitter) {
