@@ -265,11 +265,14 @@ int main(int argc, char** argv) {
     std::vector<int> next(n_seq, 440);
     const int steps = 64;
     const auto start = Clock::now();
+    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
     for (int s = 0; s < steps; ++s) decoder.Forward(next.data(), n_seq, 1, logits.data(), &pool);
-    return Seconds(start) * 1e3 / steps;
+    const double cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / threads;
+    return std::make_pair(Seconds(start) * 1e3 / steps, cpu * 1e3 / steps);
   };
   per_token(1);
-  const double greedy_ms = per_token(1), beam_ms = per_token(5);
+  const auto [greedy_ms, greedy_cpu] = per_token(1);
+  const auto [beam_ms, beam_cpu] = per_token(5);
   // The whole greedy search (filters and choice included) over 64 tokens.
   WindowDecoder window(*model, &decoder, &pool);
   DecodingOptions greedy;
@@ -279,9 +282,9 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   auto res = window.Decode(greedy);
   const double search_ms = Seconds(t0) * 1e3 / std::max<size_t>(res.tokens.size() + 1, 1);
-  std::printf("decoder    greedy %.2f ms/token (%.2f with search), beam 5 %.2f ms/step "
-              "(5 tokens)\n",
-              greedy_ms, search_ms, beam_ms);
+  std::printf("decoder    greedy %.2f ms/token wall, %.2f CPU/thread (%.2f wall with search); "
+              "beam 5 %.2f ms/step wall, %.2f CPU/thread (5 tokens)\n",
+              greedy_ms, greedy_cpu, search_ms, beam_ms, beam_cpu);
 
   // Real-time factor on a long recording, default decoding.
   if (!Flag(argc, argv, "skip-rtf")) {
@@ -290,11 +293,13 @@ int main(int argc, char** argv) {
     TranscribeOptions o;
     o.language = "en";
     t0 = Clock::now();
+    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
     auto tr = transcriber.Run(pcm.data(), pcm.size(), o);
-    const double s = Seconds(t0);
-    std::printf("long-form  %d min: %.1f s, real-time factor %.3f (%d windows, %zu segments)\n",
-                minutes, s, s / (minutes * 60.0), transcriber.windows_decoded(),
-                tr.ok() ? tr->segments.size() : 0);
+    const double s = Seconds(t0), cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / threads;
+    std::printf("long-form  %d min, default decoding: %.1f s wall (RTF %.3f), %.1f s CPU/thread "
+                "(RTF %.3f); %d windows, %zu segments\n",
+                minutes, s, s / (minutes * 60.0), cpu, cpu / (minutes * 60.0),
+                transcriber.windows_decoded(), tr.ok() ? tr->segments.size() : 0);
   }
   const double model_mb = static_cast<double>(fs::file_size(model_path)) / (1 << 20);
   const double rss_mb = static_cast<double>(PeakRssBytes()) / (1 << 20);

@@ -52,6 +52,14 @@ MelSpectrogram::MelSpectrogram(int n_mels, std::vector<float> filters)
     cos_[i] = std::cos(-2.0 * M_PI * i / kNfft);
     sin_[i] = std::sin(-2.0 * M_PI * i / kNfft);
   }
+  // Mel filters are narrow triangles: only their non-zero bins are summed.
+  for (int m = 0; m < n_mels_; ++m) {
+    const float* w = &filters_[static_cast<size_t>(m) * kBins];
+    int lo = 0, hi = kBins;
+    while (lo < kBins && w[lo] == 0.0f) ++lo;
+    while (hi > lo && w[hi - 1] == 0.0f) --hi;
+    support_.emplace_back(lo, hi);
+  }
 }
 
 void MelSpectrogram::FramePower(const float* pcm, size_t n, size_t pad, int64_t frame,
@@ -79,7 +87,7 @@ void MelSpectrogram::Log10Mel(const float* pcm, size_t n, size_t pad, int64_t fi
     for (int m = 0; m < n_mels_; ++m) {
       const float* w = &filters_[static_cast<size_t>(m) * kBins];
       double s = 0;
-      for (int k = 0; k < kBins; ++k) s += w[k] * power[k];
+      for (int k = support_[m].first; k < support_[m].second; ++k) s += w[k] * power[k];
       out[m * ld + f] = static_cast<float>(std::log10(std::max(s, 1e-10)));
     }
   }

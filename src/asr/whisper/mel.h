@@ -56,6 +56,7 @@ class MelSpectrogram {
 
   int n_mels_;
   std::vector<float> filters_;  // [n_mels][201]
+  std::vector<std::pair<int, int>> support_;  // per band, the bins [first, last) with weight
   std::vector<double> window_;  // periodic Hann, 400
   std::vector<double> cos_, sin_;  // twiddles exp(-2 pi i k / 400)
 };
