@@ -56,6 +56,9 @@ struct DiarizationOptions {
   double min_window_seconds = 0.4;   // shorter speech stretches are not clustered, only re-labelled
   ClusteringOptions clustering;      // bounds above override its min/max
   double bic_lambda = 1.5;           // BIC merging of clusters (bic.h); 0 disables
+  // After re-segmentation, speakers are checked again with this BIC weight (their frames are
+  // cleaner then); merged speakers are re-segmented once more. 0 disables.
+  double final_bic_lambda = 2.5;
   ResegmentationOptions resegmentation;
   double min_overlap_seconds = 0.2;  // shorter second-speaker stretches are not reported
 };

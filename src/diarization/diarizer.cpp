@@ -258,7 +258,17 @@ Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
     ropt.keep_at_least = std::max(1, o.min_speakers);
   }
   CRM_ASSIGN_OR_RETURN(FrameLabels fl,
-                       Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.95)));
+                       Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
+  if (o.final_bic_lambda > 0 && fl.speakers > ropt.keep_at_least) {
+    BicOptions bopt;
+    bopt.lambda = o.final_bic_lambda;
+    bopt.min_clusters = ropt.keep_at_least;
+    std::vector<int> merged = fl.primary;
+    if (MergeClustersByBic(cepstra, &merged, bopt) < fl.speakers) {
+      CRM_ASSIGN_OR_RETURN(fl, Resegment(cepstra, std::move(merged), ropt,
+                                         SubProgress(progress, 0.9, 0.95)));
+    }
+  }
 
   result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
   std::vector<Turn> all = result.exclusive_turns;

@@ -58,7 +58,7 @@ class StatisticsEmbedder : public SpeakerEmbedder {
 class SupervectorEmbedder : public SpeakerEmbedder {
  public:
   struct Options {
-    int components = 16;
+    int components = 32;
     int em_iterations = 8;
     double relevance = 16.0;
     int dims = 24;                      // principal components kept (0: no projection)
