@@ -140,6 +140,20 @@ TEST(TranscribeCommandTest, EveryWeightTypeTranscribesWithTokensInVerboseJson) {
   }
 }
 
+TEST(TranscribeCommandTest, DiarizeLabelsSegmentsWithSpeakers) {
+  TempDir dir;
+  ASSERT_TRUE(MakeModel("tiny", "q8_0", dir.File("m.bin")));
+  auto r = Transcribe({Jfk(), "--model", dir.File("m.bin"), "--format", "verbose_json",
+                       "--beam-size", "1", "--no-fallback", "--language", "en", "--diarize"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(doc["segments"].empty());
+  for (const auto& s : doc["segments"]) {
+    ASSERT_TRUE(s.contains("speaker")) << s.dump();
+    EXPECT_EQ(s["speaker"].get<std::string>().rfind("SPEAKER_", 0), 0u);
+  }
+}
+
 TEST(ModelsCommandTest, ListsModelFilesWithTypeSizeAndLanguages) {
   TempDir dir;
   fs::create_directories(dir.File("models"));
