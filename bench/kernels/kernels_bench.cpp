@@ -262,6 +262,28 @@ void EncoderEstimate(ThreadPool* pool) {
   std::printf("   (whisper.cpp base f16 on this class of machine, 2 threads: 1.07-1.24 s per window)\n");
 }
 
+// Decoder attention per layer: self-attention of 1 new row over 224 cached positions, and
+// cross-attention of 1 or 5 rows (greedy, beams) over the 1500 audio positions.
+void DecoderAttentionSection(ThreadPool* pool) {
+  const int64_t heads = 8, dh = 64, width = heads * dh, audio = 1500;
+  const std::vector<float> q = Random(5 * width, 20), k = Random(audio * width, 21), v = Random(audio * width, 22);
+  std::vector<float> out(5 * width), weights(5 * heads * audio);
+  std::printf("\n== Decoder attention per layer (8 heads x 64)\n");
+  for (int64_t rows : {1, 5}) {
+    const double t = TimeIt([&] {
+      crm::kernels::Attention(q.data(), width, k.data(), width, v.data(), width, rows, audio, heads, dh, 0.125f, false, out.data(), width, nullptr, pool);
+    });
+    const double tw = TimeIt([&] {
+      crm::kernels::Attention(q.data(), width, k.data(), width, v.data(), width, rows, audio, heads, dh, 0.125f, false, out.data(), width, weights.data(), pool);
+    });
+    std::printf("cross-attention %lld x 1500: %7.1f us (%7.1f us with attention weights)\n", (long long)rows, t * 1e6, tw * 1e6);
+  }
+  const double ts = TimeIt([&] {
+    crm::kernels::Attention(q.data(), width, k.data(), width, v.data(), width, 1, 224, heads, dh, 0.125f, true, out.data(), width, nullptr, pool);
+  });
+  std::printf("self-attention 1 x 224 (causal): %7.1f us\n", ts * 1e6);
+}
+
 void DecoderSection(ThreadPool* pool, double bandwidth, const Args& args) {
   std::printf("\n== Decoder products, x[m x K] * W^T from memory (us per call, GB/s of weights; read bandwidth %.1f GB/s)\n",
               bandwidth);
@@ -365,6 +387,7 @@ int main(int argc, char** argv) {
   if (want("gemm")) GemmSection(&pool, peak, args);
   if (want("attention")) AttentionSection(&pool, peak);
   if (want("encoder")) EncoderEstimate(&pool);
+  if (want("decoder")) DecoderAttentionSection(&pool);
   if (want("decoder")) DecoderSection(&pool, bw, args);
   return 0;
 }

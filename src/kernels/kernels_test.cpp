@@ -503,7 +503,9 @@ TEST_P(KernelsTest, AttentionMatchesReference) {
   ThreadPool pool(2);
   struct Case { int64_t tq, tk; int heads, dh; };
   const Case cases[] = {{1, 1, 1, 64},   {1, 37, 2, 64},  {5, 5, 3, 24},   {7, 19, 2, 5},
-                        {70, 70, 2, 64}, {33, 150, 1, 64}, {150, 33, 2, 64}, {129, 257, 2, 64}};
+                        {70, 70, 2, 64}, {33, 150, 1, 64}, {150, 33, 2, 64}, {129, 257, 2, 64},
+                        // decoder shapes: beams against the audio keys, few rows of any count
+                        {5, 300, 8, 64}, {13, 100, 2, 64}, {3, 77, 2, 64}};
   uint32_t seed = 500;
   for (const Case& c : cases) {
     for (int mode = 0; mode < 4; ++mode) {

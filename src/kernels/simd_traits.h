@@ -44,6 +44,21 @@ struct V {
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // r[j] = sum of the lanes of v[j], for j < 16: a tree of unpacks and lane shuffles.
+  static T ReduceTranspose(const T* v) {
+    T t[8], u[4];
+    for (int j = 0; j < 8; ++j) {
+      t[j] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * j], v[2 * j + 1]),
+                           _mm512_unpackhi_ps(v[2 * j], v[2 * j + 1]));
+    }
+    for (int j = 0; j < 4; ++j) {
+      u[j] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * j], t[2 * j + 1], 0x44),
+                           _mm512_shuffle_ps(t[2 * j], t[2 * j + 1], 0xee));
+    }
+    const T w0 = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], 0x88), _mm512_shuffle_f32x4(u[0], u[1], 0xdd));
+    const T w1 = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], 0x88), _mm512_shuffle_f32x4(u[2], u[3], 0xdd));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(w0, w1, 0x88), _mm512_shuffle_f32x4(w0, w1, 0xdd));
+  }
   // 2^n for integral-valued n within the normal range.
   static T Pow2(T n) {
     const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
@@ -113,6 +128,20 @@ struct V {
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+  }
+  // r[j] = sum of the lanes of v[j], for j < 8.
+  static T ReduceTranspose(const T* v) {
+    T t[4], u[2];
+    for (int j = 0; j < 4; ++j) {
+      t[j] = _mm256_add_ps(_mm256_unpacklo_ps(v[2 * j], v[2 * j + 1]),
+                           _mm256_unpackhi_ps(v[2 * j], v[2 * j + 1]));
+    }
+    for (int j = 0; j < 2; ++j) {
+      u[j] = _mm256_add_ps(_mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0x44),
+                           _mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0xee));
+    }
+    return _mm256_add_ps(_mm256_permute2f128_ps(u[0], u[1], 0x20),
+                         _mm256_permute2f128_ps(u[0], u[1], 0x31));
   }
   static T Pow2(T n) {
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
