@@ -101,7 +101,8 @@ void QuantizeRow(const float* in, DType type, int64_t cols, void* out);
 
 // Multi-head scaled dot-product attention for one sequence:
 // q: [tq, heads*dh], k, v: [tk, heads*dh] (leading dims ldq, ldk, ldv); out: [tq, heads*dh].
-// causal: position i attends to keys j <= i + (tk - tq). scale is usually 1/sqrt(dh).
+// causal: position i attends to keys j <= i + (tk - tq) (a row that sees no key gets zeros).
+// scale is usually 1/sqrt(dh).
 // If attn_weights != nullptr, the softmaxed weights [heads][tq][tk] are written there (for
 // word timestamps from cross-attention).
 void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v,
