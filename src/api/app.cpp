@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "storage/migrations/migrations.h"
@@ -114,6 +115,23 @@ http::Response Page(const std::vector<nlohmann::json>& data, const std::optional
   nlohmann::json j = {{"data", data}};
   j["next_cursor"] = next ? nlohmann::json(*next) : nlohmann::json(nullptr);
   return http::Response::Json(200, j);
+}
+
+http::Response Page(const std::vector<std::string>& objects, const std::optional<std::string>& next) {
+  size_t total = 40;
+  for (auto& o : objects) total += o.size() + 1;
+  std::string body;
+  body.reserve(total);
+  body += "{\"data\":[";
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (i) body.push_back(',');
+    body += objects[i];
+  }
+  body += "],\"next_cursor\":";
+  if (next) AppendJsonString(body, *next);
+  else body += "null";
+  body.push_back('}');
+  return http::Response::Text(200, std::move(body), "application/json");
 }
 
 }  // namespace crm::api

@@ -64,6 +64,8 @@ std::optional<int64_t> IfMatchVersion(const http::Request& req);  // If-Match: "
 http::Response Created(const nlohmann::json& object);
 http::Response Ok(const nlohmann::json& object);                  // with an ETag from "version"
 http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next);
+// The same page from objects already serialised as JSON text.
+http::Response Page(const std::vector<std::string>& json_objects, const std::optional<std::string>& next);
 std::string SessionCookieName();
 
 }  // namespace crm::api

@@ -65,3 +65,20 @@ TEST(ResultTest, CarriesValueOrError) {
 
 }  // namespace
 }  // namespace crm
+
+#include <nlohmann/json.hpp>
+
+#include "common/json_writer.h"
+
+namespace crm {
+namespace {
+TEST(JsonWriter, MatchesNlohmannOnAwkwardStrings) {
+  for (std::string s : {std::string("plain"), std::string("Hélène \"cite\" \\ back"), std::string("tab\tnl\ncr\r"),
+                        std::string("\x01\x1f ctrl"), std::string("emoji 😀 œ"), std::string()}) {
+    std::string out;
+    AppendJsonString(out, s);
+    EXPECT_EQ(out, nlohmann::json(s).dump()) << s;
+  }
+}
+}  // namespace
+}  // namespace crm

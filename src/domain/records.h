@@ -65,7 +65,7 @@ struct ListQuery {
 };
 
 struct ListPage {
-  std::vector<nlohmann::json> data;
+  std::vector<std::string> data;  // each a JSON object, serialised directly from its row
   std::optional<std::string> next_cursor;
 };
 
@@ -101,6 +101,8 @@ class RecordStore {
                                                          const ResourceSpec& spec,
                                                          const nlohmann::json& body, bool creating);
   nlohmann::json ToApi(const ResourceSpec& spec, const storage::Row& row) const;
+  void AppendApiJson(std::string& out, const ResourceSpec& spec, const storage::Row& row) const;
+  std::string SelectColumns(const ResourceSpec& spec) const;
   Result<std::string> SearchText(const ResourceSpec& spec,
                                  const std::map<std::string, storage::Value>& values,
                                  const std::optional<storage::Row>& existing);

@@ -237,6 +237,15 @@ class Session : public std::enable_shared_from_this<Session> {
         }
       }
     }
+    // A request without a body goes straight to its handler on this thread: no round trip
+    // through the I/O thread in between.
+    if (!reject && !sink_ && !chunked_ && content_length_.value_or(0) == 0) {
+      Response res = CallHandler();
+      net::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+        self->Send(std::move(res));
+      });
+      return;
+    }
     net::post(stream_.get_executor(), [self = shared_from_this(), reject = std::move(reject)]() mutable {
       if (reject) {
         // The body was not read: the connection cannot be reused.
@@ -324,15 +333,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // ---- 4. handler, on the handler pool ----
+  Response CallHandler() {
+    try {
+      return route_->handler(req_);
+    } catch (const std::exception& e) {
+      log::Error("handler threw", {{"request_id", req_.request_id}, {"error", e.what()}});
+      return Response::FromError(Internal("Erreur interne. / Internal error (request " + req_.request_id + ")."));
+    }
+  }
+
   void RunHandler() {
     net::post(*server_->handlers, [self = shared_from_this()] {
-      Response res;
-      try {
-        res = self->route_->handler(self->req_);
-      } catch (const std::exception& e) {
-        log::Error("handler threw", {{"request_id", self->req_.request_id}, {"error", e.what()}});
-        res = Response::FromError(Internal("Erreur interne. / Internal error (request " + self->req_.request_id + ")."));
-      }
+      Response res = self->CallHandler();
       net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->Send(std::move(res)); });
     });
   }
