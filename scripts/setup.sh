@@ -11,7 +11,7 @@ PACKAGES=(
   # libraries
   libboost-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libopenblas-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler
+  libonnx-dev libprotobuf-dev protobuf-compiler libicu-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl
