@@ -2,7 +2,8 @@
 // workers, against the storage ceiling measured in the same run: the same number of bare
 // single-row INSERT transactions followed by single-row UPDATE transactions on a database
 // opened the same way. Default pools (claim_batch 1) and a short-job pool (claim_batch 32) are
-// both measured. Usage: bench_queue [jobs=5000]
+// both measured, in rounds. Usage: bench_queue [jobs=5000] [rounds=3]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -65,7 +66,7 @@ double ReferenceRate(const fs::path& path, int n) {
 }
 
 // Concurrent producers (like API requests) each enqueueing one job at a time.
-constexpr int kProducers = 4;
+constexpr int kProducers = 16;
 // claim_batch of a pool dedicated to short jobs (the default pool uses 1).
 constexpr int kShortJobBatch = 32;
 
@@ -94,7 +95,6 @@ double QueueRate(const fs::path& path, int n, int workers, int claim_batch) {
       }
     });
   for (auto& t : producers) t.join();
-  double enqueue_seconds = Seconds(start);
   while (true) {  // a cheap probe (index range), not to steal the workers' CPU
     auto left = store->QueryOne("SELECT id FROM jobs WHERE state IN ('queued', 'running') LIMIT 1");
     if (left.ok() && !left->has_value()) break;
@@ -107,9 +107,12 @@ double QueueRate(const fs::path& path, int n, int workers, int claim_batch) {
   }
   double rate = n / Seconds(start);
   pool.Stop(std::chrono::milliseconds(1000));
-  std::printf("  (%d worker%s, claim_batch %d: enqueue of %d took %.2f s)\n", workers,
-              workers > 1 ? "s" : "", claim_batch, n, enqueue_seconds);
   return rate;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -118,23 +121,40 @@ int main(int argc, char** argv) {
   crm::InitCrypto();
   crm::log::Configure(crm::log::Level::kWarn, crm::log::Format::kText);
   int n = argc > 1 ? std::atoi(argv[1]) : 5000;
+  int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   if (n <= 0) n = 5000;
+  if (rounds <= 0) rounds = 3;
   fs::path dir = fs::temp_directory_path() / ("crm-bench-queue-" + crm::RandomHex(6));
   fs::create_directories(dir);
   std::printf(
-      "queue bench: %d no-op jobs enqueued by %d threads, SQLite WAL synchronous=FULL in %s\n", n,
-      kProducers, dir.c_str());
-  double reference = ReferenceRate(dir / "ref.sqlite3", n);
-  double one = QueueRate(dir / "one.sqlite3", n, 1, 1);
-  double two = QueueRate(dir / "two.sqlite3", n, 2, 1);
-  double batched = QueueRate(dir / "batched.sqlite3", n, 2, kShortJobBatch);
-  std::printf("reference (INSERT txn + UPDATE txn per job): %8.0f jobs/s\n", reference);
-  std::printf("queue, 1 worker  (enqueue, claim, complete): %8.0f jobs/s  ratio %.2f\n", one,
-              one / reference);
-  std::printf("queue, 2 workers (enqueue, claim, complete): %8.0f jobs/s  ratio %.2f\n", two,
-              two / reference);
-  std::printf("queue, 2 workers, claim_batch %d (short-job pool): %8.0f jobs/s  ratio %.2f\n",
-              kShortJobBatch, batched, batched / reference);
+      "queue bench: %d no-op jobs enqueued by %d threads, SQLite WAL synchronous=FULL in %s\n"
+      "%d rounds; each round measures the reference then the queue, so the disk's mood of the\n"
+      "moment weighs on both; medians at the end\n",
+      n, kProducers, dir.c_str(), rounds);
+  const char* names[] = {"queue, 1 worker ", "queue, 2 workers",
+                         "queue, 2 workers, claim_batch 32"};
+  std::vector<double> refs, rates[3], ratios[3];
+  for (int r = 0; r < rounds; ++r) {
+    fs::path round_dir = dir / std::to_string(r);
+    fs::create_directories(round_dir);
+    double reference = ReferenceRate(round_dir / "ref.sqlite3", n);
+    double rate[3] = {QueueRate(round_dir / "one.sqlite3", n, 1, 1),
+                      QueueRate(round_dir / "two.sqlite3", n, 2, 1),
+                      QueueRate(round_dir / "batched.sqlite3", n, 2, kShortJobBatch)};
+    refs.push_back(reference);
+    std::printf("round %d: reference %.0f jobs/s", r + 1, reference);
+    for (int k = 0; k < 3; ++k) {
+      rates[k].push_back(rate[k]);
+      ratios[k].push_back(rate[k] / reference);
+      std::printf(" | %.0f (x%.2f)", rate[k], rate[k] / reference);
+    }
+    std::printf("\n");
+    fs::remove_all(round_dir);
+  }
+  std::printf("reference (INSERT txn + UPDATE txn per job):  median %8.0f jobs/s\n", Median(refs));
+  for (int k = 0; k < 3; ++k)
+    std::printf("%-34s median %8.0f jobs/s  median ratio %.2f\n", names[k], Median(rates[k]),
+                Median(ratios[k]));
   fs::remove_all(dir);
   return 0;
 }
