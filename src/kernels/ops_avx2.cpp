@@ -20,6 +20,7 @@ namespace {
 
 #include "kernels/simd_traits.h"
 #include "kernels/ops_simd.inc"
+#include "kernels/weight_rows_simd.inc"
 
 constexpr IsaOps kOps = {
     Isa::kAvx2, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
