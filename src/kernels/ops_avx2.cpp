@@ -29,9 +29,13 @@ constexpr IsaOps kOps = {
 };
 
 }  // namespace
-
-const IsaOps* Avx2Ops() { return &kOps; }
-
 }  // namespace crm::kernels::internal
 
 #pragma GCC pop_options
+
+namespace crm::kernels::internal {
+
+// Compiled for the baseline, so that asking for the table is safe on any CPU.
+const IsaOps* Avx2Ops() { return &kOps; }
+
+}  // namespace crm::kernels::internal

@@ -33,9 +33,13 @@ constexpr IsaOps kOps = {
 };
 
 }  // namespace
-
-const IsaOps* Avx512Ops() { return &kOps; }
-
 }  // namespace crm::kernels::internal
 
 #pragma GCC pop_options
+
+namespace crm::kernels::internal {
+
+// Compiled for the baseline, so that asking for the table is safe on any CPU.
+const IsaOps* Avx512Ops() { return &kOps; }
+
+}  // namespace crm::kernels::internal
