@@ -36,6 +36,7 @@ const IsaOps* TableFor(Isa isa) {
 }
 
 const IsaOps* Best() {
+  __builtin_cpu_init();  // in case the first kernel call comes from a static initializer
   for (Isa isa : {Isa::kAvx512, Isa::kAvx2}) {
     if (const IsaOps* t = TableFor(isa)) return t;
   }
