@@ -64,31 +64,31 @@ int RunDiarize(const std::vector<std::string>& args) {
         has_value = true;
       }
     }
-    auto take = [&](const char* name) -> bool {
+    // The option's value: after '=' or the next argument.
+    auto take = [&]() -> bool {
       if (has_value) return true;
       if (i + 1 >= args.size()) return false;
       value = args[++i];
       return true;
-      (void)name;
     };
     if (arg == "--help" || arg == "-h") {
       std::printf("%s\n", kUsage);
       return 0;
     } else if (arg == "--format") {
-      if (!take("--format") || (value != "rttm" && value != "json")) {
+      if (!take() || (value != "rttm" && value != "json")) {
         return Fail(2, "--format must be rttm or json");
       }
       format = value;
     } else if (arg == "--num-speakers" || arg == "--min-speakers" || arg == "--max-speakers") {
       int n = 0;
-      if (!take(arg.c_str()) || !ParseCount(value, &n)) {
+      if (!take() || !ParseCount(value, &n)) {
         return Fail(2, arg + " needs a whole number from 1 to 255, got '" + value + "'");
       }
       if (arg == "--num-speakers") options.num_speakers = n;
       if (arg == "--min-speakers") options.min_speakers = n;
       if (arg == "--max-speakers") options.max_speakers = n;
     } else if (arg == "--vad") {
-      if (!take("--vad") || (value != "silero" && value != "energy")) {
+      if (!take() || (value != "silero" && value != "energy")) {
         return Fail(2, "--vad must be silero or energy");
       }
       vad_kind = value;
