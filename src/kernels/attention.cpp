@@ -45,6 +45,7 @@ void SoftmaxVisible(const IsaOps& ops, float* s, int64_t visible, int64_t width)
 
 struct Problem {
   const float *q, *k, *v;
+  const uint16_t *kh, *vh;  // f16 keys / values instead of k, v when set
   int64_t ldq, ldk, ldv, tq, tk;
   int heads, dh;
   float scale;
@@ -69,13 +70,22 @@ void FewRows(const Problem& p, ThreadPool* pool) {
     const int h = static_cast<int>(t);
     const int64_t lds = std::max<int64_t>(n, 1);
     float* s = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(rows * lds));
-    ops.attn_scores(p.q + h * p.dh, p.ldq, rows, p.k + h * p.dh, p.ldk, n, p.dh, p.scale, s, lds);
+    if (p.kh != nullptr) {
+      ops.attn_scores_f16(p.q + h * p.dh, p.ldq, rows, p.kh + h * p.dh, p.ldk, n, p.dh, p.scale, s,
+                          lds);
+    } else {
+      ops.attn_scores(p.q + h * p.dh, p.ldq, rows, p.k + h * p.dh, p.ldk, n, p.dh, p.scale, s, lds);
+    }
     for (int i = 0; i < rows; ++i) {
       const int64_t visible = VisibleKeys(i, p.tq, p.tk, p.causal);
       SoftmaxVisible(ops, s + i * lds, visible, n);
       WriteWeights(p, h, i, s + i * lds, visible);
     }
-    ops.attn_values(s, lds, rows, p.v + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
+    if (p.vh != nullptr) {
+      ops.attn_values_f16(s, lds, rows, p.vh + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
+    } else {
+      ops.attn_values(s, lds, rows, p.v + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
+    }
   });
 }
 
@@ -97,8 +107,12 @@ void ManyRows(const Problem& p, ThreadPool* pool) {
       const int cols = static_cast<int>(std::min<int64_t>(nr, p.tk - jp * nr));
       if (cols < nr) std::memset(panel, 0, sizeof(float) * static_cast<size_t>(nr * dh));
       for (int jj = 0; jj < cols; ++jj) {
-        const float* src = p.k + (jp * nr + jj) * p.ldk + h * dh;
-        for (int c = 0; c < dh; ++c) panel[c * nr + jj] = src[c];
+        const int64_t at = (jp * nr + jj) * p.ldk + h * dh;
+        if (p.kh != nullptr) {
+          for (int c = 0; c < dh; ++c) panel[c * nr + jj] = internal::HalfToFloat(p.kh[at + c]);
+        } else {
+          for (int c = 0; c < dh; ++c) panel[c * nr + jj] = p.k[at + c];
+        }
       }
     }
     for (int64_t cp = 0; cp < value_panels; ++cp) {
@@ -106,7 +120,12 @@ void ManyRows(const Problem& p, ThreadPool* pool) {
       const int cols = static_cast<int>(std::min<int64_t>(nr, dh - cp * nr));
       for (int64_t j = 0; j < p.tk; ++j) {
         float* dst = panel + j * nr;
-        std::memcpy(dst, p.v + j * p.ldv + h * dh + cp * nr, sizeof(float) * cols);
+        const int64_t at = j * p.ldv + h * dh + cp * nr;
+        if (p.vh != nullptr) {
+          ops.f16_to_f32(p.vh + at, dst, cols);
+        } else {
+          std::memcpy(dst, p.v + at, sizeof(float) * cols);
+        }
         if (cols < nr) std::memset(dst + cols, 0, sizeof(float) * (nr - cols));
       }
     }
@@ -151,16 +170,13 @@ void ManyRows(const Problem& p, ThreadPool* pool) {
   });
 }
 
-}  // namespace
-
-void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v,
-               int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
-               float* out, int64_t ldout, float* attn_weights, ThreadPool* pool) {
-  if (tq <= 0 || heads <= 0 || dh <= 0) return;
-  const Problem p{q, k, v, ldq, ldk, ldv, tq, tk, heads, dh, scale, causal, out, ldout,
-                  attn_weights};
+void Run(const Problem& p, ThreadPool* pool) {
+  const int64_t tq = p.tq, tk = p.tk;
+  if (tq <= 0 || p.heads <= 0 || p.dh <= 0) return;
   if (tk <= 0) {
-    for (int64_t i = 0; i < tq; ++i) std::memset(out + i * ldout, 0, sizeof(float) * heads * dh);
+    for (int64_t i = 0; i < tq; ++i) {
+      std::memset(p.out + i * p.ldout, 0, sizeof(float) * p.heads * p.dh);
+    }
     return;
   }
   if (tq < internal::Ops().mr) {
@@ -168,6 +184,25 @@ void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
   } else {
     ManyRows(p, pool);
   }
+}
+
+}  // namespace
+
+void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v,
+               int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
+               float* out, int64_t ldout, float* attn_weights, ThreadPool* pool) {
+  Run({q, k, v, nullptr, nullptr, ldq, ldk, ldv, tq, tk, heads, dh, scale, causal, out, ldout,
+       attn_weights},
+      pool);
+}
+
+void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk,
+                     const uint16_t* v, int64_t ldv, int64_t tq, int64_t tk, int heads, int dh,
+                     float scale, bool causal, float* out, int64_t ldout, float* attn_weights,
+                     ThreadPool* pool) {
+  Run({q, nullptr, nullptr, k, v, ldq, ldk, ldv, tq, tk, heads, dh, scale, causal, out, ldout,
+       attn_weights},
+      pool);
 }
 
 }  // namespace crm::kernels

@@ -45,6 +45,11 @@ struct IsaOps {
   // out_i = sum_{j < n} p[i*ldp + j] * v_j for i < rows.
   void (*attn_values)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
                       int64_t n, int dh, float* out, int64_t ldout);
+  // The same with f16 keys / values.
+  void (*attn_scores_f16)(const float* q, int64_t ldq, int rows, const uint16_t* k, int64_t ldk,
+                          int64_t n, int dh, float scale, float* s, int64_t lds);
+  void (*attn_values_f16)(const float* p, int64_t ldp, int rows, const uint16_t* v, int64_t ldv,
+                          int64_t n, int dh, float* out, int64_t ldout);
 };
 
 // The active table (chosen on first use, see SetIsaForTesting).

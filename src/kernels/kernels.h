@@ -109,4 +109,11 @@ void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
                int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
                float* out, int64_t ldout, float* attn_weights, ThreadPool* pool);
 
+// Attention as above with keys and values stored as f16 (IEEE binary16 bits). The decoder reads
+// the same audio keys and values for every token; in f16 that traffic is halved.
+void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk,
+                     const uint16_t* v, int64_t ldv, int64_t tq, int64_t tk, int heads, int dh,
+                     float scale, bool causal, float* out, int64_t ldout, float* attn_weights,
+                     ThreadPool* pool);
+
 }  // namespace crm::kernels

@@ -516,6 +516,36 @@ TEST_P(KernelsTest, AttentionMatchesReference) {
   }
 }
 
+// f16 keys and values give what f32 keys and values holding the same numbers give.
+TEST_P(KernelsTest, AttentionWithHalfKeysAndValuesMatchesF32) {
+  ThreadPool pool(2);
+  struct Case { int64_t tq, tk; int heads, dh; bool causal, weights; };
+  const Case cases[] = {{1, 300, 8, 64, false, true}, {5, 300, 8, 64, false, false},
+                        {5, 37, 2, 24, true, true},   {33, 70, 2, 64, false, true},
+                        {40, 40, 3, 64, true, false}};
+  uint32_t seed = 900;
+  for (const Case& c : cases) {
+    const int64_t width = static_cast<int64_t>(c.heads) * c.dh, ld = width + 3;
+    const std::vector<float> q = Random(static_cast<size_t>(c.tq * width), seed++, -2, 2);
+    std::vector<float> k = Random(static_cast<size_t>(c.tk * ld), seed++, -2, 2);
+    std::vector<float> v = Random(static_cast<size_t>(c.tk * ld), seed++);
+    std::vector<uint16_t> kh(k.size()), vh(v.size());
+    F32ToF16(k.data(), kh.data(), static_cast<int64_t>(k.size()));
+    F32ToF16(v.data(), vh.data(), static_cast<int64_t>(v.size()));
+    F16ToF32(kh.data(), k.data(), static_cast<int64_t>(k.size()));
+    F16ToF32(vh.data(), v.data(), static_cast<int64_t>(v.size()));
+    const size_t nw = c.weights ? static_cast<size_t>(c.heads * c.tq * c.tk) : 0;
+    std::vector<float> out(static_cast<size_t>(c.tq * width)), out_h(out.size()), w(nw), w_h(nw);
+    Attention(q.data(), width, k.data(), ld, v.data(), ld, c.tq, c.tk, c.heads, c.dh, 0.125f,
+              c.causal, out.data(), width, c.weights ? w.data() : nullptr, &pool);
+    AttentionHalfKV(q.data(), width, kh.data(), ld, vh.data(), ld, c.tq, c.tk, c.heads, c.dh,
+                    0.125f, c.causal, out_h.data(), width, c.weights ? w_h.data() : nullptr,
+                    &pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out_h[i], out[i], 1e-5) << "tq=" << c.tq;
+    for (size_t i = 0; i < nw; ++i) ASSERT_NEAR(w_h[i], w[i], 1e-6) << "tq=" << c.tq;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The paths agree with one another on the same inputs.
 

@@ -25,7 +25,8 @@ namespace {
 constexpr IsaOps kOps = {
     Isa::kAvx2, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
     F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
-    MaxOf,     ExpShiftSum, Scale,      AttnScores,     AttnValues,
+    MaxOf,     ExpShiftSum, Scale,      AttnScoresF32,  AttnValuesF32,
+    AttnScoresF16, AttnValuesF16,
 };
 
 }  // namespace

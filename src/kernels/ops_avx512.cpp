@@ -29,7 +29,8 @@ namespace {
 constexpr IsaOps kOps = {
     Isa::kAvx512, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
     F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
-    MaxOf,     ExpShiftSum, Scale,      AttnScores,     AttnValues,
+    MaxOf,     ExpShiftSum, Scale,      AttnScoresF32,  AttnValuesF32,
+    AttnScoresF16, AttnValuesF16,
 };
 
 }  // namespace

@@ -109,24 +109,29 @@ void AddVec(float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) a[i] += b[i];
 }
 
-void AttnScores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int64_t n,
+inline float ToFloat(float x) { return x; }
+inline float ToFloat(uint16_t h) { return HalfToFloat(h); }
+
+template <typename E>
+void AttnScores(const float* q, int64_t ldq, int rows, const E* k, int64_t ldk, int64_t n,
                 int dh, float scale, float* s, int64_t lds) {
   for (int64_t j = 0; j < n; ++j) {
     for (int i = 0; i < rows; ++i) {
       float d = 0.0f;
-      for (int c = 0; c < dh; ++c) d += q[i * ldq + c] * k[j * ldk + c];
+      for (int c = 0; c < dh; ++c) d += q[i * ldq + c] * ToFloat(k[j * ldk + c]);
       s[i * lds + j] = d * scale;
     }
   }
 }
 
-void AttnValues(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int64_t n,
+template <typename E>
+void AttnValues(const float* p, int64_t ldp, int rows, const E* v, int64_t ldv, int64_t n,
                 int dh, float* out, int64_t ldout) {
   for (int i = 0; i < rows; ++i) std::fill(out + i * ldout, out + i * ldout + dh, 0.0f);
   for (int64_t j = 0; j < n; ++j) {
     for (int i = 0; i < rows; ++i) {
       const float pij = p[i * ldp + j];
-      for (int c = 0; c < dh; ++c) out[i * ldout + c] += pij * v[j * ldv + c];
+      for (int c = 0; c < dh; ++c) out[i * ldout + c] += pij * ToFloat(v[j * ldv + c]);
     }
   }
 }
@@ -134,7 +139,8 @@ void AttnValues(const float* p, int64_t ldp, int rows, const float* v, int64_t l
 constexpr IsaOps kGenericOps = {
     Isa::kGeneric, kMr,         kNr,         GemmTile,    GemmTileRows, WeightRows,
     F16ToF32Generic, F32ToF16Generic, LayerNormRow, Gelu,  SoftmaxRow,   AddVec,
-    Max,           ExpShiftSum, Scale,       AttnScores,  AttnValues,
+    Max,           ExpShiftSum, Scale,       AttnScores<float>, AttnValues<float>,
+    AttnScores<uint16_t>, AttnValues<uint16_t>,
 };
 
 }  // namespace
