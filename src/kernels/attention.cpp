@@ -62,31 +62,61 @@ void WriteWeights(const Problem& p, int h, int64_t i, const float* s, int64_t vi
   std::fill(w + visible, w + p.tk, 0.0f);
 }
 
+// Few query rows: memory-bound on the keys and values, which are read whole and in order (a
+// single head's slice of every row would be a strided read): scores for all heads by blocks of
+// keys, softmax per head and row, then values for all heads over ranges of keys into private
+// partial outputs that are summed at the end.
 void FewRows(const Problem& p, ThreadPool* pool) {
   const IsaOps& ops = internal::Ops();
-  const int rows = static_cast<int>(p.tq);
+  const int rows = static_cast<int>(p.tq), heads = p.heads, dh = p.dh;
+  const int64_t width = static_cast<int64_t>(heads) * dh;
   const int64_t n = VisibleKeys(p.tq - 1, p.tq, p.tk, p.causal);  // the last row sees the most
-  RunTasks(pool, p.heads, [&](int64_t t) {
-    const int h = static_cast<int>(t);
-    const int64_t lds = std::max<int64_t>(n, 1);
-    float* s = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(rows * lds));
-    if (p.kh != nullptr) {
-      ops.attn_scores_f16(p.q + h * p.dh, p.ldq, rows, p.kh + h * p.dh, p.ldk, n, p.dh, p.scale, s,
-                          lds);
-    } else {
-      ops.attn_scores(p.q + h * p.dh, p.ldq, rows, p.k + h * p.dh, p.ldk, n, p.dh, p.scale, s, lds);
-    }
-    for (int i = 0; i < rows; ++i) {
-      const int64_t visible = VisibleKeys(i, p.tq, p.tk, p.causal);
-      SoftmaxVisible(ops, s + i * lds, visible, n);
-      WriteWeights(p, h, i, s + i * lds, visible);
-    }
-    if (p.vh != nullptr) {
-      ops.attn_values_f16(s, lds, rows, p.vh + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
-    } else {
-      ops.attn_values(s, lds, rows, p.v + h * p.dh, p.ldv, n, p.dh, p.out + h * p.dh, p.ldout);
+  const int64_t lds = std::max<int64_t>(n, 1);
+  const int threads = pool ? pool->size() : 1;
+  const int64_t parts = std::min<int64_t>(threads > 1 ? 2 * threads : 1, std::max<int64_t>(n, 1));
+  float* s = internal::ThreadScratch(internal::kScratchAttn,
+                                     static_cast<size_t>(heads * rows * lds + parts * rows * width));
+  float* part = s + heads * rows * lds;
+
+  constexpr int64_t kKeyBlock = 64;
+  RunTasks(pool, CeilDiv(n, kKeyBlock), [&](int64_t t) {
+    const int64_t j0 = t * kKeyBlock, len = std::min(kKeyBlock, n - j0);
+    for (int h = 0; h < heads; ++h) {
+      float* sh = s + static_cast<int64_t>(h) * rows * lds + j0;
+      if (p.kh != nullptr) {
+        ops.attn_scores_f16(p.q + h * dh, p.ldq, rows, p.kh + j0 * p.ldk + h * dh, p.ldk, len, dh,
+                            p.scale, sh, lds);
+      } else {
+        ops.attn_scores(p.q + h * dh, p.ldq, rows, p.k + j0 * p.ldk + h * dh, p.ldk, len, dh,
+                        p.scale, sh, lds);
+      }
     }
   });
+  RunTasks(pool, heads, [&](int64_t h) {
+    for (int i = 0; i < rows; ++i) {
+      float* row = s + (h * rows + i) * lds;
+      const int64_t visible = VisibleKeys(i, p.tq, p.tk, p.causal);
+      SoftmaxVisible(ops, row, visible, n);
+      WriteWeights(p, static_cast<int>(h), i, row, visible);
+    }
+  });
+  const int64_t span = CeilDiv(n, parts);
+  RunTasks(pool, parts, [&](int64_t t) {
+    float* pt = part + t * rows * width;
+    std::memset(pt, 0, sizeof(float) * static_cast<size_t>(rows * width));
+    const int64_t j0 = t * span, j1 = std::min(n, j0 + span);
+    if (j0 >= j1) return;
+    if (p.vh != nullptr) {
+      ops.attn_values_all_heads_f16(s, lds, heads, rows, p.vh, p.ldv, j0, j1, dh, pt, width);
+    } else {
+      ops.attn_values_all_heads(s, lds, heads, rows, p.v, p.ldv, j0, j1, dh, pt, width);
+    }
+  });
+  for (int i = 0; i < rows; ++i) {
+    float* o = p.out + i * p.ldout;
+    std::memcpy(o, part + i * width, sizeof(float) * static_cast<size_t>(width));
+    for (int64_t t = 1; t < parts; ++t) ops.add(o, part + (t * rows + i) * width, width);
+  }
 }
 
 void ManyRows(const Problem& p, ThreadPool* pool) {

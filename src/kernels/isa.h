@@ -45,6 +45,15 @@ struct IsaOps {
   // out_i = sum_{j < n} p[i*ldp + j] * v_j for i < rows.
   void (*attn_values)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
                       int64_t n, int dh, float* out, int64_t ldout);
+  // Every head at once, keys [j0, j1): for h < heads, i < rows,
+  // part[i*ldpart + h*dh + c] += s[(h*rows + i)*lds + j] * v[j*ldv + h*dh + c]. Value rows are
+  // then read whole, in order (a head's slice alone is a strided read of memory).
+  void (*attn_values_all_heads)(const float* s, int64_t lds, int heads, int rows, const float* v,
+                                int64_t ldv, int64_t j0, int64_t j1, int dh, float* part,
+                                int64_t ldpart);
+  void (*attn_values_all_heads_f16)(const float* s, int64_t lds, int heads, int rows,
+                                    const uint16_t* v, int64_t ldv, int64_t j0, int64_t j1,
+                                    int dh, float* part, int64_t ldpart);
   // The same with f16 keys / values.
   void (*attn_scores_f16)(const float* q, int64_t ldq, int rows, const uint16_t* k, int64_t ldk,
                           int64_t n, int dh, float scale, float* s, int64_t lds);

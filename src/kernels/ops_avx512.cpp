@@ -30,7 +30,7 @@ constexpr IsaOps kOps = {
     Isa::kAvx512, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
     F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
     MaxOf,     ExpShiftSum, Scale,      AttnScoresF32,  AttnValuesF32,
-    AttnScoresF16, AttnValuesF16,
+    AttnValuesAllHeadsF32, AttnValuesAllHeadsF16, AttnScoresF16, AttnValuesF16,
 };
 
 }  // namespace

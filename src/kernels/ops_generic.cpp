@@ -136,11 +136,26 @@ void AttnValues(const float* p, int64_t ldp, int rows, const E* v, int64_t ldv, 
   }
 }
 
+template <typename E>
+void AttnValuesAllHeads(const float* s, int64_t lds, int heads, int rows, const E* v, int64_t ldv,
+                        int64_t j0, int64_t j1, int dh, float* part, int64_t ldpart) {
+  for (int64_t j = j0; j < j1; ++j) {
+    for (int h = 0; h < heads; ++h) {
+      for (int i = 0; i < rows; ++i) {
+        const float a = s[(static_cast<int64_t>(h) * rows + i) * lds + j];
+        float* o = part + i * ldpart + h * dh;
+        for (int c = 0; c < dh; ++c) o[c] += a * ToFloat(v[j * ldv + h * dh + c]);
+      }
+    }
+  }
+}
+
 constexpr IsaOps kGenericOps = {
     Isa::kGeneric, kMr,         kNr,         GemmTile,    GemmTileRows, WeightRows,
     F16ToF32Generic, F32ToF16Generic, LayerNormRow, Gelu,  SoftmaxRow,   AddVec,
     Max,           ExpShiftSum, Scale,       AttnScores<float>, AttnValues<float>,
-    AttnScores<uint16_t>, AttnValues<uint16_t>,
+    AttnValuesAllHeads<float>, AttnValuesAllHeads<uint16_t>, AttnScores<uint16_t>,
+    AttnValues<uint16_t>,
 };
 
 }  // namespace
