@@ -30,6 +30,7 @@
 #include "asr/whisper/encoder.h"
 #include "asr/whisper/model.h"
 #include "asr/whisper/transcriber.h"
+#include "audio/decoder.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -308,33 +309,54 @@ int main(int argc, char** argv) {
 
   if (!cpp.empty()) {
     // Same model, same 30 s audio, same threads; greedy without fallback.
-    const std::string wav = (tmp / "speech30.wav").string();
-    WriteWav(wav, pcm30);
+    // --audio FILE: a recording of exactly 30 s to compare on (default: the synthetic one).
+    std::string wav = Arg(argc, argv, "audio", "");
+    std::vector<float> pcm_read = pcm30;
+    if (wav.empty()) {
+      wav = (tmp / "speech30.wav").string();
+      WriteWav(wav, pcm30);
+    } else {
+      auto decoded = crm::audio::DecodeFile(wav);
+      if (!decoded.ok()) {
+        std::fprintf(stderr, "%s\n", decoded.error().message.c_str());
+        return 1;
+      }
+      pcm_read = *decoded;
+    }
     auto c = RunWhisperCpp(cpp, model_path, wav, threads, (tmp / "cpp").string());
     std::printf("whisper.cpp encoder %.0f ms per window -> ours is %.2fx faster\n", c.encode_ms,
                 c.encode_ms / (enc * 1e3));
     std::printf("whisper.cpp decoder %.2f ms/token -> ours is %.2fx of it\n",
                 c.decode_ms_per_token, greedy_ms / c.decode_ms_per_token);
     // Our greedy tokens on the same audio, as the CLI computes the window.
-    std::vector<float> pcm_read = pcm30;
     Transcriber tr(model, &pool, 5);
     TranscribeOptions o;
     o.language = "en";
     o.beam_size = 1;
     o.temperatures = {0.0f};
     o.no_speech_threshold = NAN;
+    o.stop_repetition_loops = false;  // whisper.cpp has no such guard
     auto ours = tr.Run(pcm_read.data(), pcm_read.size(), o);
+    // whisper.cpp's JSON lists text tokens only: compare those.
     std::vector<int> our_tokens;
     if (ours.ok())
-      for (const auto& s : ours->segments) our_tokens.insert(our_tokens.end(), s.tokens.begin(), s.tokens.end());
+      for (const auto& s : ours->segments)
+        for (int t : s.tokens)
+          if (tok.IsText(t)) our_tokens.push_back(t);
     size_t same = 0;
     std::vector<int> theirs;
     for (int t : c.tokens)
-      if (t < tok.eot() || tok.IsTimestamp(t)) theirs.push_back(t);
+      if (tok.IsText(t)) theirs.push_back(t);
     while (same < our_tokens.size() && same < theirs.size() && our_tokens[same] == theirs[same])
       ++same;
-    std::printf("whisper.cpp tokens: %zu ours, %zu theirs, first %zu identical\n",
+    std::printf("whisper.cpp text tokens: %zu ours, %zu theirs, first %zu identical\n",
                 our_tokens.size(), theirs.size(), same);
+    auto head = [](const std::vector<int>& v) {
+      std::string s;
+      for (size_t i = 0; i < std::min<size_t>(v.size(), 12); ++i) s += std::to_string(v[i]) + " ";
+      return s;
+    };
+    std::printf("  ours:   %s\n  theirs: %s\n", head(our_tokens).c_str(), head(theirs).c_str());
   }
   fs::remove_all(tmp);
   return 0;

@@ -217,7 +217,7 @@ DecodingResult WindowDecoder::Greedy(const DecodingOptions& o, const std::vector
       sums[s] += lg[token] - LogSumExp(lg, n_vocab_);
       next[s] = token;
       seqs[s].push_back(token);
-      if (token != eot && EndsInLoop(seqs[s])) {
+      if (token != eot && o.stop_repetition_loops && EndsInLoop(seqs[s])) {
         seqs[s].push_back(eot);  // ended by the repetition guard
         next[s] = eot;
       }
@@ -311,7 +311,7 @@ DecodingResult WindowDecoder::Beam(const DecodingOptions& o, const std::vector<i
     std::vector<int> sources;
     std::vector<std::pair<std::vector<int>, float>> newly;
     for (size_t c : order) {
-      if (cand[c].back() == eot || EndsInLoop(cand[c])) {
+      if (cand[c].back() == eot || (o.stop_repetition_loops && EndsInLoop(cand[c]))) {
         newly.push_back({cand[c], score[c]});
       } else {
         next_seqs.push_back(cand[c]);

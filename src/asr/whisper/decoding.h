@@ -41,6 +41,7 @@ struct DecodingOptions {
   std::vector<int> prompt;             // previous text tokens (conditioning)
   int sample_len = 0;                  // 0: n_text_ctx / 2 (224)
   uint64_t seed = 0;                   // for sampling
+  bool stop_repetition_loops = true;   // the repetition guard (see above)
   // Test and debugging hook: the filtered logits of sequence 0 before each choice.
   std::function<void(int step, const float* logits, int n_vocab)> on_step;
 };

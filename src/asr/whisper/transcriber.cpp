@@ -140,6 +140,7 @@ Result<Transcript> Transcriber::Run(const float* pcm, size_t n, const Transcribe
     d.suppress_blank = o.suppress_blank;
     d.suppress_non_speech = o.suppress_non_speech;
     d.sample_len = o.sample_len;
+    d.stop_repetition_loops = o.stop_repetition_loops;
     d.prompt.assign(all_tokens.begin() + prompt_reset_since, all_tokens.end());
     DecodingResult r = DecodeWithFallback(o, d);
 

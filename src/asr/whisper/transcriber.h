@@ -54,6 +54,7 @@ struct TranscribeOptions {
   bool without_timestamps = false;
   bool word_timestamps = false;
   int sample_len = 0;  // 0: n_text_ctx / 2
+  bool stop_repetition_loops = true;  // end a sequence stuck in a loop (decoding.h)
   // Voice-activity gating: when `gate_with_speech` is true, only windows starting at or before
   // speech are decoded; stretches of `speech`'s complement are skipped whole.
   bool gate_with_speech = false;
