@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "test_server.h"
@@ -30,6 +33,18 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
   json users = s.Get("/api/users", h).json();
   for (auto& u : users["data"])
     if (u["email"] == f.member_email) o.ids["user"] = u["id"];
+  // A recording (raw upload of a test WAV) brings its job; a resumable upload stays open.
+  const char* src = std::getenv("CRM_SOURCE_DIR");
+  std::ifstream wav(std::string(src ? src : ".") + "/tests/data/asr/jfk.wav", std::ios::binary);
+  std::string audio((std::istreambuf_iterator<char>(wav)), std::istreambuf_iterator<char>());
+  auto rec = Send(s.port(), {"POST", "/api/meetings/" + o.ids["meeting"] + "/recordings?consent=true", audio,
+                             {{"Authorization", "Bearer " + f.api_key}, {"Content-Type", "audio/wav"}}}).json();
+  o.ids["recording"] = rec.value("id", "");
+  o.ids["job"] = rec.value("job_id", "");
+  auto uh = h;
+  uh.push_back({"Upload-Length", "1000"});
+  o.ids["upload"] = s.Call("POST", "/api/uploads", {{"client_id", o.ids["client"]}, {"consent", true}}, uh)
+                        .json().value("id", "");
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -42,6 +57,7 @@ std::string ObjectFor(const std::string& path, const std::string& param) {
       {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},
       {"/api/api-keys/", "api_key"}, {"/api/users/", "user"}, {"/api/recordings/", "recording"},
       {"/api/jobs/", "job"}, {"/api/documents/", "document"}, {"/api/voiceprints/", "voiceprint"},
+      {"/api/uploads/", "upload"},
   };
   for (auto& [prefix, object] : prefixes)
     if (path.rfind(prefix, 0) == 0) return object;

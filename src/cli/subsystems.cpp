@@ -1,16 +1,121 @@
+// The recording pipeline's subsystems: the blob store, the durable job queue and its workers
+// (QUEUE_WORKERS threads in `serve`, a pool in `crm-ai worker`), the transcription engine and
+// the pipeline's job handler, plus the routes and readiness checks they contribute to the App.
 #include "cli/subsystems.h"
+
+#include <algorithm>
+
+#include "api/recording_routes.h"
+#include "common/log.h"
+#include "domain/transcripts.h"
+#include "jobs/worker_pool.h"
+#include "pipeline/services.h"
 
 namespace crm::cli {
 
+// The speech model's readiness (a `warn` while whisper_local has no model file). Also meant for
+// `doctor`, which checks without starting the subsystems.
+void AddPipelineChecks(api::App& app) {
+  pipeline::EngineOptions eo = pipeline::EngineOptionsFromConfig(app.config);
+  app.checks.push_back([eo] {
+    auto st = pipeline::SpeechModelStatus(eo);
+    return api::Check{"speech model", st.level, st.detail, st.action};
+  });
+}
+
 namespace {
-class NoSubsystems final : public Subsystems {
+
+// Workers keep short leases: a worker that dies hands its job to another within seconds.
+constexpr auto kLease = std::chrono::milliseconds(8'000);
+constexpr auto kStopGrace = std::chrono::milliseconds(10'000);
+
+class PipelineSubsystems final : public Subsystems {
  public:
-  void Stop() override {}
+  explicit PipelineSubsystems(api::App& app)
+      : config_(app.config), engine_options_(pipeline::EngineOptionsFromConfig(app.config)) {}
+
+  Status Start(api::App& app, bool serve) {
+    CRM_ASSIGN_OR_RETURN(blobs_, blobs::OpenLocalBlobStore(config_.data_dir));
+    if (auto swept = blobs_->SweepTemporary(std::chrono::hours(24)); !swept.ok())
+      log::Warn("temporary blobs not swept", {{"error", swept.error().message}});
+    jobs::DatabaseJobQueueOptions qo;
+    qo.default_max_attempts = config_.queue_tries;
+    qo.default_timeout_seconds = config_.queue_timeout;
+    queue_ = jobs::NewDatabaseJobQueue(*app.store, qo);
+    engine_ = pipeline::MakeEngine(engine_options_);
+    pipeline::PipelineOptions po;
+    po.diarization = config_.diarization;
+    po.default_language = config_.transcription_language;
+    po.vad = config_.vad;
+    po.vad_model = config_.vad_model;
+    po.queue_timeout = config_.queue_timeout;
+    pipeline::TranscriptWriter writer = [](storage::Connection& c, const std::string& firm,
+                                           const std::string& id, const asr::Transcript& t) {
+      return domain::SaveEngineTranscript(c, firm, id, t);
+    };
+    pipeline_ = std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_,
+                                                              writer, po);
+    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_);
+    uploads_ = std::make_unique<pipeline::ResumableUploads>(*app.store, config_.data_dir + "/tmp");
+    if (auto swept = uploads_->SweepExpired(); !swept.ok())
+      log::Warn("expired uploads not swept", {{"error", swept.error().message}});
+    services_ = std::make_unique<pipeline::Services>(pipeline::Services{
+        config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
+
+    int workers = serve ? config_.queue_workers : std::max(1, config_.queue_workers);
+    if (workers > 0) {
+      jobs::WorkerPoolOptions wo;
+      wo.workers = workers;
+      wo.lease = kLease;
+      pool_ = std::make_unique<jobs::WorkerPool>(*queue_, wo);
+      pool_->Register(pipeline::kTranscribeJobKind, pipeline_->Handler());
+      CRM_TRY(pool_->Start());
+      log::Info("job workers started", {{"workers", workers},
+                                        {"engine", engine_->name()},
+                                        {"worker_id", pool_->worker_id()}});
+    }
+
+    pipeline::Services* s = services_.get();
+    app.route_modules.push_back([s](http::Router& r, api::App& a) {
+      api::RegisterRecordingRoutes(r, a, *s);
+      api::RegisterV1Routes(r, a, *s);
+    });
+    AddPipelineChecks(app);
+    jobs::JobQueue* q = queue_.get();
+    app.checks.push_back([q] {
+      auto stats = q->Stats(jobs::Scope::All());
+      if (!stats.ok()) return api::Check{"job queue", "fail", stats.error().message, "check the database"};
+      return api::Check{"job queue", "ok",
+                        std::to_string(stats->depth) + " waiting, " + std::to_string(stats->running) +
+                            " running, " + std::to_string(stats->failed) + " failed",
+                        ""};
+    });
+    return OkStatus();
+  }
+
+  void Stop() override {
+    if (pool_) pool_->Stop(kStopGrace);
+  }
+
+ private:
+  const config::Config& config_;
+  pipeline::EngineOptions engine_options_;
+  std::unique_ptr<blobs::BlobStore> blobs_;
+  std::unique_ptr<jobs::JobQueue> queue_;
+  std::unique_ptr<pipeline::TranscriptionEngine> engine_;
+  std::unique_ptr<pipeline::RecordingPipeline> pipeline_;
+  std::unique_ptr<domain::RecordingStore> recordings_;
+  std::unique_ptr<pipeline::ResumableUploads> uploads_;
+  std::unique_ptr<pipeline::Services> services_;
+  std::unique_ptr<jobs::WorkerPool> pool_;
 };
+
 }  // namespace
 
 Result<std::unique_ptr<Subsystems>> StartSubsystems(api::App& app, bool serve) {
-  return std::unique_ptr<Subsystems>(std::make_unique<NoSubsystems>());
+  auto s = std::make_unique<PipelineSubsystems>(app);
+  CRM_TRY(s->Start(app, serve));
+  return std::unique_ptr<Subsystems>(std::move(s));
 }
 
 }  // namespace crm::cli

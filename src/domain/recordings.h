@@ -1,0 +1,107 @@
+// Recordings: a client's audio or video file (optionally of a meeting), its media facts, the
+// participants' consent, and the job that turns it into a transcript.
+//
+// Contract:
+// - A row and its file appear together or not at all: Create() inserts the row and moves the
+//   already-stored temporary blob to recordings/<firm>/<id> in ONE transaction (blobs/README.md).
+// - Every call takes the caller's firm; a recording of another firm is kNotFound, exactly like a
+//   missing one.
+// - Consent is required (GDPR): Create() refuses a recording without an explicit true/false.
+// - Duplicates (same SHA-256, same client) are reported, never refused: the firm decides.
+// - Delete() removes the row (its transcript rows follow by foreign key), audits it in the same
+//   transaction, then deletes the file (idempotent, so a crash in between only leaves a file no
+//   row names).
+// - Processing state lives on the job (jobs table); ToJson joins it in as status/progress.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "blobs/blob_store.h"
+#include "common/principal.h"
+#include "common/result.h"
+#include "storage/store.h"
+
+namespace crm::domain {
+
+struct RecordingMedia {
+  std::string container;
+  std::string codec;
+  double duration_seconds = 0;
+  int sample_rate = 0;
+  int channels = 0;
+  bool has_video = false;
+  int64_t size_bytes = 0;
+  std::string sha256;
+};
+
+struct NewRecording {
+  std::string client_id;
+  std::optional<std::string> meeting_id;
+  std::string title;
+  std::string original_name;
+  std::optional<std::string> language;  // nullopt: the firm's / installation's default
+  bool consent = false;
+  RecordingMedia media;
+};
+
+// What an upload names as its owner: a meeting (the client follows) or a client.
+struct RecordingTarget {
+  std::string client_id;
+  std::optional<std::string> meeting_id;
+};
+
+// The metadata of an upload (query parameters, multipart text fields or a JSON body): consent
+// (required: "true"/"false"/"1"/"0"/"oui"/"non"), title, filename, language. 422 with the field
+// names in details when one is missing or wrong.
+struct UploadMetadata {
+  bool consent = false;
+  std::string title;
+  std::string filename;
+  std::optional<std::string> language;
+};
+Result<UploadMetadata> ParseUploadMetadata(const std::map<std::string, std::string>& fields);
+
+class RecordingStore {
+ public:
+  RecordingStore(storage::Store& store, blobs::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+
+  // The client (and meeting) a new recording of `meeting_id` / `client_id` belongs to; kNotFound
+  // when it is not the firm's.
+  Result<RecordingTarget> TargetOfMeeting(const std::string& firm_id, const std::string& meeting_id);
+  Result<RecordingTarget> TargetOfClient(const std::string& firm_id, const std::string& client_id);
+
+  // Inserts the row and moves `temp_blob_key` to recordings/<firm>/<id>, audited, atomically.
+  // Returns the recording's JSON with "duplicates": ids of this client's recordings with the
+  // same hash.
+  Result<nlohmann::json> Create(const Principal& who, const NewRecording& rec,
+                                const std::string& temp_blob_key);
+  Result<nlohmann::json> Get(const std::string& firm_id, const std::string& id);
+  // Newest first; filters on client_id / meeting_id when given.
+  Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
+      const std::string& firm_id, int limit, const std::string& cursor,
+      const std::optional<std::string>& client_id, const std::optional<std::string>& meeting_id);
+  // The raw row (blob key, job id...), kNotFound when not the firm's.
+  Result<storage::Row> Row(const std::string& firm_id, const std::string& id);
+  Status SetJob(const std::string& firm_id, const std::string& id, const std::string& job_id);
+  // Row (and, through foreign keys, its transcript) then file; audited.
+  Status Delete(const Principal& who, const std::string& id);
+
+ private:
+  Result<std::vector<std::string>> Duplicates(storage::Connection& c, const std::string& firm_id,
+                                              const std::string& client_id,
+                                              const std::string& sha256, const std::string& except);
+  storage::Store& store_;
+  blobs::BlobStore& blobs_;
+};
+
+// recordings/<firm>/<id>
+std::string RecordingBlobKey(const std::string& firm_id, const std::string& id);
+// The API JSON of a recordings row (joined with its job's state when job columns are present).
+nlohmann::json RecordingToJson(const storage::Row& row);
+
+}  // namespace crm::domain

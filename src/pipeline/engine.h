@@ -1,0 +1,65 @@
+// Which speech engine transcribes: TRANSCRIPTION_MODE decides, this file builds it.
+//
+// - `openai`: the OpenAI-compatible client (asr/remote) against OPENAI_BASE_URL; the key is
+//   passed through and never logged.
+// - `whisper_local`: the native engine (asr/whisper) with the model file WHISPER_MODEL, voice
+//   activity gating (VAD), WHISPER_THREADS threads. While the model file is missing every
+//   transcription fails at once with "speech model file not found: PATH" (not retried) and
+//   SpeechModelStatus() reports a `warn` for doctor and /health/ready.
+//
+// Both the recording jobs and POST /v1/audio/transcriptions use the same engine object; it is
+// thread-safe (the native engine shares one loaded model between concurrent jobs).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "asr/transcript.h"
+#include "common/progress.h"
+#include "common/result.h"
+#include "config/config.h"
+
+namespace crm::pipeline {
+
+struct EngineOptions {
+  std::string mode = "whisper_local";  // TRANSCRIPTION_MODE
+  std::string openai_base_url = "https://api.openai.com/v1";
+  std::string openai_api_key;
+  std::string openai_model = "whisper-1";
+  int64_t openai_max_upload_bytes = 25LL * 1024 * 1024;
+  std::string whisper_model;  // WHISPER_MODEL (already defaulted by the config module)
+  int whisper_threads = 1;    // per transcription
+  std::string vad = "silero";  // VAD
+  std::string vad_model;       // VAD_MODEL; empty: beside the executable
+};
+
+EngineOptions EngineOptionsFromConfig(const config::Config& config);
+
+struct TranscriptionRequest {
+  std::string language = "auto";  // ISO code or "auto"
+  std::string prompt;             // vocabulary / context; may be empty
+  double temperature = -1;        // < 0: the engine's default schedule
+  bool word_timestamps = true;
+};
+
+class TranscriptionEngine {
+ public:
+  virtual ~TranscriptionEngine() = default;
+  virtual std::string name() const = 0;  // "openai" or "whisper_local"
+  // Transcribes the audio or video file at `path`. kCancelled when progress says so.
+  virtual Result<asr::Transcript> Transcribe(const std::string& path,
+                                             const TranscriptionRequest& request,
+                                             const ProgressSink& progress) = 0;
+};
+
+std::unique_ptr<TranscriptionEngine> MakeEngine(const EngineOptions& options);
+
+// For doctor and /health/ready: "ok"/"warn" with a detail and what to do.
+struct EngineStatus {
+  std::string level;
+  std::string detail;
+  std::string action;
+};
+EngineStatus SpeechModelStatus(const EngineOptions& options);
+
+}  // namespace crm::pipeline

@@ -1,0 +1,278 @@
+#include "pipeline/recording_job.h"
+
+#include <set>
+
+#include "audio/decoder.h"
+#include "audio/vad.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "diarization/diarization.h"
+#include "diarization/words.h"
+
+namespace crm::pipeline {
+
+using nlohmann::json;
+
+namespace {
+
+// Progress of the whole job, by stage.
+constexpr double kTranscribeFrom = 0.02, kTranscribeTo = 0.80;
+constexpr double kDiarizeFrom = 0.80, kDiarizeTo = 0.95;
+constexpr size_t kMaxPromptChars = 600;
+
+Error Cancelled() { return Error(ErrorCode::kCancelled, "job cancelled"); }
+
+Status SaveCheckpoint(blobs::BlobStore& blobs, const std::string& key, const json& j) {
+  blobs::PutOptions po;
+  po.overwrite = true;
+  return blobs.PutBytes(key, j.dump(), po);
+}
+
+Result<std::optional<json>> LoadCheckpoint(blobs::BlobStore& blobs, const std::string& key) {
+  CRM_ASSIGN_OR_RETURN(bool exists, blobs.Exists(key));
+  if (!exists) return std::optional<json>();
+  CRM_ASSIGN_OR_RETURN(int64_t size, blobs.Size(key));
+  CRM_ASSIGN_OR_RETURN(std::string text, blobs.ReadRange(key, 0, size));
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return std::optional<json>();  // damaged: recompute
+  return std::optional<json>(std::move(j));
+}
+
+void AddName(std::vector<std::string>& names, std::set<std::string>& seen, std::string name) {
+  name = Trim(name);
+  if (name.empty() || !IsValidUtf8(name)) return;
+  std::string folded = FoldForSearch(name);
+  if (!seen.insert(folded).second) return;
+  names.push_back(std::move(name));
+}
+
+}  // namespace
+
+std::string CheckpointKey(const std::string& firm_id, const std::string& recording_id,
+                          const std::string& name) {
+  return "work/" + firm_id + "/" + recording_id + "/" + name + ".json";
+}
+
+void DeleteCheckpoints(blobs::BlobStore& blobs, const std::string& firm_id,
+                       const std::string& recording_id) {
+  for (const char* name : {"transcript", "diarization"})
+    (void)blobs.Delete(CheckpointKey(firm_id, recording_id, name));
+}
+
+json TranscriptToJson(const asr::Transcript& t) {
+  json segs = json::array();
+  for (const auto& s : t.segments) {
+    json words = json::array();
+    for (const auto& w : s.words)
+      words.push_back({w.start, w.end, w.text, w.probability, w.speaker});
+    segs.push_back({{"id", s.id}, {"start", s.start}, {"end", s.end}, {"text", s.text},
+                    {"speaker", s.speaker}, {"words", words}, {"tokens", s.tokens},
+                    {"avg_logprob", s.avg_logprob}, {"compression_ratio", s.compression_ratio},
+                    {"no_speech_prob", s.no_speech_prob}, {"temperature", s.temperature}});
+  }
+  return {{"language", t.language}, {"duration", t.duration}, {"segments", segs}};
+}
+
+Result<asr::Transcript> TranscriptFromJson(const json& j) {
+  try {
+    asr::Transcript t;
+    t.language = j.at("language").get<std::string>();
+    t.duration = j.at("duration").get<double>();
+    for (const auto& js : j.at("segments")) {
+      asr::Segment s;
+      s.id = js.at("id").get<int>();
+      s.start = js.at("start").get<double>();
+      s.end = js.at("end").get<double>();
+      s.text = js.at("text").get<std::string>();
+      s.speaker = js.at("speaker").get<std::string>();
+      s.tokens = js.at("tokens").get<std::vector<int>>();
+      s.avg_logprob = js.at("avg_logprob").get<float>();
+      s.compression_ratio = js.at("compression_ratio").get<float>();
+      s.no_speech_prob = js.at("no_speech_prob").get<float>();
+      s.temperature = js.at("temperature").get<float>();
+      for (const auto& jw : js.at("words"))
+        s.words.push_back({jw.at(0).get<double>(), jw.at(1).get<double>(),
+                           jw.at(2).get<std::string>(), jw.at(3).get<float>(),
+                           jw.at(4).get<std::string>()});
+      t.segments.push_back(std::move(s));
+    }
+    return t;
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kCorrupt, std::string("transcript checkpoint unreadable: ") + e.what());
+  }
+}
+
+Result<std::string> RecordingPipeline::VocabularyPrompt(const std::string& firm,
+                                                        const std::string& id) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  CRM_ASSIGN_OR_RETURN(auto rec, store_.QueryOne(
+      "SELECT r.client_id, r.meeting_id, c.name AS client_name, c.company AS company, "
+      "m.participants AS participants, f.settings AS settings FROM recordings r "
+      "JOIN clients c ON c.id = r.client_id AND c.firm_id = r.firm_id "
+      "JOIN firms f ON f.id = r.firm_id "
+      "LEFT JOIN meetings m ON m.id = r.meeting_id AND m.firm_id = r.firm_id "
+      "WHERE r.firm_id = ? AND r.id = ?", {firm, id}));
+  if (!rec) return NotFound("recording not found");
+  AddName(names, seen, rec->Text("client_name"));
+  AddName(names, seen, rec->Text("company"));
+  json participants = json::parse(rec->Text("participants"), nullptr, false);
+  if (participants.is_array())
+    for (const auto& p : participants) {
+      if (p.is_object() && p.contains("name") && p["name"].is_string()) AddName(names, seen, p["name"].get<std::string>());
+      if (p.is_string()) AddName(names, seen, p.get<std::string>());
+    }
+  CRM_ASSIGN_OR_RETURN(auto contacts, store_.Query(
+      "SELECT name FROM contacts WHERE firm_id = ? AND client_id = ? ORDER BY id LIMIT 20",
+      {firm, rec->Text("client_id")}));
+  for (auto& c : contacts) AddName(names, seen, c.Text("name"));
+  json settings = json::parse(rec->Text("settings"), nullptr, false);
+  if (settings.is_object() && settings.contains("vocabulary")) {
+    const json& v = settings["vocabulary"];
+    if (v.is_array()) {
+      for (const auto& term : v)
+        if (term.is_string()) AddName(names, seen, term.get<std::string>());
+    } else if (v.is_string()) {
+      for (auto& term : Split(v.get<std::string>(), ',')) AddName(names, seen, term);
+    }
+  }
+  std::string prompt;
+  for (const auto& n : names) {
+    std::string next = prompt.empty() ? n : prompt + ", " + n;
+    if (next.size() > kMaxPromptChars) break;
+    prompt = std::move(next);
+  }
+  return prompt.empty() ? prompt : prompt + ".";
+}
+
+Result<std::string> RecordingPipeline::Enqueue(jobs::JobQueue& queue, const std::string& firm,
+                                               const std::string& id, double duration) {
+  jobs::EnqueueOptions eo;
+  eo.dedupe_key = "transcribe:" + id;
+  eo.timeout_seconds = jobs::JobTimeoutSeconds(options_.queue_timeout, duration);
+  CRM_ASSIGN_OR_RETURN(std::string job_id,
+                       queue.Enqueue(kTranscribeJobKind, firm, {{"recording_id", id}}, eo));
+  CRM_ASSIGN_OR_RETURN(int64_t n, store_.Exec("UPDATE recordings SET job_id = ?, updated_at = ? "
+                                              "WHERE firm_id = ? AND id = ?",
+                                              {job_id, NowIsoUtc(), firm, id}));
+  (void)n;
+  return job_id;
+}
+
+jobs::Handler RecordingPipeline::Handler() {
+  return [this](jobs::JobContext& ctx) { return Run(ctx); };
+}
+
+Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx,
+                                                           const std::string& firm,
+                                                           const std::string& id,
+                                                           const std::string& path,
+                                                           const std::string& language) {
+  std::string key = CheckpointKey(firm, id, "transcript");
+  CRM_ASSIGN_OR_RETURN(auto saved, LoadCheckpoint(blobs_, key));
+  if (saved) {
+    auto t = TranscriptFromJson(*saved);
+    if (t.ok()) {
+      log::Info("transcription checkpoint reused", {{"recording_id", id}});
+      return t;
+    }
+  }
+  TranscriptionRequest req;
+  req.language = language;
+  CRM_ASSIGN_OR_RETURN(req.prompt, VocabularyPrompt(firm, id));
+  ctx.ReportProgress(kTranscribeFrom, "transcribing");
+  CRM_ASSIGN_OR_RETURN(auto transcript,
+                       engine_.Transcribe(path, req, ctx.Sink(kTranscribeFrom, kTranscribeTo,
+                                                              "transcribing")));
+  if (ctx.Cancelled()) return Cancelled();
+  CRM_TRY(SaveCheckpoint(blobs_, key, TranscriptToJson(transcript)));
+  return transcript;
+}
+
+Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string& firm,
+                                       const std::string& id, const std::string& path,
+                                       asr::Transcript* transcript) {
+  std::string key = CheckpointKey(firm, id, "diarization");
+  std::vector<diarization::Turn> turns;
+  CRM_ASSIGN_OR_RETURN(auto saved, LoadCheckpoint(blobs_, key));
+  if (saved && saved->is_array()) {
+    for (const auto& t : *saved)
+      turns.push_back({t.at(0).get<double>(), t.at(1).get<double>(), t.at(2).get<int>()});
+  } else {
+    ctx.ReportProgress(kDiarizeFrom, "diarizing");
+    CRM_ASSIGN_OR_RETURN(auto pcm, audio::DecodeFile(path));
+    if (ctx.Cancelled()) return Cancelled();
+    std::string warning;
+    auto vad = audio::MakeVoiceActivityDetector({options_.vad, options_.vad_model}, &warning);
+    CRM_ASSIGN_OR_RETURN(auto speech, vad->Detect(pcm.data(), pcm.size()));
+    if (!speech.empty()) {
+      diarization::Diarizer diarizer;
+      CRM_ASSIGN_OR_RETURN(auto d, diarizer.Run(pcm.data(), pcm.size(), speech,
+                                                ctx.Sink(kDiarizeFrom, kDiarizeTo, "diarizing")));
+      turns = std::move(d.exclusive_turns);
+    }
+    if (ctx.Cancelled()) return Cancelled();
+    json j = json::array();
+    for (const auto& t : turns) j.push_back({t.start, t.end, t.speaker});
+    CRM_TRY(SaveCheckpoint(blobs_, key, j));
+  }
+  ctx.ReportProgress(kDiarizeTo, "assigning_speakers");
+  if (!turns.empty()) diarization::AssignSpeakers(turns, transcript);
+  return OkStatus();
+}
+
+Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
+  const std::string firm = ctx.job().firm_id.value_or("");
+  const std::string id = ctx.payload().value("recording_id", "");
+  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
+      "SELECT r.blob_key, r.language, f.settings FROM recordings r JOIN firms f ON f.id = r.firm_id "
+      "WHERE r.firm_id = ? AND r.id = ?", {firm, id}));
+  if (!row) {
+    // Deleted since it was queued: nothing left to do.
+    log::Info("recording gone before its job ran", {{"recording_id", id}});
+    return jobs::ResultWriter();
+  }
+  ctx.ReportProgress(0.0, "decoding");
+  auto local = blobs_.LocalPath(row->Text("blob_key"));
+  if (!local) return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
+  std::string path = local->string();
+  CRM_ASSIGN_OR_RETURN(auto info, audio::Probe(path));
+  (void)info;
+  if (ctx.Cancelled()) return Cancelled();
+
+  std::string language = row->Text("language");
+  if (language.empty()) {
+    json settings = json::parse(row->Text("settings"), nullptr, false);
+    if (settings.is_object() && settings.contains("language") && settings["language"].is_string())
+      language = settings["language"].get<std::string>();
+  }
+  if (language.empty()) language = options_.default_language;
+
+  CRM_ASSIGN_OR_RETURN(auto transcript, TranscribeStage(ctx, firm, id, path, language));
+  if (options_.diarization) {
+    Status st = DiarizeStage(ctx, firm, id, path, &transcript);
+    if (!st.ok()) {
+      if (st.error().code == ErrorCode::kCancelled) return st.take_error();
+      // The transcript is worth more than its speakers: keep it without labels.
+      log::Warn("diarization failed; the transcript is kept without speakers",
+                {{"recording_id", id}, {"error", st.error().message}});
+    }
+  }
+  ctx.ReportProgress(0.97, "indexing");
+  TranscriptWriter writer = writer_;
+  blobs::BlobStore* blobs = &blobs_;
+  return jobs::ResultWriter([writer, blobs, firm, id,
+                             transcript = std::move(transcript)](storage::Connection& c) -> Status {
+    CRM_ASSIGN_OR_RETURN(auto still, c.QueryOne(
+        "SELECT id FROM recordings WHERE firm_id = ? AND id = ?", {firm, id}));
+    if (!still) return OkStatus();  // deleted while it ran
+    if (writer) CRM_TRY(writer(c, firm, id, transcript));
+    CRM_TRY(c.Exec("UPDATE recordings SET language = COALESCE(language, ?), updated_at = ? "
+                   "WHERE firm_id = ? AND id = ?",
+                   {transcript.language, NowIsoUtc(), firm, id}));
+    DeleteCheckpoints(*blobs, firm, id);
+    return OkStatus();
+  });
+}
+
+}  // namespace crm::pipeline

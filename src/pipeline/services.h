@@ -1,0 +1,49 @@
+// What the recording routes, the /v1 routes and the workers share: the blob store, the job queue,
+// the engine, the pipeline, the recording store and the resumable uploads. Built once by
+// cli/subsystems.cpp; route modules and job handlers hold references to it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "blobs/blob_store.h"
+#include "config/config.h"
+#include "domain/recordings.h"
+#include "jobs/job_queue.h"
+#include "pipeline/engine.h"
+#include "pipeline/recording_job.h"
+#include "pipeline/resumable_uploads.h"
+#include "pipeline/upload_sink.h"
+#include "storage/store.h"
+
+namespace crm::pipeline {
+
+struct Services {
+  const config::Config& config;
+  storage::Store& store;
+  blobs::BlobStore& blobs;
+  jobs::JobQueue& queue;
+  TranscriptionEngine& engine;
+  RecordingPipeline& pipeline;
+  domain::RecordingStore& recordings;
+  ResumableUploads& uploads;
+
+  UploadSinkOptions SinkOptions(bool multipart_only = false) const {
+    return {config.data_dir + "/tmp", config.upload_max_bytes, multipart_only};
+  }
+};
+
+// Probe errors as the API states them: not media → 415 unsupported_media_type; media that does
+// not decode → 422 undecodable_audio; French first.
+Error MediaError(const Error& probe_error);
+
+// A finished upload becomes a recording: probe it (415/422, nothing kept), move it into the blob
+// store, create the row with its media facts and hash (the row and the file together), queue its
+// transcription. The temporary file is gone afterwards whatever happens. Returns the
+// recording's JSON with "duplicates".
+Result<nlohmann::json> AcceptRecording(Services& s, const Principal& who,
+                                       const domain::RecordingTarget& target,
+                                       const domain::UploadMetadata& meta,
+                                       UploadedFile& file);
+
+}  // namespace crm::pipeline
