@@ -45,6 +45,14 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
   uh.push_back({"Upload-Length", "1000"});
   o.ids["upload"] = s.Call("POST", "/api/uploads", {{"client_id", o.ids["client"]}, {"consent", true}}, uh)
                         .json().value("id", "");
+  // A segment of the recording's transcript when it has one, else an id no firm has: the
+  // transcript routes check the recording's firm first either way.
+  if (o.ids.count("recording")) {
+    json t = s.Get("/api/recordings/" + o.ids["recording"] + "/transcript", h).json();
+    o.ids["segment"] = t.contains("segments") && !t["segments"].empty()
+                           ? t["segments"][0]["id"].get<std::string>()
+                           : "segment-" + f.id;
+  }
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -52,6 +60,7 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
 // Which object a path parameter names, from the path's shape. Extend when routes are added.
 std::string ObjectFor(const std::string& path, const std::string& param) {
   if (param == "contact_id") return "contact";
+  if (param == "segment_id") return "segment";
   if (param != "id") return "";
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
       {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},

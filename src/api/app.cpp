@@ -64,6 +64,8 @@ http::Router BuildRouter(App& app) {
   RegisterAuthRoutes(r, app);
   RegisterAdminRoutes(r, app);
   RegisterCrmRoutes(r, app);
+  RegisterTranscriptRoutes(r, app);
+  RegisterSearchRoutes(r, app);
   for (auto& module : app.route_modules) module(r, app);
   RegisterOpenApiRoute(r, app);
   return r;

@@ -55,6 +55,8 @@ void RegisterHealthRoutes(http::Router& r, App& app);
 void RegisterAuthRoutes(http::Router& r, App& app);
 void RegisterAdminRoutes(http::Router& r, App& app);
 void RegisterCrmRoutes(http::Router& r, App& app);
+void RegisterTranscriptRoutes(http::Router& r, App& app);  // transcripts: read, correct, export
+void RegisterSearchRoutes(http::Router& r, App& app);      // GET /api/search
 // The OpenAPI 3.1 document of every route of `router`.
 nlohmann::json BuildOpenApi(const http::Router& router);
 void RegisterOpenApiRoute(http::Router& r, App& app);
