@@ -35,7 +35,9 @@ void LogSoftmax(const float* logits, int n, std::vector<float>* out) {
 // a sequence would run to the sample length and be rejected by the compression-ratio test
 // anyway; ending it early saves up to 200 decoder steps per attempt.
 constexpr size_t kLoopSpan = 48;
-bool EndsInLoop(const std::vector<int>& seq) {
+}  // namespace
+
+bool EndsInRepetitionLoop(const std::vector<int>& seq) {
   const size_t n = seq.size();
   if (n < kLoopSpan) return false;
   for (size_t p = 1; p <= 8; ++p) {
@@ -45,6 +47,9 @@ bool EndsInLoop(const std::vector<int>& seq) {
   }
   return false;
 }
+
+namespace {
+bool EndsInLoop(const std::vector<int>& seq) { return EndsInRepetitionLoop(seq); }
 
 int ArgMax(const float* x, int n) {
   int best = 0;

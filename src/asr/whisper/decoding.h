@@ -57,6 +57,9 @@ struct DecodingResult {
   int language_token = -1;
 };
 
+// The repetition guard's test: the last 48 tokens repeat one pattern of period <= 8.
+bool EndsInRepetitionLoop(const std::vector<int>& tokens);
+
 // len(utf8) / len(zlib.compress(utf8)), as Whisper's reference computes it.
 float CompressionRatio(const std::string& text);
 

@@ -211,6 +211,22 @@ TEST_F(TranscriberTest, JobsShareOneModelAndAgree) {
   EXPECT_EQ(ThreadsPerJob(8, 2), 4);
 }
 
+TEST(DecodingTest, RepetitionGuardSeesOnlyLongShortPeriodLoops) {
+  std::vector<int> loop;
+  for (int i = 0; i < 60; ++i) loop.push_back(100 + i % 3);  // period 3
+  EXPECT_TRUE(EndsInRepetitionLoop(loop));
+  loop.resize(40);  // too short to call it a loop
+  EXPECT_FALSE(EndsInRepetitionLoop(loop));
+  std::vector<int> varied;
+  for (int i = 0; i < 60; ++i) varied.push_back(100 + (i * 7) % 11);  // period 11
+  EXPECT_FALSE(EndsInRepetitionLoop(varied));
+  std::vector<int> broken(60, 5);
+  broken[50] = 6;
+  EXPECT_FALSE(EndsInRepetitionLoop(broken));
+  EXPECT_GT(CompressionRatio(std::string(200, 'a')), 2.4f);
+  EXPECT_LT(CompressionRatio(" Ask not what your country can do for you."), 2.4f);
+}
+
 TEST(AlignmentTest, DynamicTimeWarpFollowsTheCheapestMonotonicPath) {
   // Three tokens over six frames; cheap cells on a staircase.
   std::vector<float> cost = {0, 0, 9, 9, 9, 9,  //
