@@ -10,11 +10,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
-#include <set>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -83,12 +83,15 @@ class StandIn {
 };
 
 std::map<std::string, std::string> OpenAiEnv(const StandIn& s) {
-  return {{"TRANSCRIPTION_MODE", "openai"}, {"OPENAI_BASE_URL", s.url()},
-          {"OPENAI_API_KEY", "sk-stand-in"}, {"VAD", "energy"}};
+  return {{"TRANSCRIPTION_MODE", "openai"},
+          {"OPENAI_BASE_URL", s.url()},
+          {"OPENAI_API_KEY", "sk-stand-in"},
+          {"VAD", "energy"}};
 }
 
 HttpResult UploadJfk(const TestServer& s, const std::string& key, const std::string& meeting) {
-  return Send(s.port(), {"POST", "/api/meetings/" + meeting + "/recordings?consent=true",
+  return Send(s.port(), {"POST",
+                         "/api/meetings/" + meeting + "/recordings?consent=true",
                          ReadFile(SourceDir() + "/tests/data/asr/jfk.wav"),
                          {{"Authorization", "Bearer " + key}, {"Content-Type", "audio/wav"}}});
 }
@@ -106,12 +109,18 @@ json WaitJob(const TestServer& s, const std::string& key, const std::string& job
   return j;
 }
 
-std::string MeetingWithParticipants(const TestServer& s, const TestFirm& f, const std::string& client_name) {
+std::string MeetingWithParticipants(const TestServer& s, const TestFirm& f,
+                                    const std::string& client_name) {
   auto h = Bearer(f.api_key);
   std::string client = s.Call("POST", "/api/clients", {{"name", client_name}}, h).json()["id"];
-  return s.Call("POST", "/api/meetings", {{"client_id", client}, {"title", "Cession"},
-                {"starts_at", "2026-12-01T09:00:00Z"},
-                {"participants", json::array({{{"name", "Maître Kowalczyk"}}})}}, h).json()["id"];
+  return s
+      .Call("POST", "/api/meetings",
+            {{"client_id", client},
+             {"title", "Cession"},
+             {"starts_at", "2026-12-01T09:00:00Z"},
+             {"participants", json::array({{{"name", "Maître Kowalczyk"}}})}},
+            h)
+      .json()["id"];
 }
 
 TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt) {
@@ -123,15 +132,22 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
   ASSERT_TRUE(s.Start()) << s.log();
   TestFirm f = CreateFirm(s, "Cabinet Pipeline");
   auto h = Bearer(f.api_key);
-  ASSERT_EQ(s.Call("PATCH", "/api/firm", {{"settings", {{"vocabulary", {"Kbis", "SCI Belvédère"}}}}}, h).status, 200);
+  ASSERT_EQ(
+      s.Call("PATCH", "/api/firm", {{"settings", {{"vocabulary", {"Kbis", "SCI Belvédère"}}}}}, h)
+          .status,
+      200);
   std::string meeting = MeetingWithParticipants(s, f, "Mme Quesnel-Arbogast");
   auto up = UploadJfk(s, f.api_key, meeting);
   ASSERT_EQ(up.status, 201) << up.body;
   std::string id = up.json()["id"];
 
   // SSE: progress events, then done. Read until the server ends the stream.
-  std::string stream = SendRaw(s.port(), "GET /api/recordings/" + id + "/events HTTP/1.1\r\nHost: x\r\n"
-                               "Authorization: Bearer " + f.api_key + "\r\n\r\n", 20000);
+  std::string stream = SendRaw(s.port(),
+                               "GET /api/recordings/" + id +
+                                   "/events HTTP/1.1\r\nHost: x\r\n"
+                                   "Authorization: Bearer " +
+                                   f.api_key + "\r\n\r\n",
+                               20000);
   EXPECT_NE(stream.find("text/event-stream"), std::string::npos) << stream.substr(0, 300);
   EXPECT_NE(stream.find("event: progress"), std::string::npos) << stream;
   EXPECT_NE(stream.find("event: done"), std::string::npos) << stream;
@@ -158,23 +174,29 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
 }
 
 TEST(Pipeline, WhisperLocalWithoutModelFailsWithAClearErrorAndReadinessWarns) {
-  TestServer s({{"TRANSCRIPTION_MODE", "whisper_local"}, {"WHISPER_MODEL", "/nonexistent/ggml-base.bin"},
+  TestServer s({{"TRANSCRIPTION_MODE", "whisper_local"},
+                {"WHISPER_MODEL", "/nonexistent/ggml-base.bin"},
                 {"DIARIZATION", "off"}});
   ASSERT_TRUE(s.Start()) << s.log();
   TestFirm f = CreateFirm(s, "Cabinet Sans Modèle");
   std::string meeting = MeetingWithParticipants(s, f, "Client");
   auto up = UploadJfk(s, f.api_key, meeting);
   ASSERT_EQ(up.status, 201) << up.body;
-  json job = WaitJob(s, f.api_key, up.json()["job_id"], [](const json& j) { return j["state"] == "failed"; }, 10);
+  json job = WaitJob(
+      s, f.api_key, up.json()["job_id"], [](const json& j) { return j["state"] == "failed"; }, 10);
   EXPECT_EQ(job["state"], "failed") << job;
   EXPECT_EQ(job["attempts"], 1) << "a missing model is not retried: " << job;
-  EXPECT_NE(job.dump().find("speech model file not found: /nonexistent/ggml-base.bin"), std::string::npos) << job;
-  auto rec = s.Get("/api/recordings/" + up.json()["id"].get<std::string>(), Bearer(f.api_key)).json();
+  EXPECT_NE(job.dump().find("speech model file not found: /nonexistent/ggml-base.bin"),
+            std::string::npos)
+      << job;
+  auto rec =
+      s.Get("/api/recordings/" + up.json()["id"].get<std::string>(), Bearer(f.api_key)).json();
   EXPECT_EQ(rec["status"], "failed");
   // Readiness lists it as a warning: the server still serves.
   auto ready = s.Get("/health/ready");
   EXPECT_EQ(ready.status, 200) << ready.body;
-  EXPECT_NE(ready.body.find("speech model file not found: /nonexistent/ggml-base.bin"), std::string::npos)
+  EXPECT_NE(ready.body.find("speech model file not found: /nonexistent/ggml-base.bin"),
+            std::string::npos)
       << ready.body;
   EXPECT_NE(ready.body.find("warn"), std::string::npos);
 }
@@ -190,23 +212,29 @@ TEST(Pipeline, JobsAreListedRetriedAndCancelledByAdmins) {
   auto up = UploadJfk(s, f.api_key, meeting);
   ASSERT_EQ(up.status, 201);
   std::string job = up.json()["job_id"];
-  json j = WaitJob(s, f.api_key, job, [](const json& x) { return x["state"] == "failed"; }, 10);
+  json j = WaitJob(
+      s, f.api_key, job, [](const json& x) { return x["state"] == "failed"; }, 10);
   ASSERT_EQ(j["state"], "failed") << j;
   auto list = s.Get("/api/jobs?state=failed", Bearer(f.api_key)).json();
   ASSERT_EQ(list["data"].size(), 1u);
   EXPECT_EQ(list["data"][0]["id"], job);
-  EXPECT_EQ(Send(s.port(), {"POST", "/api/jobs/" + job + "/retry", "{}", Bearer(f.member_api_key)}).status, 403);
+  EXPECT_EQ(Send(s.port(), {"POST", "/api/jobs/" + job + "/retry", "{}", Bearer(f.member_api_key)})
+                .status,
+            403);
   stand_in.Control({{"reset", true}, {"fail", 0}, {"delay", 3}});
   auto retried = Send(s.port(), {"POST", "/api/jobs/" + job + "/retry", "{}", Bearer(f.api_key)});
   EXPECT_EQ(retried.status, 200) << retried.body;
-  j = WaitJob(s, f.api_key, job, [](const json& x) { return x["state"] == "running"; }, 10);
+  j = WaitJob(
+      s, f.api_key, job, [](const json& x) { return x["state"] == "running"; }, 10);
   auto cancel = Send(s.port(), {"POST", "/api/jobs/" + job + "/cancel", "{}", Bearer(f.api_key)});
   EXPECT_EQ(cancel.status, 200) << cancel.body;
-  j = WaitJob(s, f.api_key, job, [](const json& x) { return x["state"] == "cancelled"; }, 10);
+  j = WaitJob(
+      s, f.api_key, job, [](const json& x) { return x["state"] == "cancelled"; }, 10);
   EXPECT_EQ(j["state"], "cancelled") << j;
   // The platform admin's view of the queue.
-  auto admin = s.Run({"user", "create", "--platform-admin", "--email", "root@plateforme.fr", "--password-stdin"},
-                     "motdepasse-solide-1\n");
+  auto admin = s.Run(
+      {"user", "create", "--platform-admin", "--email", "root@plateforme.fr", "--password-stdin"},
+      "motdepasse-solide-1\n");
   ASSERT_EQ(admin.exit_code, 0) << admin.err;
   auto session = Login(s, "root@plateforme.fr", "motdepasse-solide-1");
   ASSERT_TRUE(session);
@@ -236,7 +264,8 @@ pid_t SpawnWorker(const std::string& data_dir, const std::map<std::string, std::
     std::string kv(*e);
     auto eq = kv.find('=');
     std::string k = kv.substr(0, eq);
-    if (k.rfind("QUEUE_", 0) == 0 || k.rfind("OPENAI_", 0) == 0 || k == "DATA_DIR" || k == "TRANSCRIPTION_MODE")
+    if (k.rfind("QUEUE_", 0) == 0 || k.rfind("OPENAI_", 0) == 0 || k == "DATA_DIR" ||
+        k == "TRANSCRIPTION_MODE")
       continue;
     env[k] = kv.substr(eq + 1);
   }
@@ -276,7 +305,8 @@ TEST(Pipeline, WorkerKilledMidJobLetsAnotherCompleteItOnceWithoutDuplicateSegmen
   auto up = UploadJfk(s, f.api_key, meeting);
   ASSERT_EQ(up.status, 201);
   std::string job = up.json()["job_id"];
-  json j = WaitJob(s, f.api_key, job, [](const json& x) { return x["state"] == "running"; }, 10);
+  json j = WaitJob(
+      s, f.api_key, job, [](const json& x) { return x["state"] == "running"; }, 10);
   ASSERT_EQ(j["state"], "running") << j;
   // Worker ids are "<host>:<pid>:<random>/<thread>": kill the process holding the job's lease.
   std::string wid = Sqlite(s.data_dir(), "SELECT worker_id FROM jobs WHERE id = '" + job + "'");
@@ -287,10 +317,12 @@ TEST(Pipeline, WorkerKilledMidJobLetsAnotherCompleteItOnceWithoutDuplicateSegmen
   kill(holder, SIGKILL);
   waitpid(holder, nullptr, 0);
   pid_t survivor = holder == w1 ? w2 : w1;
-  j = WaitJob(s, f.api_key, job, [](const json& x) { return x["state"] == "succeeded"; }, 30);
+  j = WaitJob(
+      s, f.api_key, job, [](const json& x) { return x["state"] == "succeeded"; }, 30);
   EXPECT_EQ(j["state"], "succeeded") << j;
   EXPECT_EQ(j["attempts"], 2) << j;
-  auto t = s.Get("/api/recordings/" + up.json()["id"].get<std::string>() + "/transcript", Bearer(f.api_key));
+  auto t = s.Get("/api/recordings/" + up.json()["id"].get<std::string>() + "/transcript",
+                 Bearer(f.api_key));
   ASSERT_EQ(t.status, 200) << t.body;
   // jfk.wav is 11 s; the stand-in answers one segment per 4 s: three, each once.
   json segs = t.json()["segments"];

@@ -4,11 +4,11 @@
 // Workers are off (QUEUE_WORKERS=0): processing is pipeline_test.cpp's subject.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <algorithm>
 
 #include "common/ids.h"
 #include "test_server.h"
@@ -40,9 +40,10 @@ std::string Multipart(const std::string& boundary, const std::map<std::string, s
                       const std::string& file, const std::string& filename = "rdv.wav") {
   std::string b;
   for (auto& [k, v] : fields)
-    b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
-  b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-       "\"\r\nContent-Type: audio/wav\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
+    b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v +
+         "\r\n";
+  b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+       filename + "\"\r\nContent-Type: audio/wav\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
   return b;
 }
 
@@ -54,27 +55,37 @@ class Recordings : public ::testing::Test {
     fs::create_directories(*dir_);
     // One second of 16 kHz mono 16-bit PCM: 32,044 bytes with its header.
     std::string wav = *dir_ + "/one.wav";
-    std::string cmd = "ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=1 -ar 16000 -ac 1 "
-                      "-c:a pcm_s16le " + wav;
+    std::string cmd =
+        "ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=1 -ar 16000 -ac 1 "
+        "-c:a pcm_s16le " +
+        wav;
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     wav_ = new std::string(ReadFile(wav));
-    s_ = new TestServer({{"UPLOAD_MAX_BYTES", std::to_string(wav_->size())}, {"QUEUE_WORKERS", "0"}});
+    s_ = new TestServer(
+        {{"UPLOAD_MAX_BYTES", std::to_string(wav_->size())}, {"QUEUE_WORKERS", "0"}});
     ASSERT_TRUE(s_->Start()) << s_->log();
     a_ = new TestFirm(CreateFirm(*s_, "Cabinet A"));
     b_ = new TestFirm(CreateFirm(*s_, "Cabinet B"));
     auto h = Bearer(a_->api_key);
-    client_ = new std::string(s_->Call("POST", "/api/clients", {{"name", "Mme Lefèvre"}}, h).json()["id"]);
-    meeting_ = new std::string(s_->Call("POST", "/api/meetings", {{"client_id", *client_}, {"title", "RDV"},
-                                        {"starts_at", "2026-12-01T09:00:00Z"}}, h).json()["id"]);
+    client_ = new std::string(
+        s_->Call("POST", "/api/clients", {{"name", "Mme Lefèvre"}}, h).json()["id"]);
+    meeting_ = new std::string(
+        s_->Call("POST", "/api/meetings",
+                 {{"client_id", *client_}, {"title", "RDV"}, {"starts_at", "2026-12-01T09:00:00Z"}},
+                 h)
+            .json()["id"]);
   }
   static void TearDownTestSuite() {
     delete s_;
     std::error_code ec;
     fs::remove_all(*dir_, ec);
   }
-  static HttpResult Raw(const std::string& target, const std::string& body, const std::string& key) {
-    return Send(s_->port(), {"POST", target, body, {{"Authorization", "Bearer " + key},
-                                                     {"Content-Type", "audio/wav"}}});
+  static HttpResult Raw(const std::string& target, const std::string& body,
+                        const std::string& key) {
+    return Send(s_->port(), {"POST",
+                             target,
+                             body,
+                             {{"Authorization", "Bearer " + key}, {"Content-Type", "audio/wav"}}});
   }
   static HttpResult UploadRaw(const std::string& body, const std::string& query = "consent=true") {
     return Raw("/api/meetings/" + *meeting_ + "/recordings?" + query, body, a_->api_key);
@@ -99,8 +110,10 @@ TEST_F(Recordings, UploadAtExactLimitPassesAndOneByteMoreIs413WithNoTempFileLeft
   EXPECT_EQ(over.status, 413) << over.body;
   EXPECT_EQ(over.json()["error"]["code"], "payload_too_large");
   // Chunked, so only streaming can tell.
-  std::string chunked = "POST /api/meetings/" + *meeting_ + "/recordings?consent=true HTTP/1.1\r\nHost: x\r\n"
-                        "Authorization: Bearer " + a_->api_key + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked = "POST /api/meetings/" + *meeting_ +
+                        "/recordings?consent=true HTTP/1.1\r\nHost: x\r\n"
+                        "Authorization: Bearer " +
+                        a_->api_key + "\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string body = *wav_ + "xy";
   for (size_t i = 0; i < body.size(); i += 4096) {
     std::string piece = body.substr(i, 4096);
@@ -112,12 +125,14 @@ TEST_F(Recordings, UploadAtExactLimitPassesAndOneByteMoreIs413WithNoTempFileLeft
   std::string answer = SendRaw(s_->port(), chunked, 5000);
   EXPECT_NE(answer.find(" 413 "), std::string::npos) << answer.substr(0, 200);
   // Multipart: the limit is the file's, not the envelope's.
-  auto mp = Send(s_->port(), {"POST", "/api/meetings/" + *meeting_ + "/recordings",
+  auto mp = Send(s_->port(), {"POST",
+                              "/api/meetings/" + *meeting_ + "/recordings",
                               Multipart("XyZ", {{"consent", "oui"}}, *wav_),
                               {{"Authorization", "Bearer " + a_->api_key},
                                {"Content-Type", "multipart/form-data; boundary=XyZ"}}});
   EXPECT_EQ(mp.status, 201) << mp.body;
-  auto mp_over = Send(s_->port(), {"POST", "/api/meetings/" + *meeting_ + "/recordings",
+  auto mp_over = Send(s_->port(), {"POST",
+                                   "/api/meetings/" + *meeting_ + "/recordings",
                                    Multipart("XyZ", {{"consent", "oui"}}, *wav_ + "z"),
                                    {{"Authorization", "Bearer " + a_->api_key},
                                     {"Content-Type", "multipart/form-data; boundary=XyZ"}}});
@@ -144,7 +159,8 @@ TEST_F(Recordings, KeepsMediaFactsHashConsentAndReportsDuplicates) {
   EXPECT_EQ(r["status"], "queued");
   EXPECT_FALSE(r["job_id"].is_null());
   // The file is in the blob store under recordings/<firm>/<id>, byte for byte.
-  EXPECT_EQ(ReadFile(s_->data_dir() + "/recordings/" + a_->id + "/" + r["id"].get<std::string>()), *wav_);
+  EXPECT_EQ(ReadFile(s_->data_dir() + "/recordings/" + a_->id + "/" + r["id"].get<std::string>()),
+            *wav_);
   // Same bytes, same client: reported (the earlier uploads of this client).
   auto again = Raw("/api/clients/" + *client_ + "/recordings?consent=true", *wav_, a_->api_key);
   ASSERT_EQ(again.status, 201);
@@ -163,7 +179,8 @@ TEST_F(Recordings, ConsentIsRequired) {
   EXPECT_EQ(missing.json()["error"]["details"]["consent"], "required");
   auto bad = UploadRaw(*wav_, "consent=peut-etre");
   EXPECT_EQ(bad.status, 422);
-  auto mp = Send(s_->port(), {"POST", "/api/meetings/" + *meeting_ + "/recordings",
+  auto mp = Send(s_->port(), {"POST",
+                              "/api/meetings/" + *meeting_ + "/recordings",
                               Multipart("b0", {{"title", "x"}}, *wav_),
                               {{"Authorization", "Bearer " + a_->api_key},
                                {"Content-Type", "multipart/form-data; boundary=b0"}}});
@@ -179,16 +196,20 @@ TEST_F(Recordings, CorruptTruncatedEmptyAndNonAudioFilesAreRefusedAndNothingIsKe
   std::string garbage(20000, '\0');
   for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 7919) % 251);
   std::string corrupt = wav_->substr(0, 12) + garbage;  // RIFF header, then noise
-  for (auto& [name, body] : std::vector<std::pair<std::string, std::string>>{
-           {"text", text}, {"empty", ""}, {"header only", header_only}, {"garbage", garbage},
-           {"corrupt", corrupt}}) {
+  for (auto& [name, body] :
+       std::vector<std::pair<std::string, std::string>>{{"text", text},
+                                                        {"empty", ""},
+                                                        {"header only", header_only},
+                                                        {"garbage", garbage},
+                                                        {"corrupt", corrupt}}) {
     auto r = UploadRaw(body);
     EXPECT_TRUE(r.status == 415 || r.status == 422) << name << ": " << r.status << " " << r.body;
     std::string code = r.json()["error"]["code"];
     EXPECT_TRUE(code == "unsupported_media_type" || code == "undecodable_audio") << name << code;
   }
   EXPECT_EQ(UploadRaw(text).status, 415);
-  EXPECT_EQ(s_->Get("/api/recordings?limit=200", Bearer(a_->api_key)).json()["data"].size(), before);
+  EXPECT_EQ(s_->Get("/api/recordings?limit=200", Bearer(a_->api_key)).json()["data"].size(),
+            before);
   EXPECT_EQ(FilesUnder(s_->data_dir() + "/recordings").size(), files_before);
   EXPECT_TRUE(TmpFiles().empty());
   EXPECT_TRUE(FilesUnder(s_->data_dir() + "/tmp/blobs").empty());
@@ -197,15 +218,19 @@ TEST_F(Recordings, CorruptTruncatedEmptyAndNonAudioFilesAreRefusedAndNothingIsKe
 TEST_F(Recordings, ResumableUploadResumesWhereItStoppedAndBecomesARecording) {
   auto h = Bearer(a_->api_key);
   h.push_back({"Upload-Length", std::to_string(wav_->size())});
-  auto created = s_->Call("POST", "/api/uploads", {{"meeting_id", *meeting_}, {"consent", true},
-                                                   {"filename", "long.wav"}}, h);
+  auto created =
+      s_->Call("POST", "/api/uploads",
+               {{"meeting_id", *meeting_}, {"consent", true}, {"filename", "long.wav"}}, h);
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id = created.json()["id"];
   std::string target = "/api/uploads/" + id;
   auto patch = [&](int64_t offset, const std::string& bytes) {
-    return Send(s_->port(), {"PATCH", target, bytes, {{"Authorization", "Bearer " + a_->api_key},
-                                                      {"Upload-Offset", std::to_string(offset)},
-                                                      {"Content-Type", "application/offset+octet-stream"}}});
+    return Send(s_->port(), {"PATCH",
+                             target,
+                             bytes,
+                             {{"Authorization", "Bearer " + a_->api_key},
+                              {"Upload-Offset", std::to_string(offset)},
+                              {"Content-Type", "application/offset+octet-stream"}}});
   };
   EXPECT_EQ(patch(0, wav_->substr(0, 10000)).status, 204);
   // A wrong offset is a conflict that tells the right one.
@@ -223,7 +248,8 @@ TEST_F(Recordings, ResumableUploadResumesWhereItStoppedAndBecomesARecording) {
   int64_t offset = 0;
   for (int i = 0; i < 50 && offset != 15000; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto head = Send(s_->port(), {"HEAD", target, "", {{"Authorization", "Bearer " + a_->api_key}}});
+    auto head =
+        Send(s_->port(), {"HEAD", target, "", {{"Authorization", "Bearer " + a_->api_key}}});
     ASSERT_EQ(head.status, 200);
     offset = std::stoll(head.header("upload-offset"));
   }
@@ -247,11 +273,15 @@ TEST_F(Recordings, ResumableUploadOfANonAudioFileKeepsNothing) {
   std::string text(3000, 'a');
   auto h = Bearer(a_->api_key);
   h.push_back({"Upload-Length", std::to_string(text.size())});
-  EXPECT_EQ(s_->Call("POST", "/api/uploads", {{"meeting_id", *meeting_}}, h).status, 422);  // consent
-  auto created = s_->Call("POST", "/api/uploads", {{"client_id", *client_}, {"consent", "true"}}, h);
+  EXPECT_EQ(s_->Call("POST", "/api/uploads", {{"meeting_id", *meeting_}}, h).status,
+            422);  // consent
+  auto created =
+      s_->Call("POST", "/api/uploads", {{"client_id", *client_}, {"consent", "true"}}, h);
   ASSERT_EQ(created.status, 201);
   std::string id = created.json()["id"];
-  auto r = Send(s_->port(), {"PATCH", "/api/uploads/" + id, text,
+  auto r = Send(s_->port(), {"PATCH",
+                             "/api/uploads/" + id,
+                             text,
                              {{"Authorization", "Bearer " + a_->api_key}, {"Upload-Offset", "0"}}});
   EXPECT_EQ(r.status, 415) << r.body;
   EXPECT_EQ(s_->Get("/api/uploads/" + id, Bearer(a_->api_key)).status, 404);
@@ -262,7 +292,8 @@ TEST_F(Recordings, AudioIsServedWithRangeSupport) {
   auto up = UploadRaw(*wav_);
   ASSERT_EQ(up.status, 201);
   std::string audio = "/api/recordings/" + up.json()["id"].get<std::string>() + "/audio";
-  auto key = std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + a_->api_key}};
+  auto key =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + a_->api_key}};
   auto whole = s_->Get(audio, key);
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(whole.body, *wav_);
@@ -290,7 +321,8 @@ TEST_F(Recordings, DeleteRemovesRowAndFileAndIsAudited) {
   std::string id = up.json()["id"];
   std::string file = s_->data_dir() + "/recordings/" + a_->id + "/" + id;
   ASSERT_TRUE(fs::exists(file));
-  auto member = Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", Bearer(a_->member_api_key)});
+  auto member =
+      Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", Bearer(a_->member_api_key)});
   EXPECT_EQ(member.status, 403);
   auto del = Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", Bearer(a_->api_key)});
   EXPECT_EQ(del.status, 204) << del.body;
@@ -309,14 +341,17 @@ TEST_F(Recordings, AnotherFirmGets404OnRecordingsAudioEventsUploadsAndJobs) {
   std::string id = up.json()["id"], job = up.json()["job_id"];
   auto hb = Bearer(b_->api_key);
   for (std::string path : {"/api/recordings/" + id, "/api/recordings/" + id + "/audio",
-                           "/api/recordings/" + id + "/events", "/api/recordings/" + id + "/transcript",
-                           "/api/jobs/" + job})
+                           "/api/recordings/" + id + "/events",
+                           "/api/recordings/" + id + "/transcript", "/api/jobs/" + job})
     EXPECT_EQ(s_->Get(path, hb).status, 404) << path;
   EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", hb}).status, 404);
   EXPECT_EQ(Send(s_->port(), {"POST", "/api/jobs/" + job + "/cancel", "{}", hb}).status, 404);
   // Uploading into another firm's meeting or client: 404 before the body is read.
-  EXPECT_EQ(Raw("/api/meetings/" + *meeting_ + "/recordings?consent=true", *wav_, b_->api_key).status, 404);
-  EXPECT_EQ(Raw("/api/clients/" + *client_ + "/recordings?consent=true", *wav_, b_->api_key).status, 404);
+  EXPECT_EQ(
+      Raw("/api/meetings/" + *meeting_ + "/recordings?consent=true", *wav_, b_->api_key).status,
+      404);
+  EXPECT_EQ(Raw("/api/clients/" + *client_ + "/recordings?consent=true", *wav_, b_->api_key).status,
+            404);
   auto list = s_->Get("/api/recordings", hb);
   EXPECT_EQ(list.json()["data"].size(), 0u);
   EXPECT_EQ(s_->Get("/api/jobs", hb).json()["data"].size(), 0u);

@@ -95,8 +95,10 @@ class V1 : public ::testing::Test {
     stand_in_ = new StandIn();
     ASSERT_FALSE(stand_in_->url().empty());
     jfk_ = new std::string(ReadFile(SourceDir() + "/tests/data/asr/jfk.wav"));
-    s_ = new TestServer({{"TRANSCRIPTION_MODE", "openai"}, {"OPENAI_BASE_URL", stand_in_->url()},
-                         {"OPENAI_API_KEY", "sk-stand-in"}, {"QUEUE_WORKERS", "0"},
+    s_ = new TestServer({{"TRANSCRIPTION_MODE", "openai"},
+                         {"OPENAI_BASE_URL", stand_in_->url()},
+                         {"OPENAI_API_KEY", "sk-stand-in"},
+                         {"QUEUE_WORKERS", "0"},
                          {"UPLOAD_MAX_BYTES", std::to_string(jfk_->size())}});
     ASSERT_TRUE(s_->Start()) << s_->log();
     f_ = new TestFirm(CreateFirm(*s_, "Cabinet OpenAI"));
@@ -107,7 +109,9 @@ class V1 : public ::testing::Test {
   }
   static HttpResult Post(const std::string& body, const std::string& key,
                          const std::string& type = "multipart/form-data; boundary=B0") {
-    return Send(s_->port(), {"POST", "/v1/audio/transcriptions", body,
+    return Send(s_->port(), {"POST",
+                             "/v1/audio/transcriptions",
+                             body,
                              {{"Authorization", "Bearer " + key}, {"Content-Type", type}}});
   }
   static bool TmpEmpty() {
@@ -129,7 +133,8 @@ TestFirm* V1::f_ = nullptr;
 std::string* V1::jfk_ = nullptr;
 
 TEST_F(V1, TheOfficialOpenAiSdkTranscribesThroughCrmAi) {
-  std::string dir = s_->data_dir() + "/../" + fs::path(s_->data_dir()).filename().string() + "-node";
+  std::string dir =
+      s_->data_dir() + "/../" + fs::path(s_->data_dir()).filename().string() + "-node";
   fs::create_directories(dir);
   std::string script = dir + "/client.js";
   std::ofstream(script) << R"JS(
@@ -164,8 +169,8 @@ const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
   std::ofstream(not_audio) << "Ceci n'est pas de l'audio.";
   std::string base = "http://127.0.0.1:" + std::to_string(s_->port()) + "/v1";
   int code = -1;
-  std::string out = RunCapture("NODE_PATH=" + SourceDir() + "/tools/node/node_modules node " + script +
-                                   " " + base + " " + f_->api_key + " " + SourceDir() +
+  std::string out = RunCapture("NODE_PATH=" + SourceDir() + "/tools/node/node_modules node " +
+                                   script + " " + base + " " + f_->api_key + " " + SourceDir() +
                                    "/tests/data/asr/jfk.wav " + not_audio + " 2>&1",
                                &code);
   ASSERT_EQ(code, 0) << out;
@@ -195,15 +200,19 @@ TEST_F(V1, BadRequestsGetOpenAiShapedErrorsAndNoFileOutlivesThem) {
   auto no_model = Post(Multipart({}, *jfk_), f_->api_key);
   EXPECT_EQ(no_model.status, 400);
   EXPECT_EQ(no_model.json()["error"]["param"], "model");
-  auto bad_format = Post(Multipart({{"model", "whisper-1"}, {"response_format", "docx"}}, *jfk_), f_->api_key);
+  auto bad_format =
+      Post(Multipart({{"model", "whisper-1"}, {"response_format", "docx"}}, *jfk_), f_->api_key);
   EXPECT_EQ(bad_format.status, 400);
   EXPECT_EQ(bad_format.json()["error"]["param"], "response_format");
   EXPECT_EQ(Post(*jfk_, f_->api_key, "audio/wav").status, 400);  // not multipart
-  auto anonymous = Send(s_->port(), {"POST", "/v1/audio/transcriptions", Multipart({{"model", "whisper-1"}}, *jfk_),
+  auto anonymous = Send(s_->port(), {"POST",
+                                     "/v1/audio/transcriptions",
+                                     Multipart({{"model", "whisper-1"}}, *jfk_),
                                      {{"Content-Type", "multipart/form-data; boundary=B0"}}});
   EXPECT_EQ(anonymous.status, 401);
   // The limit is the file's: exactly UPLOAD_MAX_BYTES passes, one more byte does not.
-  auto srt = Post(Multipart({{"model", "whisper-1"}, {"response_format", "srt"}}, *jfk_), f_->api_key);
+  auto srt =
+      Post(Multipart({{"model", "whisper-1"}, {"response_format", "srt"}}, *jfk_), f_->api_key);
   EXPECT_EQ(srt.status, 200) << srt.body;
   EXPECT_NE(srt.body.find("00:00:00,000 --> "), std::string::npos) << srt.body;
   EXPECT_EQ(Post(Multipart({{"model", "whisper-1"}}, *jfk_ + "x"), f_->api_key).status, 413);

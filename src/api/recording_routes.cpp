@@ -53,8 +53,8 @@ bool IsMultipart(const Request& req) {
 }
 
 void RegisterDirectUploads(http::Router& r, pipeline::Services& s) {
-  auto sink = [&s](const Request& req, std::optional<uint64_t> length)
-      -> Result<std::unique_ptr<http::BodySink>> {
+  auto sink = [&s](const Request& req,
+                   std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     // A foreign meeting or client is 404 before a byte of the body is read.
     CRM_TRY(TargetOf(s, req));
     // A raw body carries its metadata in the query: refuse a missing consent before reading.
@@ -72,23 +72,29 @@ void RegisterDirectUploads(http::Router& r, pipeline::Services& s) {
     if (!rec.ok()) return Fail(rec.error());
     return Created(*rec).Header("Location", "/api/recordings/" + (*rec)["id"].get<std::string>());
   };
-  json doc = {{"description",
-               "Corps brut (métadonnées dans la requête : consent, title, filename, language) ou "
-               "multipart/form-data (champ file et champs texte). consent est obligatoire. "
-               "413 au-delà de UPLOAD_MAX_BYTES, 415 si ce n'est pas un média, 422 si indécodable."}};
+  json doc = {
+      {"description",
+       "Corps brut (métadonnées dans la requête : consent, title, filename, language) ou "
+       "multipart/form-data (champ file et champs texte). consent est obligatoire. "
+       "413 au-delà de UPLOAD_MAX_BYTES, 415 si ce n'est pas un média, 422 si indécodable."}};
   r.Add("POST", "/api/meetings/{id}/recordings", handler,
-        {.body_sink = sink, .summary = "Téléverser l'enregistrement d'un rendez-vous",
-         .tag = "recordings", .doc = doc});
+        {.body_sink = sink,
+         .summary = "Téléverser l'enregistrement d'un rendez-vous",
+         .tag = "recordings",
+         .doc = doc});
   r.Add("POST", "/api/clients/{id}/recordings", handler,
-        {.body_sink = sink, .summary = "Téléverser un enregistrement d'un client (sans rendez-vous)",
-         .tag = "recordings", .doc = doc});
+        {.body_sink = sink,
+         .summary = "Téléverser un enregistrement d'un client (sans rendez-vous)",
+         .tag = "recordings",
+         .doc = doc});
 }
 
 // One Range header against a file of `size` bytes: [first, last], nullopt when unsatisfiable.
 // Only single ranges are served (the player asks for one).
 std::optional<std::pair<int64_t, int64_t>> ParseRange(const std::string& header, int64_t size) {
   std::string h = Trim(header);
-  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos || size == 0) return std::nullopt;
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos || size == 0)
+    return std::nullopt;
   std::string spec = h.substr(6);
   auto dash = spec.find('-');
   if (dash == std::string::npos) return std::nullopt;
@@ -122,7 +128,8 @@ std::string MimeFor(const std::string& container, bool video) {
   if (container == "wav") return "audio/wav";
   if (container == "ogg") return "audio/ogg";
   if (container == "flac") return "audio/flac";
-  if (container.find("webm") != std::string::npos || container.find("matroska") != std::string::npos)
+  if (container.find("webm") != std::string::npos ||
+      container.find("matroska") != std::string::npos)
     return video ? "video/webm" : "audio/webm";
   if (container == "amr") return "audio/amr";
   return "application/octet-stream";
@@ -134,8 +141,9 @@ Response Audio(pipeline::Services& s, Request& req) {
   auto path = s.blobs.LocalPath(row->Text("blob_key"));
   auto size = s.blobs.Size(row->Text("blob_key"));
   if (!path || !size.ok())
-    return Fail(Error(ErrorCode::kUnavailable, "Le fichier de l'enregistrement est indisponible. / "
-                                               "The recording's file is unavailable."));
+    return Fail(Error(ErrorCode::kUnavailable,
+                      "Le fichier de l'enregistrement est indisponible. / "
+                      "The recording's file is unavailable."));
   Response res;
   res.content_type = MimeFor(row->Text("container"), row->Int("has_video") != 0);
   res.Header("Accept-Ranges", "bytes");
@@ -147,9 +155,9 @@ Response Audio(pipeline::Services& s, Request& req) {
   }
   auto r = ParseRange(range, *size);
   if (!r) {
-    Response bad = Response::FromError(Error(ErrorCode::kBadRequest,
-        "Plage demandée invalide. / Requested range not satisfiable.", {{"size", *size}},
-        "range_not_satisfiable"));
+    Response bad = Response::FromError(
+        Error(ErrorCode::kBadRequest, "Plage demandée invalide. / Requested range not satisfiable.",
+              {{"size", *size}}, "range_not_satisfiable"));
     bad.status = 416;
     bad.Header("Content-Range", "bytes */" + std::to_string(*size));
     return bad;
@@ -186,7 +194,8 @@ Response Events(pipeline::Services& s, Request& req) {
       p["job_id"] = (*rec)["job_id"];
       std::string state = p["state"].get<std::string>();
       std::string data = p.dump();
-      bool terminal = state == "done" || state == "failed" || state == "cancelled" || state == "pending";
+      bool terminal =
+          state == "done" || state == "failed" || state == "cancelled" || state == "pending";
       if (data != last || terminal) {
         std::string event = state == "done"        ? "done"
                             : state == "failed"    ? "failed"
@@ -208,48 +217,62 @@ Response Events(pipeline::Services& s, Request& req) {
 }
 
 void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
-  r.Add("GET", "/api/recordings", [&s](Request& req) {
-    auto page = s.recordings.List(req.principal.firm_id, ParseLimit(req),
-                                  req.Query("cursor").value_or(""), req.Query("client_id"),
-                                  req.Query("meeting_id"));
-    if (!page.ok()) return Fail(page.error());
-    return Page(page->first, page->second);
-  }, {.summary = "Lister les enregistrements (?client_id=, ?meeting_id=, pagination par curseur)",
-      .tag = "recordings", .doc = {{"x-list", true}}});
+  r.Add(
+      "GET", "/api/recordings",
+      [&s](Request& req) {
+        auto page = s.recordings.List(req.principal.firm_id, ParseLimit(req),
+                                      req.Query("cursor").value_or(""), req.Query("client_id"),
+                                      req.Query("meeting_id"));
+        if (!page.ok()) return Fail(page.error());
+        return Page(page->first, page->second);
+      },
+      {.summary = "Lister les enregistrements (?client_id=, ?meeting_id=, pagination par curseur)",
+       .tag = "recordings",
+       .doc = {{"x-list", true}}});
 
-  r.Add("GET", "/api/recordings/{id}", [&s](Request& req) {
-    auto rec = s.recordings.Get(req.principal.firm_id, req.Param("id"));
-    return rec.ok() ? Ok(*rec) : Fail(rec.error());
-  }, {.summary = "Lire un enregistrement (média, consentement, état du traitement)", .tag = "recordings"});
+  r.Add("GET", "/api/recordings/{id}",
+        [&s](Request& req) {
+          auto rec = s.recordings.Get(req.principal.firm_id, req.Param("id"));
+          return rec.ok() ? Ok(*rec) : Fail(rec.error());
+        },
+        {.summary = "Lire un enregistrement (média, consentement, état du traitement)",
+         .tag = "recordings"});
 
-  r.Add("DELETE", "/api/recordings/{id}", [&s](Request& req) {
-    std::string firm = req.principal.firm_id, id = req.Param("id");
-    auto row = s.recordings.Row(firm, id);
-    if (!row.ok()) return Fail(row.error());
-    if (!row->IsNull("job_id")) (void)s.queue.Cancel(jobs::Scope::Firm(firm), row->Text("job_id"));
-    auto st = s.recordings.Delete(req.principal, id);
-    if (!st.ok()) return Fail(st.error());
-    pipeline::DeleteCheckpoints(s.blobs, firm, id);
-    return Response::NoContent();
-  }, {.min_role = "admin", .summary = "Supprimer un enregistrement, son fichier et sa transcription (audité)",
-      .tag = "recordings"});
+  r.Add("DELETE", "/api/recordings/{id}",
+        [&s](Request& req) {
+          std::string firm = req.principal.firm_id, id = req.Param("id");
+          auto row = s.recordings.Row(firm, id);
+          if (!row.ok()) return Fail(row.error());
+          if (!row->IsNull("job_id"))
+            (void)s.queue.Cancel(jobs::Scope::Firm(firm), row->Text("job_id"));
+          auto st = s.recordings.Delete(req.principal, id);
+          if (!st.ok()) return Fail(st.error());
+          pipeline::DeleteCheckpoints(s.blobs, firm, id);
+          return Response::NoContent();
+        },
+        {.min_role = "admin",
+         .summary = "Supprimer un enregistrement, son fichier et sa transcription (audité)",
+         .tag = "recordings"});
 
   r.Add("GET", "/api/recordings/{id}/audio", [&s](Request& req) { return Audio(s, req); },
-        {.summary = "Le fichier original, avec prise en charge de Range (lecteur)", .tag = "recordings"});
+        {.summary = "Le fichier original, avec prise en charge de Range (lecteur)",
+         .tag = "recordings"});
 
   r.Add("GET", "/api/recordings/{id}/events", [&s](Request& req) { return Events(s, req); },
         {.summary = "Progression du traitement en Server-Sent Events (progress, done, failed)",
          .tag = "recordings"});
 
-  r.Add("POST", "/api/recordings/{id}/transcribe", [&s](Request& req) {
-    auto row = s.recordings.Row(req.principal.firm_id, req.Param("id"));
-    if (!row.ok()) return Fail(row.error());
-    auto job = s.pipeline.Enqueue(s.queue, req.principal.firm_id, req.Param("id"),
-                                  row->Real("duration_seconds"));
-    if (!job.ok()) return Fail(job.error());
-    auto rec = s.recordings.Get(req.principal.firm_id, req.Param("id"));
-    return rec.ok() ? Response::Json(202, *rec) : Fail(rec.error());
-  }, {.summary = "(Re)lancer la transcription d'un enregistrement", .tag = "recordings"});
+  r.Add("POST", "/api/recordings/{id}/transcribe",
+        [&s](Request& req) {
+          auto row = s.recordings.Row(req.principal.firm_id, req.Param("id"));
+          if (!row.ok()) return Fail(row.error());
+          auto job = s.pipeline.Enqueue(s.queue, req.principal.firm_id, req.Param("id"),
+                                        row->Real("duration_seconds"));
+          if (!job.ok()) return Fail(job.error());
+          auto rec = s.recordings.Get(req.principal.firm_id, req.Param("id"));
+          return rec.ok() ? Response::Json(202, *rec) : Fail(rec.error());
+        },
+        {.summary = "(Re)lancer la transcription d'un enregistrement", .tag = "recordings"});
 }
 
 Response UploadHeaders(Response res, const pipeline::UploadInfo& u) {
@@ -275,9 +298,12 @@ Result<json> CreateUpload(pipeline::Services& s, Request& req) {
   if (!length && body.contains("length") && body["length"].is_number_integer())
     length = body["length"].get<int64_t>();
   if (!length || *length <= 0)
-    return InvalidArgument("Indiquez la taille du fichier (en-tête Upload-Length). / Give the "
-                           "file's size (Upload-Length header).", {{"length", "required"}});
-  if (*length > s.config.upload_max_bytes) return pipeline::UploadTooLarge(s.config.upload_max_bytes);
+    return InvalidArgument(
+        "Indiquez la taille du fichier (en-tête Upload-Length). / Give the "
+        "file's size (Upload-Length header).",
+        {{"length", "required"}});
+  if (*length > s.config.upload_max_bytes)
+    return pipeline::UploadTooLarge(s.config.upload_max_bytes);
   std::map<std::string, std::string> fields;
   json meta = json::object();
   for (const char* k : {"consent", "title", "filename", "language", "meeting_id", "client_id"}) {
@@ -313,14 +339,17 @@ Result<json> CompleteUpload(pipeline::Services& s, const Request& req, pipeline:
   }
   pipeline::UploadedFile file(path, u.length, hash.FinishHex());
   std::map<std::string, std::string> fields;
-  for (auto& [k, v] : u.metadata.items()) fields[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  for (auto& [k, v] : u.metadata.items())
+    fields[k] = v.is_string() ? v.get<std::string>() : v.dump();
   file.filename = fields["filename"];
   auto meta = domain::ParseUploadMetadata(fields);
-  auto target = fields.count("meeting_id") ? s.recordings.TargetOfMeeting(firm, fields["meeting_id"])
-                                           : s.recordings.TargetOfClient(firm, fields["client_id"]);
+  auto target = fields.count("meeting_id")
+                    ? s.recordings.TargetOfMeeting(firm, fields["meeting_id"])
+                    : s.recordings.TargetOfClient(firm, fields["client_id"]);
   Result<json> rec = !meta.ok() ? Result<json>(meta.error())
-                     : !target.ok() ? Result<json>(target.error())
-                                    : pipeline::AcceptRecording(s, req.principal, *target, *meta, file);
+                     : !target.ok()
+                         ? Result<json>(target.error())
+                         : pipeline::AcceptRecording(s, req.principal, *target, *meta, file);
   if (!rec.ok()) {
     (void)s.uploads.Remove(firm, u.id);  // nothing is kept of a refused file
     return rec;
@@ -330,27 +359,32 @@ Result<json> CompleteUpload(pipeline::Services& s, const Request& req, pipeline:
 }
 
 void RegisterResumableUploads(http::Router& r, pipeline::Services& s) {
-  r.Add("POST", "/api/uploads", [&s](Request& req) {
-    auto u = CreateUpload(s, req);
-    if (!u.ok()) return Fail(u.error());
-    std::string id = (*u)["id"].get<std::string>();
-    pipeline::UploadInfo info{id, (*u)["length"].get<int64_t>(), 0};
-    return UploadHeaders(Response::Json(201, *u), info).Header("Location", "/api/uploads/" + id);
-  }, {.max_body = 64 * 1024,
-      .summary = "Créer un téléversement reprenable (Upload-Length ; JSON : meeting_id ou client_id, consent, title, filename)",
-      .tag = "uploads"});
+  r.Add("POST", "/api/uploads",
+        [&s](Request& req) {
+          auto u = CreateUpload(s, req);
+          if (!u.ok()) return Fail(u.error());
+          std::string id = (*u)["id"].get<std::string>();
+          pipeline::UploadInfo info{id, (*u)["length"].get<int64_t>(), 0};
+          return UploadHeaders(Response::Json(201, *u), info)
+              .Header("Location", "/api/uploads/" + id);
+        },
+        {.max_body = 64 * 1024,
+         .summary = "Créer un téléversement reprenable (Upload-Length ; JSON : meeting_id ou "
+                    "client_id, consent, title, filename)",
+         .tag = "uploads"});
 
   auto get = [&s](Request& req) {
     auto u = s.uploads.Get(req.principal.firm_id, req.Param("id"));
     if (!u.ok()) return Fail(u.error());
     return UploadHeaders(Response::Json(200, u->ToJson()), *u);
   };
-  r.Add("GET", "/api/uploads/{id}", get, {.summary = "État d'un téléversement reprenable", .tag = "uploads"});
+  r.Add("GET", "/api/uploads/{id}", get,
+        {.summary = "État d'un téléversement reprenable", .tag = "uploads"});
   r.Add("HEAD", "/api/uploads/{id}", get,
         {.summary = "Position actuelle d'un téléversement (Upload-Offset)", .tag = "uploads"});
 
-  auto sink = [&s](const Request& req, std::optional<uint64_t> length)
-      -> Result<std::unique_ptr<http::BodySink>> {
+  auto sink = [&s](const Request& req,
+                   std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     CRM_TRY(s.uploads.Get(req.principal.firm_id, req.Param("id")));  // 404 first
     auto offset = HeaderInt(req, "Upload-Offset");
     if (!offset)
@@ -358,27 +392,33 @@ void RegisterResumableUploads(http::Router& r, pipeline::Services& s) {
                              {{"Upload-Offset", "required"}});
     return s.uploads.NewAppendSink(req.principal.firm_id, req.Param("id"), *offset, length);
   };
-  r.Add("PATCH", "/api/uploads/{id}", [&s](Request& req) {
-    auto u = s.uploads.Get(req.principal.firm_id, req.Param("id"));
-    if (!u.ok()) return Fail(u.error());
-    if (u->offset < u->length) return UploadHeaders(Response::NoContent(), *u);
-    auto rec = CompleteUpload(s, req, *u);
-    if (!rec.ok()) return Fail(rec.error());
-    u->offset = u->length;
-    return UploadHeaders(Created(*rec), *u)
-        .Header("Location", "/api/recordings/" + (*rec)["id"].get<std::string>());
-  }, {.body_sink = sink,
-      .summary = "Ajouter des octets à Upload-Offset (409 si décalé) ; le dernier envoi crée l'enregistrement (201)",
-      .tag = "uploads"});
+  r.Add("PATCH", "/api/uploads/{id}",
+        [&s](Request& req) {
+          auto u = s.uploads.Get(req.principal.firm_id, req.Param("id"));
+          if (!u.ok()) return Fail(u.error());
+          if (u->offset < u->length) return UploadHeaders(Response::NoContent(), *u);
+          auto rec = CompleteUpload(s, req, *u);
+          if (!rec.ok()) return Fail(rec.error());
+          u->offset = u->length;
+          return UploadHeaders(Created(*rec), *u)
+              .Header("Location", "/api/recordings/" + (*rec)["id"].get<std::string>());
+        },
+        {.body_sink = sink,
+         .summary = "Ajouter des octets à Upload-Offset (409 si décalé) ; le dernier envoi crée "
+                    "l'enregistrement (201)",
+         .tag = "uploads"});
 
-  r.Add("DELETE", "/api/uploads/{id}", [&s](Request& req) {
-    auto st = s.uploads.Remove(req.principal.firm_id, req.Param("id"));
-    return st.ok() ? Response::NoContent() : Fail(st.error());
-  }, {.summary = "Abandonner un téléversement reprenable", .tag = "uploads"});
+  r.Add("DELETE", "/api/uploads/{id}",
+        [&s](Request& req) {
+          auto st = s.uploads.Remove(req.principal.firm_id, req.Param("id"));
+          return st.ok() ? Response::NoContent() : Fail(st.error());
+        },
+        {.summary = "Abandonner un téléversement reprenable", .tag = "uploads"});
 }
 
 jobs::Scope ScopeOf(const Request& req) {
-  return req.principal.is_platform_admin() ? jobs::Scope::All() : jobs::Scope::Firm(req.principal.firm_id);
+  return req.principal.is_platform_admin() ? jobs::Scope::All()
+                                           : jobs::Scope::Firm(req.principal.firm_id);
 }
 
 Response JobResponse(const Result<jobs::Job>& job) {
@@ -386,51 +426,69 @@ Response JobResponse(const Result<jobs::Job>& job) {
 }
 
 void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
-  r.Add("GET", "/api/jobs", [&s](Request& req) {
-    jobs::ListFilter f;
-    f.limit = ParseLimit(req);
-    f.cursor = req.Query("cursor").value_or("");
-    f.kind = req.Query("kind").value_or("");
-    if (auto st = req.Query("state")) {
-      f.state = jobs::ParseJobState(*st);
-      if (!f.state) return Fail(InvalidArgument("État inconnu. / Unknown state.", {{"state", "invalid"}}));
-    }
-    auto page = s.queue.List(ScopeOf(req), f);
-    if (!page.ok()) return Fail(page.error());
-    std::vector<json> data;
-    for (auto& j : page->jobs) data.push_back(j.ToJson());
-    return Page(data, page->next_cursor.empty() ? std::nullopt : std::optional<std::string>(page->next_cursor));
-  }, {.summary = "Les tâches de fond du cabinet (état, progression, erreur)", .tag = "jobs",
-      .doc = {{"x-list", true}}});
+  r.Add(
+      "GET", "/api/jobs",
+      [&s](Request& req) {
+        jobs::ListFilter f;
+        f.limit = ParseLimit(req);
+        f.cursor = req.Query("cursor").value_or("");
+        f.kind = req.Query("kind").value_or("");
+        if (auto st = req.Query("state")) {
+          f.state = jobs::ParseJobState(*st);
+          if (!f.state)
+            return Fail(InvalidArgument("État inconnu. / Unknown state.", {{"state", "invalid"}}));
+        }
+        auto page = s.queue.List(ScopeOf(req), f);
+        if (!page.ok()) return Fail(page.error());
+        std::vector<json> data;
+        for (auto& j : page->jobs) data.push_back(j.ToJson());
+        return Page(data, page->next_cursor.empty()
+                              ? std::nullopt
+                              : std::optional<std::string>(page->next_cursor));
+      },
+      {.summary = "Les tâches de fond du cabinet (état, progression, erreur)",
+       .tag = "jobs",
+       .doc = {{"x-list", true}}});
 
-  r.Add("GET", "/api/jobs/{id}", [&s](Request& req) { return JobResponse(s.queue.Get(ScopeOf(req), req.Param("id"))); },
+  r.Add("GET", "/api/jobs/{id}",
+        [&s](Request& req) { return JobResponse(s.queue.Get(ScopeOf(req), req.Param("id"))); },
         {.summary = "Lire une tâche de fond", .tag = "jobs"});
-  r.Add("POST", "/api/jobs/{id}/retry", [&s](Request& req) {
-    auto job = s.queue.Retry(ScopeOf(req), req.Param("id"));
-    if (job.ok()) domain::Audit(s.store, req.principal, "job.retried", "job", req.Param("id"));
-    return JobResponse(job);
-  }, {.min_role = "admin", .summary = "Relancer une tâche échouée ou annulée", .tag = "jobs"});
-  r.Add("POST", "/api/jobs/{id}/cancel", [&s](Request& req) {
-    auto job = s.queue.Cancel(ScopeOf(req), req.Param("id"));
-    if (job.ok()) domain::Audit(s.store, req.principal, "job.cancelled", "job", req.Param("id"));
-    return JobResponse(job);
-  }, {.min_role = "admin", .summary = "Annuler une tâche (en attente : aussitôt ; en cours : au prochain battement)",
-      .tag = "jobs"});
+  r.Add("POST", "/api/jobs/{id}/retry",
+        [&s](Request& req) {
+          auto job = s.queue.Retry(ScopeOf(req), req.Param("id"));
+          if (job.ok())
+            domain::Audit(s.store, req.principal, "job.retried", "job", req.Param("id"));
+          return JobResponse(job);
+        },
+        {.min_role = "admin", .summary = "Relancer une tâche échouée ou annulée", .tag = "jobs"});
+  r.Add("POST", "/api/jobs/{id}/cancel",
+        [&s](Request& req) {
+          auto job = s.queue.Cancel(ScopeOf(req), req.Param("id"));
+          if (job.ok())
+            domain::Audit(s.store, req.principal, "job.cancelled", "job", req.Param("id"));
+          return JobResponse(job);
+        },
+        {.min_role = "admin",
+         .summary = "Annuler une tâche (en attente : aussitôt ; en cours : au prochain battement)",
+         .tag = "jobs"});
 
-  r.Add("GET", "/api/admin/jobs", [&s](Request& req) {
-    auto stats = s.queue.Stats(jobs::Scope::All());
-    if (!stats.ok()) return Fail(stats.error());
-    jobs::ListFilter f;
-    f.state = jobs::JobState::kFailed;
-    f.limit = 20;
-    auto failed = s.queue.List(jobs::Scope::All(), f);
-    json recent = json::array();
-    if (failed.ok())
-      for (auto& j : failed->jobs) recent.push_back(j.ToJson());
-    return Response::Json(200, {{"stats", stats->ToJson()}, {"recent_failures", recent}});
-  }, {.min_role = "platform_admin",
-      .summary = "File des tâches (administrateur de plateforme) : profondeur, en cours, échecs, débit",
-      .tag = "admin"});
+  r.Add("GET", "/api/admin/jobs",
+        [&s](Request& req) {
+          auto stats = s.queue.Stats(jobs::Scope::All());
+          if (!stats.ok()) return Fail(stats.error());
+          jobs::ListFilter f;
+          f.state = jobs::JobState::kFailed;
+          f.limit = 20;
+          auto failed = s.queue.List(jobs::Scope::All(), f);
+          json recent = json::array();
+          if (failed.ok())
+            for (auto& j : failed->jobs) recent.push_back(j.ToJson());
+          return Response::Json(200, {{"stats", stats->ToJson()}, {"recent_failures", recent}});
+        },
+        {.min_role = "platform_admin",
+         .summary =
+             "File des tâches (administrateur de plateforme) : profondeur, en cours, échecs, débit",
+         .tag = "admin"});
 }
 
 }  // namespace

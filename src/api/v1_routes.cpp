@@ -22,8 +22,9 @@ namespace {
 
 Response OpenAiError(int status, const std::string& message, const std::string& type,
                      const json& param, const json& code) {
-  return Response::Json(status, {{"error", {{"message", message}, {"type", type},
-                                            {"param", param}, {"code", code}}}});
+  return Response::Json(
+      status,
+      {{"error", {{"message", message}, {"type", type}, {"param", param}, {"code", code}}}});
 }
 
 Response FromEngineError(const Error& e) {
@@ -51,16 +52,17 @@ Response FromEngineError(const Error& e) {
 Response Transcriptions(pipeline::Services& s, Request& req) {
   auto file = pipeline::TakeUpload(req);  // removed when this handler returns
   if (req.principal.via_session)
-    return OpenAiError(401, "Use an API key (Authorization: Bearer KEY).",
-                       "invalid_request_error", nullptr, "invalid_api_key");
-  if (!file) return OpenAiError(400, "No file was uploaded.", "invalid_request_error", "file", nullptr);
+    return OpenAiError(401, "Use an API key (Authorization: Bearer KEY).", "invalid_request_error",
+                       nullptr, "invalid_api_key");
+  if (!file)
+    return OpenAiError(400, "No file was uploaded.", "invalid_request_error", "file", nullptr);
   auto field = [&](const char* name) {
     auto it = file->fields.find(name);
     return it == file->fields.end() ? std::string() : Trim(it->second);
   };
   if (field("model").empty())
-    return OpenAiError(400, "you must provide a model parameter", "invalid_request_error",
-                       "model", nullptr);
+    return OpenAiError(400, "you must provide a model parameter", "invalid_request_error", "model",
+                       nullptr);
   std::string format_name = field("response_format").empty() ? "json" : field("response_format");
   auto format = asr::ParseOutputFormat(format_name);
   if (!format.ok() || format_name == "txt")
@@ -73,7 +75,8 @@ Response Transcriptions(pipeline::Services& s, Request& req) {
     try {
       size_t pos = 0;
       tr.temperature = std::stod(t, &pos);
-      if (pos != t.size() || tr.temperature < 0 || tr.temperature > 1) throw std::invalid_argument(t);
+      if (pos != t.size() || tr.temperature < 0 || tr.temperature > 1)
+        throw std::invalid_argument(t);
     } catch (...) {
       return OpenAiError(400, "temperature must be a number between 0 and 1",
                          "invalid_request_error", "temperature", "invalid_value");
@@ -86,14 +89,16 @@ Response Transcriptions(pipeline::Services& s, Request& req) {
 
   // Checked locally before anything else: no engine, no upload for a file that is not audio.
   if (file->size() == 0)
-    return OpenAiError(400, "The audio file is empty.", "invalid_request_error", "file", "invalid_value");
+    return OpenAiError(400, "The audio file is empty.", "invalid_request_error", "file",
+                       "invalid_value");
   auto info = audio::Probe(file->path());
   if (!info.ok()) {
     bool not_media = info.error().code == ErrorCode::kUnsupportedMediaType;
-    return OpenAiError(400,
-                       not_media ? "Invalid file format: the file is not audio or video."
-                                 : "The audio file could not be decoded or its format is not supported.",
-                       "invalid_request_error", "file", not_media ? "invalid_file_format" : "invalid_value");
+    return OpenAiError(
+        400,
+        not_media ? "Invalid file format: the file is not audio or video."
+                  : "The audio file could not be decoded or its format is not supported.",
+        "invalid_request_error", "file", not_media ? "invalid_file_format" : "invalid_value");
   }
   auto transcript = s.engine.Transcribe(file->path(), tr, {});
   if (!transcript.ok()) {
@@ -110,20 +115,26 @@ Response Transcriptions(pipeline::Services& s, Request& req) {
 void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s) {
   (void)app;
   r.Add("POST", "/v1/audio/transcriptions", [&s](Request& req) { return Transcriptions(s, req); },
-        {.body_sink = [&s](const Request& req, std::optional<uint64_t> length) {
-           return pipeline::NewUploadSink(req, length, s.SinkOptions(/*multipart_only=*/true));
-         },
+        {.body_sink =
+             [&s](const Request& req, std::optional<uint64_t> length) {
+               return pipeline::NewUploadSink(req, length, s.SinkOptions(/*multipart_only=*/true));
+             },
          .summary = "Transcription compatible OpenAI (multipart : file, model, language, prompt, "
                     "temperature, response_format, timestamp_granularities[])",
          .tag = "openai"});
-  r.Add("GET", "/v1/models", [&s](Request&) {
-    json data = json::array({{{"id", "whisper-1"}, {"object", "model"}, {"created", 0},
-                              {"owned_by", "crm-ai"}}});
-    if (s.config.transcription_mode == "openai" && s.config.openai_transcription_model != "whisper-1")
-      data.push_back({{"id", s.config.openai_transcription_model}, {"object", "model"},
-                      {"created", 0}, {"owned_by", "crm-ai"}});
-    return Response::Json(200, {{"object", "list"}, {"data", data}});
-  }, {.summary = "Modèles de transcription disponibles (format OpenAI)", .tag = "openai"});
+  r.Add("GET", "/v1/models",
+        [&s](Request&) {
+          json data = json::array(
+              {{{"id", "whisper-1"}, {"object", "model"}, {"created", 0}, {"owned_by", "crm-ai"}}});
+          if (s.config.transcription_mode == "openai" &&
+              s.config.openai_transcription_model != "whisper-1")
+            data.push_back({{"id", s.config.openai_transcription_model},
+                            {"object", "model"},
+                            {"created", 0},
+                            {"owned_by", "crm-ai"}});
+          return Response::Json(200, {{"object", "list"}, {"data", data}});
+        },
+        {.summary = "Modèles de transcription disponibles (format OpenAI)", .tag = "openai"});
 }
 
 }  // namespace crm::api

@@ -53,8 +53,8 @@ class PipelineSubsystems final : public Subsystems {
                                            const std::string& id, const asr::Transcript& t) {
       return domain::SaveEngineTranscript(c, firm, id, t);
     };
-    pipeline_ = std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_,
-                                                              writer, po);
+    pipeline_ =
+        std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_, writer, po);
     recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_);
     uploads_ = std::make_unique<pipeline::ResumableUploads>(*app.store, config_.data_dir + "/tmp");
     if (auto swept = uploads_->SweepExpired(); !swept.ok())
@@ -70,9 +70,9 @@ class PipelineSubsystems final : public Subsystems {
       pool_ = std::make_unique<jobs::WorkerPool>(*queue_, wo);
       pool_->Register(pipeline::kTranscribeJobKind, pipeline_->Handler());
       CRM_TRY(pool_->Start());
-      log::Info("job workers started", {{"workers", workers},
-                                        {"engine", engine_->name()},
-                                        {"worker_id", pool_->worker_id()}});
+      log::Info(
+          "job workers started",
+          {{"workers", workers}, {"engine", engine_->name()}, {"worker_id", pool_->worker_id()}});
     }
 
     pipeline::Services* s = services_.get();
@@ -84,10 +84,12 @@ class PipelineSubsystems final : public Subsystems {
     jobs::JobQueue* q = queue_.get();
     app.checks.push_back([q] {
       auto stats = q->Stats(jobs::Scope::All());
-      if (!stats.ok()) return api::Check{"job queue", "fail", stats.error().message, "check the database"};
+      if (!stats.ok())
+        return api::Check{"job queue", "fail", stats.error().message, "check the database"};
       return api::Check{"job queue", "ok",
-                        std::to_string(stats->depth) + " waiting, " + std::to_string(stats->running) +
-                            " running, " + std::to_string(stats->failed) + " failed",
+                        std::to_string(stats->depth) + " waiting, " +
+                            std::to_string(stats->running) + " running, " +
+                            std::to_string(stats->failed) + " failed",
                         ""};
     });
     return OkStatus();

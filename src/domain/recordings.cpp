@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char* kSelect =
     "SELECT r.*, j.state AS job_state, j.progress AS job_progress, j.stage AS job_stage, "
-    "j.eta_seconds AS job_eta, j.error_code AS job_error_code, j.error_message AS job_error_message "
+    "j.eta_seconds AS job_eta, j.error_code AS job_error_code, j.error_message AS "
+    "job_error_message "
     "FROM recordings r LEFT JOIN jobs j ON j.id = r.job_id ";
 
 Error RecordingNotFound() {
@@ -99,8 +100,11 @@ json RecordingToJson(const storage::Row& row) {
             {"created_at", row.Text("created_at")},
             {"updated_at", row.Text("updated_at")},
             {"version", row.Int("version")}};
-  json status = {{"state", "pending"}, {"progress", 0}, {"stage", nullptr},
-                 {"eta_seconds", nullptr}, {"error", nullptr}};
+  json status = {{"state", "pending"},
+                 {"progress", 0},
+                 {"stage", nullptr},
+                 {"eta_seconds", nullptr},
+                 {"error", nullptr}};
   if (!row.IsNull("job_state")) {
     status["state"] = StatusOf(row);
     status["progress"] = std::round(row.Real("job_progress") * 1000.0) / 10.0;
@@ -117,18 +121,18 @@ json RecordingToJson(const storage::Row& row) {
 
 Result<RecordingTarget> RecordingStore::TargetOfMeeting(const std::string& firm_id,
                                                         const std::string& meeting_id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-                                     "SELECT client_id FROM meetings WHERE firm_id = ? AND id = ?",
-                                     {firm_id, meeting_id}));
+  CRM_ASSIGN_OR_RETURN(
+      auto row, store_.QueryOne("SELECT client_id FROM meetings WHERE firm_id = ? AND id = ?",
+                                {firm_id, meeting_id}));
   if (!row) return NotFound("Ce rendez-vous est introuvable. / Meeting not found.");
   return RecordingTarget{row->Text("client_id"), meeting_id};
 }
 
 Result<RecordingTarget> RecordingStore::TargetOfClient(const std::string& firm_id,
                                                        const std::string& client_id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-                                     "SELECT id FROM clients WHERE firm_id = ? AND id = ?",
-                                     {firm_id, client_id}));
+  CRM_ASSIGN_OR_RETURN(
+      auto row,
+      store_.QueryOne("SELECT id FROM clients WHERE firm_id = ? AND id = ?", {firm_id, client_id}));
   if (!row) return NotFound("Ce client est introuvable. / Client not found.");
   return RecordingTarget{client_id, std::nullopt};
 }
@@ -161,14 +165,27 @@ Result<json> RecordingStore::Create(const Principal& who, const NewRecording& re
         "blob_key, size_bytes, sha256, container, codec, duration_seconds, sample_rate, channels, "
         "has_video, consent, language, created_by, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {id, firm, rec.client_id, storage::Opt(rec.meeting_id), rec.title, rec.original_name, key,
-         rec.media.size_bytes, rec.media.sha256, rec.media.container, rec.media.codec,
-         rec.media.duration_seconds, int64_t{rec.media.sample_rate},
-         int64_t{rec.media.channels}, int64_t{rec.media.has_video ? 1 : 0},
-         int64_t{rec.consent ? 1 : 0}, storage::Opt(rec.language),
+        {id,
+         firm,
+         rec.client_id,
+         storage::Opt(rec.meeting_id),
+         rec.title,
+         rec.original_name,
+         key,
+         rec.media.size_bytes,
+         rec.media.sha256,
+         rec.media.container,
+         rec.media.codec,
+         rec.media.duration_seconds,
+         int64_t{rec.media.sample_rate},
+         int64_t{rec.media.channels},
+         int64_t{rec.media.has_video ? 1 : 0},
+         int64_t{rec.consent ? 1 : 0},
+         storage::Opt(rec.language),
          storage::Opt(who.user_id.empty() ? std::optional<std::string>()
                                           : std::optional<std::string>(who.user_id)),
-         now, now}));
+         now,
+         now}));
     CRM_TRY(AuditIn(c, who, "recording.created", "recording", id,
                     {{"size_bytes", rec.media.size_bytes},
                      {"sha256", rec.media.sha256},
@@ -189,9 +206,9 @@ Result<json> RecordingStore::Create(const Principal& who, const NewRecording& re
 }
 
 Result<storage::Row> RecordingStore::Row(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(std::string(kSelect) +
-                                                     "WHERE r.firm_id = ? AND r.id = ?",
-                                                 {firm_id, id}));
+  CRM_ASSIGN_OR_RETURN(
+      auto row,
+      store_.QueryOne(std::string(kSelect) + "WHERE r.firm_id = ? AND r.id = ?", {firm_id, id}));
   if (!row) return RecordingNotFound();
   return *row;
 }

@@ -72,7 +72,8 @@ class RecordingStore {
 
   // The client (and meeting) a new recording of `meeting_id` / `client_id` belongs to; kNotFound
   // when it is not the firm's.
-  Result<RecordingTarget> TargetOfMeeting(const std::string& firm_id, const std::string& meeting_id);
+  Result<RecordingTarget> TargetOfMeeting(const std::string& firm_id,
+                                          const std::string& meeting_id);
   Result<RecordingTarget> TargetOfClient(const std::string& firm_id, const std::string& client_id);
 
   // Inserts the row and moves `temp_blob_key` to recordings/<firm>/<id>, audited, atomically.

@@ -24,8 +24,9 @@ bool FileExists(const std::string& path) {
 Error ModelMissing(const std::string& path) {
   return Error(ErrorCode::kNotFound, "speech model file not found: " + path,
                {{"retryable", false},
-                {"action", "put a whisper ggml model there (crm-ai models pull base) or set "
-                           "WHISPER_MODEL"}});
+                {"action",
+                 "put a whisper ggml model there (crm-ai models pull base) or set "
+                 "WHISPER_MODEL"}});
 }
 
 class OpenAiEngine final : public TranscriptionEngine {

@@ -27,8 +27,8 @@ struct EngineOptions {
   std::string openai_api_key;
   std::string openai_model = "whisper-1";
   int64_t openai_max_upload_bytes = 25LL * 1024 * 1024;
-  std::string whisper_model;  // WHISPER_MODEL (already defaulted by the config module)
-  int whisper_threads = 1;    // per transcription
+  std::string whisper_model;   // WHISPER_MODEL (already defaulted by the config module)
+  int whisper_threads = 1;     // per transcription
   std::string vad = "silero";  // VAD
   std::string vad_model;       // VAD_MODEL; empty: beside the executable
 };

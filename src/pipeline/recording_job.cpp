@@ -65,10 +65,17 @@ json TranscriptToJson(const asr::Transcript& t) {
     json words = json::array();
     for (const auto& w : s.words)
       words.push_back({w.start, w.end, w.text, w.probability, w.speaker});
-    segs.push_back({{"id", s.id}, {"start", s.start}, {"end", s.end}, {"text", s.text},
-                    {"speaker", s.speaker}, {"words", words}, {"tokens", s.tokens},
-                    {"avg_logprob", s.avg_logprob}, {"compression_ratio", s.compression_ratio},
-                    {"no_speech_prob", s.no_speech_prob}, {"temperature", s.temperature}});
+    segs.push_back({{"id", s.id},
+                    {"start", s.start},
+                    {"end", s.end},
+                    {"text", s.text},
+                    {"speaker", s.speaker},
+                    {"words", words},
+                    {"tokens", s.tokens},
+                    {"avg_logprob", s.avg_logprob},
+                    {"compression_ratio", s.compression_ratio},
+                    {"no_speech_prob", s.no_speech_prob},
+                    {"temperature", s.temperature}});
   }
   return {{"language", t.language}, {"duration", t.duration}, {"segments", segs}};
 }
@@ -106,25 +113,31 @@ Result<std::string> RecordingPipeline::VocabularyPrompt(const std::string& firm,
                                                         const std::string& id) {
   std::vector<std::string> names;
   std::set<std::string> seen;
-  CRM_ASSIGN_OR_RETURN(auto rec, store_.QueryOne(
-      "SELECT r.client_id, r.meeting_id, c.name AS client_name, c.company AS company, "
-      "m.participants AS participants, f.settings AS settings FROM recordings r "
-      "JOIN clients c ON c.id = r.client_id AND c.firm_id = r.firm_id "
-      "JOIN firms f ON f.id = r.firm_id "
-      "LEFT JOIN meetings m ON m.id = r.meeting_id AND m.firm_id = r.firm_id "
-      "WHERE r.firm_id = ? AND r.id = ?", {firm, id}));
+  CRM_ASSIGN_OR_RETURN(
+      auto rec,
+      store_.QueryOne(
+          "SELECT r.client_id, r.meeting_id, c.name AS client_name, c.company AS company, "
+          "m.participants AS participants, f.settings AS settings FROM recordings r "
+          "JOIN clients c ON c.id = r.client_id AND c.firm_id = r.firm_id "
+          "JOIN firms f ON f.id = r.firm_id "
+          "LEFT JOIN meetings m ON m.id = r.meeting_id AND m.firm_id = r.firm_id "
+          "WHERE r.firm_id = ? AND r.id = ?",
+          {firm, id}));
   if (!rec) return NotFound("recording not found");
   AddName(names, seen, rec->Text("client_name"));
   AddName(names, seen, rec->Text("company"));
   json participants = json::parse(rec->Text("participants"), nullptr, false);
   if (participants.is_array())
     for (const auto& p : participants) {
-      if (p.is_object() && p.contains("name") && p["name"].is_string()) AddName(names, seen, p["name"].get<std::string>());
+      if (p.is_object() && p.contains("name") && p["name"].is_string())
+        AddName(names, seen, p["name"].get<std::string>());
       if (p.is_string()) AddName(names, seen, p.get<std::string>());
     }
-  CRM_ASSIGN_OR_RETURN(auto contacts, store_.Query(
-      "SELECT name FROM contacts WHERE firm_id = ? AND client_id = ? ORDER BY id LIMIT 20",
-      {firm, rec->Text("client_id")}));
+  CRM_ASSIGN_OR_RETURN(
+      auto contacts,
+      store_.Query(
+          "SELECT name FROM contacts WHERE firm_id = ? AND client_id = ? ORDER BY id LIMIT 20",
+          {firm, rec->Text("client_id")}));
   for (auto& c : contacts) AddName(names, seen, c.Text("name"));
   json settings = json::parse(rec->Text("settings"), nullptr, false);
   if (settings.is_object() && settings.contains("vocabulary")) {
@@ -181,9 +194,9 @@ Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx
   req.language = language;
   CRM_ASSIGN_OR_RETURN(req.prompt, VocabularyPrompt(firm, id));
   ctx.ReportProgress(kTranscribeFrom, "transcribing");
-  CRM_ASSIGN_OR_RETURN(auto transcript,
-                       engine_.Transcribe(path, req, ctx.Sink(kTranscribeFrom, kTranscribeTo,
-                                                              "transcribing")));
+  CRM_ASSIGN_OR_RETURN(
+      auto transcript,
+      engine_.Transcribe(path, req, ctx.Sink(kTranscribeFrom, kTranscribeTo, "transcribing")));
   if (ctx.Cancelled()) return Cancelled();
   CRM_TRY(SaveCheckpoint(blobs_, key, TranscriptToJson(transcript)));
   return transcript;
@@ -224,9 +237,10 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
 Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
   const std::string firm = ctx.job().firm_id.value_or("");
   const std::string id = ctx.payload().value("recording_id", "");
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-      "SELECT r.blob_key, r.language, f.settings FROM recordings r JOIN firms f ON f.id = r.firm_id "
-      "WHERE r.firm_id = ? AND r.id = ?", {firm, id}));
+  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT r.blob_key, r.language, f.settings FROM "
+                                                 "recordings r JOIN firms f ON f.id = r.firm_id "
+                                                 "WHERE r.firm_id = ? AND r.id = ?",
+                                                 {firm, id}));
   if (!row) {
     // Deleted since it was queued: nothing left to do.
     log::Info("recording gone before its job ran", {{"recording_id", id}});
@@ -263,13 +277,15 @@ Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
   blobs::BlobStore* blobs = &blobs_;
   return jobs::ResultWriter([writer, blobs, firm, id,
                              transcript = std::move(transcript)](storage::Connection& c) -> Status {
-    CRM_ASSIGN_OR_RETURN(auto still, c.QueryOne(
-        "SELECT id FROM recordings WHERE firm_id = ? AND id = ?", {firm, id}));
+    CRM_ASSIGN_OR_RETURN(
+        auto still,
+        c.QueryOne("SELECT id FROM recordings WHERE firm_id = ? AND id = ?", {firm, id}));
     if (!still) return OkStatus();  // deleted while it ran
     if (writer) CRM_TRY(writer(c, firm, id, transcript));
-    CRM_TRY(c.Exec("UPDATE recordings SET language = COALESCE(language, ?), updated_at = ? "
-                   "WHERE firm_id = ? AND id = ?",
-                   {transcript.language, NowIsoUtc(), firm, id}));
+    CRM_TRY(
+        c.Exec("UPDATE recordings SET language = COALESCE(language, ?), updated_at = ? "
+               "WHERE firm_id = ? AND id = ?",
+               {transcript.language, NowIsoUtc(), firm, id}));
     DeleteCheckpoints(*blobs, firm, id);
     return OkStatus();
   });

@@ -25,23 +25,26 @@ namespace crm::pipeline {
 inline constexpr const char* kTranscribeJobKind = "recording.transcribe";
 
 // Writes a finished transcript inside the job's completing transaction.
-using TranscriptWriter = std::function<Status(storage::Connection&, const std::string& firm_id,
-                                              const std::string& recording_id,
-                                              const asr::Transcript&)>;
+using TranscriptWriter =
+    std::function<Status(storage::Connection&, const std::string& firm_id,
+                         const std::string& recording_id, const asr::Transcript&)>;
 
 struct PipelineOptions {
-  bool diarization = true;               // DIARIZATION
+  bool diarization = true;              // DIARIZATION
   std::string default_language = "fr";  // TRANSCRIPTION_LANGUAGE
-  std::string vad = "silero";            // VAD
-  std::string vad_model;                 // VAD_MODEL
-  int queue_timeout = 300;               // QUEUE_TIMEOUT, scaled with the audio's length
+  std::string vad = "silero";           // VAD
+  std::string vad_model;                // VAD_MODEL
+  int queue_timeout = 300;              // QUEUE_TIMEOUT, scaled with the audio's length
 };
 
 class RecordingPipeline {
  public:
   RecordingPipeline(storage::Store& store, blobs::BlobStore& blobs, TranscriptionEngine& engine,
                     TranscriptWriter writer, PipelineOptions options)
-      : store_(store), blobs_(blobs), engine_(engine), writer_(std::move(writer)),
+      : store_(store),
+        blobs_(blobs),
+        engine_(engine),
+        writer_(std::move(writer)),
         options_(std::move(options)) {}
 
   // The handler to register on a WorkerPool for kTranscribeJobKind.
@@ -53,8 +56,7 @@ class RecordingPipeline {
 
   // The initial prompt: the client's, its contacts' and the meeting participants' names, then
   // the firm's custom terms (firm settings "vocabulary": a list or a comma-separated text).
-  Result<std::string> VocabularyPrompt(const std::string& firm_id,
-                                       const std::string& recording_id);
+  Result<std::string> VocabularyPrompt(const std::string& firm_id, const std::string& recording_id);
 
  private:
   Result<jobs::ResultWriter> Run(jobs::JobContext& ctx);

@@ -111,8 +111,8 @@ Result<UploadInfo> ResumableUploads::Create(const Principal& who, int64_t length
   auto st = store_.Exec(
       "INSERT INTO uploads (id, firm_id, created_by, length, metadata, expires_ms, created_at, "
       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {id, who.firm_id, who.user_id.empty() ? who.api_key_id : who.user_id, length,
-       metadata.dump(), NowMs() + ttl_.count() * 1000, now, now});
+      {id, who.firm_id, who.user_id.empty() ? who.api_key_id : who.user_id, length, metadata.dump(),
+       NowMs() + ttl_.count() * 1000, now, now});
   if (!st.ok()) {
     ::unlink(FilePath(id).c_str());
     return st.take_error();
@@ -121,9 +121,10 @@ Result<UploadInfo> ResumableUploads::Create(const Principal& who, int64_t length
 }
 
 Result<UploadInfo> ResumableUploads::Get(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-      "SELECT * FROM uploads WHERE firm_id = ? AND id = ? AND expires_ms > ?",
-      {firm_id, id, NowMs()}));
+  CRM_ASSIGN_OR_RETURN(
+      auto row,
+      store_.QueryOne("SELECT * FROM uploads WHERE firm_id = ? AND id = ? AND expires_ms > ?",
+                      {firm_id, id, NowMs()}));
   if (!row) return UploadNotFound();
   return FromRow(*row);
 }
@@ -133,7 +134,8 @@ Result<std::unique_ptr<http::BodySink>> ResumableUploads::NewAppendSink(
     std::optional<uint64_t> content_length) {
   CRM_ASSIGN_OR_RETURN(UploadInfo u, Get(firm_id, id));
   if (u.recording_id)
-    return Error(ErrorCode::kConflict, "Ce téléversement est déjà terminé. / Upload already complete.",
+    return Error(ErrorCode::kConflict,
+                 "Ce téléversement est déjà terminé. / Upload already complete.",
                  {{"offset", u.offset}, {"recording_id", *u.recording_id}}, "upload_complete");
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,23 +175,24 @@ void ResumableUploads::Unlock(const std::string& id) {
 
 Status ResumableUploads::MarkCompleted(const std::string& firm_id, const std::string& id,
                                        const std::string& recording_id) {
-  CRM_TRY(store_.Exec("UPDATE uploads SET recording_id = ?, updated_at = ? WHERE firm_id = ? AND id = ?",
-                      {recording_id, NowIsoUtc(), firm_id, id}));
+  CRM_TRY(store_.Exec(
+      "UPDATE uploads SET recording_id = ?, updated_at = ? WHERE firm_id = ? AND id = ?",
+      {recording_id, NowIsoUtc(), firm_id, id}));
   ::unlink(FilePath(id).c_str());
   return OkStatus();
 }
 
 Status ResumableUploads::Remove(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(int64_t n, store_.Exec("DELETE FROM uploads WHERE firm_id = ? AND id = ?",
-                                              {firm_id, id}));
+  CRM_ASSIGN_OR_RETURN(
+      int64_t n, store_.Exec("DELETE FROM uploads WHERE firm_id = ? AND id = ?", {firm_id, id}));
   if (n == 0) return UploadNotFound();
   ::unlink(FilePath(id).c_str());
   return OkStatus();
 }
 
 Result<int> ResumableUploads::SweepExpired() {
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id FROM uploads WHERE expires_ms <= ?",
-                                               {NowMs()}));
+  CRM_ASSIGN_OR_RETURN(auto rows,
+                       store_.Query("SELECT id FROM uploads WHERE expires_ms <= ?", {NowMs()}));
   int removed = 0;
   for (auto& r : rows) {
     std::string id = r.Text("id");

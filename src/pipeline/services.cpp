@@ -23,8 +23,8 @@ Result<nlohmann::json> AcceptRecording(Services& s, const Principal& who,
                                        const domain::RecordingTarget& target,
                                        const domain::UploadMetadata& meta, UploadedFile& file) {
   if (file.size() == 0)
-    return Error(ErrorCode::kUnsupportedMediaType,
-                 "Le fichier est vide. / The file is empty.", nullptr, "unsupported_media_type");
+    return Error(ErrorCode::kUnsupportedMediaType, "Le fichier est vide. / The file is empty.",
+                 nullptr, "unsupported_media_type");
   auto info = audio::Probe(file.path());
   if (!info.ok()) return MediaError(info.error());
 
@@ -39,8 +39,9 @@ Result<nlohmann::json> AcceptRecording(Services& s, const Principal& who,
   rec.original_name = !meta.filename.empty() ? meta.filename : file.filename;
   rec.language = meta.language;
   rec.consent = meta.consent;
-  rec.media = {info->container, info->codec,    info->duration_seconds, info->sample_rate,
-               info->channels,  info->has_video, file.size(),           file.sha256()};
+  rec.media = {info->container,   info->codec,    info->duration_seconds,
+               info->sample_rate, info->channels, info->has_video,
+               file.size(),       file.sha256()};
   auto created = s.recordings.Create(who, rec, temp_key);
   if (!created.ok()) {
     (void)s.blobs.Delete(temp_key);

@@ -43,7 +43,6 @@ Error MediaError(const Error& probe_error);
 // recording's JSON with "duplicates".
 Result<nlohmann::json> AcceptRecording(Services& s, const Principal& who,
                                        const domain::RecordingTarget& target,
-                                       const domain::UploadMetadata& meta,
-                                       UploadedFile& file);
+                                       const domain::UploadMetadata& meta, UploadedFile& file);
 
 }  // namespace crm::pipeline

@@ -34,7 +34,9 @@ class TempFile {
     std::filesystem::create_directories(dir, ec);
     path_ = dir + "/upload-" + NewId();
     int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return IoError("cannot create a temporary upload file in " + dir + ": " + std::strerror(errno));
+    if (fd < 0)
+      return IoError("cannot create a temporary upload file in " + dir + ": " +
+                     std::strerror(errno));
     file_ = ::fdopen(fd, "wb");
     if (!file_) {
       ::close(fd);
@@ -84,7 +86,8 @@ class TempFile {
 
 class RawSink final : public http::BodySink {
  public:
-  RawSink(int64_t max, std::string content_type) : max_(max), content_type_(std::move(content_type)) {}
+  RawSink(int64_t max, std::string content_type)
+      : max_(max), content_type_(std::move(content_type)) {}
   Status Open(const std::string& dir) { return file_.Open(dir); }
   Status Write(const char* data, size_t n) override {
     if (file_.size() + static_cast<int64_t>(n) > max_) return UploadTooLarge(max_);
@@ -156,8 +159,9 @@ class MultipartSink final : public http::BodySink {
   Status Finish(http::Request& req) override {
     if (state_ != State::kDone) return BadMultipart("the closing boundary is missing");
     if (!file_) {
-      return InvalidArgument("Le fichier est manquant (champ « file »). / The file is missing (field \"file\").",
-                             {{"file", "required"}});
+      return InvalidArgument(
+          "Le fichier est manquant (champ « file »). / The file is missing (field \"file\").",
+          {{"file", "required"}});
     }
     CRM_TRY(file_->Close());
     auto up = file_->Release();

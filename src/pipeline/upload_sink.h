@@ -46,8 +46,8 @@ class UploadedFile {
   void Release() { released_ = true; }
 
   std::map<std::string, std::string> fields;  // multipart text fields (or the query string)
-  std::string filename;                        // from the file part's Content-Disposition
-  std::string content_type;                    // of the file part / the raw body
+  std::string filename;                       // from the file part's Content-Disposition
+  std::string content_type;                   // of the file part / the raw body
 
  private:
   std::string path_;
