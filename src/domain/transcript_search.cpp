@@ -116,14 +116,15 @@ class SqliteFtsIndex : public SegmentIndex {
                                     const std::vector<std::string>& terms, int offset,
                                     int limit) override {
     // Terms hold only letters and digits, so quoting each one is a complete escape; '*' makes it
-    // a prefix query, and space-separated phrases must all match.
+    // a prefix query, and space-separated phrases must all match. Newest first walks the index
+    // backwards and stops at the page's end, where ranking would score every match first.
     std::string match;
     for (const auto& t : terms) match += (match.empty() ? "\"" : " \"") + t + "\"*";
     CRM_ASSIGN_OR_RETURN(
         auto rows,
         store.Query("SELECT s.seq FROM transcript_fts JOIN transcript_segments s ON s.seq = "
                     "transcript_fts.rowid WHERE transcript_fts MATCH ? AND s.firm_id = ? "
-                    "ORDER BY transcript_fts.rank, s.seq LIMIT ? OFFSET ?",
+                    "ORDER BY transcript_fts.rowid DESC LIMIT ? OFFSET ?",
                     {match, firm_id, int64_t{limit}, int64_t{offset}}));
     std::vector<int64_t> out;
     for (const auto& r : rows) out.push_back(r.Int("seq"));

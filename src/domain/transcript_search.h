@@ -3,15 +3,16 @@
 //
 // Matching: the query is folded (FoldForSearch) and cut into words; a row matches when each query
 // word begins a word of it ("avoc" finds "avocate"). Transcript segments are found through a
-// database-specific SegmentIndex (SQLite: the FTS5 table of migration 0004 over the folded text,
-// ranked by BM25; MariaDB: a FULLTEXT index over the same folded column fits the same interface),
+// database-specific SegmentIndex (SQLite: the FTS5 table of migration 0004 over the folded text;
+// MariaDB: a FULLTEXT index over the same folded column fits the same interface),
 // clients and meetings through the folded search_text the RecordStore keeps, filtered with the
 // same word-prefix rule, so both databases find the same rows. Snippets are cut and highlighted
 // here, from the original text, not by the database: the same everywhere, HTML-escaped, matches
 // in <mark>…</mark>.
 //
-// Order: clients, then meetings, then transcript segments by relevance; `offset`/`limit` page
-// over that list. Every query is scoped by the caller's firm.
+// Order: clients, then meetings, then transcript segments newest first (the order both databases
+// give alike, and cheap: a frequent word's thousands of matches need no scoring and sorting);
+// `offset`/`limit` page over that list. Every query is scoped by the caller's firm.
 #pragma once
 
 #include <cstdint>
@@ -61,11 +62,11 @@ bool MatchesAllTerms(std::string_view text, const std::vector<std::string>& term
 std::string HighlightSnippet(std::string_view text, const std::vector<std::string>& terms,
                              size_t max_chars = 160);
 
-// Finds a firm's transcript segments whose current text matches every term, best first.
+// Finds a firm's transcript segments whose current text matches every term, newest first.
 class SegmentIndex {
  public:
   virtual ~SegmentIndex() = default;
-  // transcript_segments.seq of the matches, best first; at most `limit` after `offset`.
+  // transcript_segments.seq of the matches, newest first; at most `limit` after `offset`.
   virtual Result<std::vector<int64_t>> Find(storage::Store& store, const std::string& firm_id,
                                             const std::vector<std::string>& terms, int offset,
                                             int limit) = 0;
