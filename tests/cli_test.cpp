@@ -97,6 +97,11 @@ TEST(Cli, DoctorReportsOneLinePerCheck) {
   auto r = s.Run({"doctor"});
   EXPECT_NE(r.out.find("ok\tdatabase"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("\tstorage"), std::string::npos);
+  EXPECT_NE(r.out.find("\tffmpeg"), std::string::npos);
+  EXPECT_NE(r.out.find("warn\tspeech\tspeech model file not found: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\tvad\t"), std::string::npos);
+  EXPECT_EQ(r.exit_code, 0);                          // warnings only
+  EXPECT_NE(s.Run({"doctor", "--strict"}).exit_code, 0);  // --strict fails on them
 }
 
 TEST(Cli, ProductionRefusesDemoSecrets) {

@@ -39,6 +39,22 @@ TEST_F(ServerTest, HealthEndpointsAnswerWithoutAuthentication) {
   EXPECT_EQ(server_->Get("/metrics").status, 200);
 }
 
+TEST_F(ServerTest, HomePageAndItsAssetsAreServedInFrench) {
+  auto home = server_->Get("/");
+  EXPECT_EQ(home.status, 200);
+  EXPECT_EQ(home.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(home.body.find("lang=\"fr\""), std::string::npos);
+  EXPECT_NE(home.body.find("Se connecter"), std::string::npos);
+  auto js = server_->Get("/assets/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_NE(js.body.find("/api/auth/login"), std::string::npos);
+  EXPECT_NE(js.body.find("X-CSRF-Token"), std::string::npos);
+  EXPECT_EQ(server_->Get("/assets/app.css").status, 200);
+  // No inline script: the page works under the Content-Security-Policy it is served with.
+  EXPECT_EQ(home.body.find("<script>"), std::string::npos);
+  EXPECT_NE(home.header("content-security-policy").find("script-src 'self'"), std::string::npos);
+}
+
 TEST_F(ServerTest, SecurityHeadersAndRequestIdOnEveryResponse) {
   auto r = server_->Get("/api/clients", {{"X-Request-Id", "trace-123"}});
   EXPECT_EQ(r.status, 401);

@@ -61,6 +61,7 @@ http::Middleware BuildMiddleware(App& app) {
 http::Router BuildRouter(App& app) {
   http::Router r;
   RegisterHealthRoutes(r, app);
+  RegisterWebRoutes(r, app);
   RegisterAuthRoutes(r, app);
   RegisterAdminRoutes(r, app);
   RegisterCrmRoutes(r, app);

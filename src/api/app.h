@@ -52,6 +52,7 @@ std::vector<Check> RunChecks(App& app);
 
 // Route modules of the core (one file each).
 void RegisterHealthRoutes(http::Router& r, App& app);
+void RegisterWebRoutes(http::Router& r, App& app);  // the home page at /
 void RegisterAuthRoutes(http::Router& r, App& app);
 void RegisterAdminRoutes(http::Router& r, App& app);
 void RegisterCrmRoutes(http::Router& r, App& app);
