@@ -204,18 +204,25 @@ TEST_F(V1, BadRequestsGetOpenAiShapedErrorsAndNoFileOutlivesThem) {
       Post(Multipart({{"model", "whisper-1"}, {"response_format", "docx"}}, *jfk_), f_->api_key);
   EXPECT_EQ(bad_format.status, 400);
   EXPECT_EQ(bad_format.json()["error"]["param"], "response_format");
-  EXPECT_EQ(Post(*jfk_, f_->api_key, "audio/wav").status, 400);  // not multipart
+  auto not_multipart = Post(*jfk_, f_->api_key, "audio/wav");
+  EXPECT_EQ(not_multipart.status, 400);
+  EXPECT_EQ(not_multipart.json()["error"]["type"], "invalid_request_error") << not_multipart.body;
   auto anonymous = Send(s_->port(), {"POST",
                                      "/v1/audio/transcriptions",
                                      Multipart({{"model", "whisper-1"}}, *jfk_),
                                      {{"Content-Type", "multipart/form-data; boundary=B0"}}});
   EXPECT_EQ(anonymous.status, 401);
+  // Refused before the handler, still in OpenAI's error shape.
+  EXPECT_EQ(anonymous.json()["error"]["code"], "invalid_api_key") << anonymous.body;
+  EXPECT_TRUE(anonymous.json()["error"].contains("param"));
   // The limit is the file's: exactly UPLOAD_MAX_BYTES passes, one more byte does not.
   auto srt =
       Post(Multipart({{"model", "whisper-1"}, {"response_format", "srt"}}, *jfk_), f_->api_key);
   EXPECT_EQ(srt.status, 200) << srt.body;
   EXPECT_NE(srt.body.find("00:00:00,000 --> "), std::string::npos) << srt.body;
-  EXPECT_EQ(Post(Multipart({{"model", "whisper-1"}}, *jfk_ + "x"), f_->api_key).status, 413);
+  auto too_big = Post(Multipart({{"model", "whisper-1"}}, *jfk_ + "x"), f_->api_key);
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_EQ(too_big.json()["error"]["type"], "invalid_request_error") << too_big.body;
   EXPECT_TRUE(TmpEmpty());
 }
 

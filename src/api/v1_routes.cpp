@@ -49,6 +49,17 @@ Response FromEngineError(const Error& e) {
   }
 }
 
+// Errors raised before the handler runs (authentication, limits) in OpenAI's shape too, so the
+// SDKs report them as they would OpenAI's own.
+Response BeforeHandlerError(const Error& e) {
+  if (e.code == ErrorCode::kUnauthenticated)
+    return OpenAiError(401, "Incorrect API key provided: use a crm-ai API key (Authorization: Bearer KEY).",
+                       "invalid_request_error", nullptr, "invalid_api_key");
+  if (e.code == ErrorCode::kForbidden)
+    return OpenAiError(403, e.message, "permission_error", nullptr, nullptr);
+  return FromEngineError(e);
+}
+
 Response Transcriptions(pipeline::Services& s, Request& req) {
   auto file = pipeline::TakeUpload(req);  // removed when this handler returns
   if (req.principal.via_session)
@@ -119,6 +130,7 @@ void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s) {
              [&s](const Request& req, std::optional<uint64_t> length) {
                return pipeline::NewUploadSink(req, length, s.SinkOptions(/*multipart_only=*/true));
              },
+         .error_format = BeforeHandlerError,
          .summary = "Transcription compatible OpenAI (multipart : file, model, language, prompt, "
                     "temperature, response_format, timestamp_granularities[])",
          .tag = "openai"});
@@ -134,7 +146,8 @@ void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s) {
                             {"owned_by", "crm-ai"}});
           return Response::Json(200, {{"object", "list"}, {"data", data}});
         },
-        {.summary = "Modèles de transcription disponibles (format OpenAI)", .tag = "openai"});
+        {.error_format = BeforeHandlerError,
+         .summary = "Modèles de transcription disponibles (format OpenAI)", .tag = "openai"});
 }
 
 }  // namespace crm::api

@@ -22,6 +22,9 @@ struct RouteOptions {
   size_t max_body = 1 << 20;        // bytes; larger bodies → 413
   BodySinkFactory body_sink;        // set: the body streams into it instead of memory
   bool rate_limited = true;
+  // How errors raised before the handler (auth, limits, CSRF) are written; empty = the API's
+  // {"error": {"code", "message", "details"}}.
+  std::function<Response(const Error&)> error_format;
   // OpenAPI: summary (required), tag, and optional operation fields (requestBody, responses...).
   std::string summary;
   std::string tag;

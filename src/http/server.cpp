@@ -205,33 +205,33 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& o = route_->options;
       if (o.auth != AuthMode::kNone && server_->mw.authenticate) {
         auto p = server_->mw.authenticate(req_);
-        if (!p.ok()) reject = Response::FromError(p.error());
+        if (!p.ok()) reject = ErrorResponse(p.error());
         else req_.principal = *p;
       }
       if (!reject && o.auth == AuthMode::kRequired && !req_.principal.authenticated)
-        reject = Response::FromError(Error(ErrorCode::kUnauthenticated, "Authentification requise. / Authentication required."));
+        reject = ErrorResponse(Error(ErrorCode::kUnauthenticated, "Authentification requise. / Authentication required."));
       if (!reject && req_.principal.authenticated && o.auth == AuthMode::kRequired &&
           !RoleAtLeast(req_.principal.role, o.min_role))
-        reject = Response::FromError(Error(ErrorCode::kForbidden, "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
+        reject = ErrorResponse(Error(ErrorCode::kForbidden, "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
       if (!reject && o.csrf && req_.principal.via_session && IsUnsafeMethod(req_.method)) {
         std::string token = req_.Header("X-CSRF-Token");
         if (token.empty() || !ConstantTimeEquals(token, req_.principal.csrf_token))
-          reject = Response::FromError(Error(ErrorCode::kForbidden, "Jeton CSRF manquant ou invalide : rechargez la page. / Missing or invalid CSRF token.", nullptr, "csrf_failed"));
+          reject = ErrorResponse(Error(ErrorCode::kForbidden, "Jeton CSRF manquant ou invalide : rechargez la page. / Missing or invalid CSRF token.", nullptr, "csrf_failed"));
       }
       if (!reject && o.rate_limited && server_->mw.rate_limit) {
         if (auto wait = server_->mw.rate_limit(req_)) {
           retry_after = *wait;
-          reject = Response::FromError(Error(ErrorCode::kRateLimited, "Trop de requêtes, réessayez plus tard. / Too many requests, retry later."));
+          reject = ErrorResponse(Error(ErrorCode::kRateLimited, "Trop de requêtes, réessayez plus tard. / Too many requests, retry later."));
           reject->Header("Retry-After", std::to_string(retry_after));
         }
       }
       if (!reject) {
         if (o.body_sink) {
           auto sink = o.body_sink(req_, content_length_);
-          if (!sink.ok()) reject = Response::FromError(sink.error());
+          if (!sink.ok()) reject = ErrorResponse(sink.error());
           else sink_ = std::move(sink).value();
         } else if (content_length_ && *content_length_ > o.max_body) {
-          reject = Response::FromError(Error(ErrorCode::kPayloadTooLarge,
+          reject = ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
               "Corps de requête trop volumineux (maximum " + std::to_string(o.max_body) + " octets). / Request body too large.",
               {{"max_bytes", o.max_body}}));
         }
@@ -285,7 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec == bhttp::error::body_limit) {
                           self->keep_alive_ = false;
-                          return self->Send(Response::FromError(Error(ErrorCode::kPayloadTooLarge,
+                          return self->Send(self->ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
                               "Corps de requête trop volumineux (maximum " + std::to_string(self->route_->options.max_body) +
                               " octets). / Request body too large.", {{"max_bytes", self->route_->options.max_body}})));
                         }
@@ -302,7 +302,7 @@ class Session : public std::enable_shared_from_this<Session> {
       Status st = sink_->Finish(req_);
       if (!st.ok()) {
         sink_.reset();
-        return Send(Response::FromError(st.error()));
+        return Send(ErrorResponse(st.error()));
       }
       sink_.reset();
       return RunHandler();
@@ -325,7 +325,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                  self->sink_->Abort();
                                  self->sink_.reset();
                                  self->keep_alive_ = false;
-                                 return self->Send(Response::FromError(st.error()));
+                                 return self->Send(self->ErrorResponse(st.error()));
                                }
                              }
                              self->ReadSinkChunk();
@@ -333,6 +333,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // ---- 4. handler, on the handler pool ----
+  // Errors of a matched route, in the route's own format when it has one (OpenAI's for /v1).
+  Response ErrorResponse(const Error& e) const {
+    if (route_ && route_->options.error_format) return route_->options.error_format(e);
+    return Response::FromError(e);
+  }
+
   Response CallHandler() {
     try {
       return route_->handler(req_);
