@@ -1,5 +1,6 @@
 #include "cli/bootstrap.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -21,6 +22,26 @@ Result<std::unique_ptr<api::App>> OpenFromEnvironment(bool migrate) {
   CRM_ASSIGN_OR_RETURN(config::Config c, LoadConfigAndLogging());
   CRM_TRY(config::PrepareDataDir(c));
   return api::OpenApp(std::move(c), migrate);
+}
+
+static sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+void BlockStopSignals() {
+  sigset_t signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int WaitForStopSignal() {
+  sigset_t signals = StopSignals();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig;
 }
 
 }  // namespace crm::cli

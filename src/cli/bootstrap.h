@@ -11,4 +11,10 @@ namespace crm::cli {
 Result<config::Config> LoadConfigAndLogging();
 Result<std::unique_ptr<api::App>> OpenFromEnvironment(bool migrate);
 
+// Blocks SIGTERM and SIGINT in this thread and every thread started after it, so that one thread
+// can wait for them with WaitForStopSignal(). Call before starting any thread.
+void BlockStopSignals();
+// Returns the signal received (SIGTERM or SIGINT).
+int WaitForStopSignal();
+
 }  // namespace crm::cli

@@ -14,12 +14,7 @@ namespace crm::cli {
 int RunServe(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, {}, {});
   if (!args.ok()) return Fail(args.error().message);
-  // Block the stop signals before any thread starts, so only the waiting thread receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockStopSignals();  // before any thread starts, so only the waiting thread receives them
 
   auto app = OpenFromEnvironment(true);
   if (!app.ok()) return Fail(app.error().message);
@@ -40,8 +35,7 @@ int RunServe(const std::vector<std::string>& argv) {
                           {"data_dir", a.config.data_dir}});
 
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    int sig = WaitForStopSignal();
     log::Info("stopping: finishing requests in flight", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server.Stop();
   });

@@ -13,18 +13,13 @@ namespace crm::cli {
 int RunWorker(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, {}, {});
   if (!args.ok()) return Fail(args.error().message);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockStopSignals();
   auto app = OpenFromEnvironment(true);
   if (!app.ok()) return Fail(app.error().message);
   auto subsystems = StartSubsystems(**app, /*serve=*/false);
   if (!subsystems.ok()) return Fail(subsystems.error().message);
   log::Info("worker started", {{"data_dir", (*app)->config.data_dir}});
-  int sig = 0;
-  sigwait(&signals, &sig);
+  WaitForStopSignal();
   log::Info("worker stopping: no new jobs, finishing the running one");
   (*subsystems)->Stop();
   log::Info("worker stopped");
