@@ -11,7 +11,7 @@ setup:
 
 build: setup
 	cmake --preset $(PRESET) >/dev/null
-	cmake --build --preset $(PRESET) -j $(JOBS)
+	cmake --build --preset $(PRESET) -j $(JOBS) --target crm-ai
 
 run: build
 	./build/$(PRESET)/crm-ai seed --if-empty
@@ -22,7 +22,9 @@ test: setup
 	cmake --build --preset $(TEST_PRESET) -j $(JOBS)
 	ctest --preset $(TEST_PRESET)
 
-bench: build
+bench: setup
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS)
 	./bench/run_all.sh build/$(PRESET)
 
 format:
