@@ -29,59 +29,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string SourceDir() {
-  const char* s = std::getenv("CRM_SOURCE_DIR");
-  return s ? s : ".";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The OpenAI stand-in (tests/stand_ins/openai_stand_in.py) on an ephemeral port.
-class StandIn {
- public:
-  explicit StandIn(const std::vector<std::string>& flags = {}) {
-    std::string cmd = "/usr/bin/python3 " + SourceDir() + "/tests/stand_ins/openai_stand_in.py";
-    for (auto& f : flags) cmd += " " + f;
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    auto p = line.find("http://");
-    if (p != std::string::npos) url_ = line.substr(p);
-    auto colon = url_.rfind(':');
-    if (colon != std::string::npos) port_ = std::stoi(url_.substr(colon + 1));
-  }
-  ~StandIn() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& url() const { return url_; }  // http://127.0.0.1:PORT/v1
-  json Requests() const { return Send(port_, {"GET", "/requests", "", {}}).json(); }
-  void Control(const json& j) const { Send(port_, {"POST", "/control", j.dump(), {}}); }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-  int port_ = 0;
-};
-
 std::map<std::string, std::string> OpenAiEnv(const StandIn& s) {
   return {{"TRANSCRIPTION_MODE", "openai"},
           {"OPENAI_BASE_URL", s.url()},

@@ -19,13 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Files left in a directory (recursively), e.g. DATA_DIR/tmp after a refused upload.
 std::vector<std::string> FilesUnder(const std::string& dir) {
   std::vector<std::string> out;

@@ -103,4 +103,25 @@ std::optional<Session> Login(const TestServer& s, const std::string& email, cons
 
 std::vector<std::pair<std::string, std::string>> Bearer(const std::string& key);
 
+// The repository (CRM_SOURCE_DIR) and whole-file reads, for test data.
+std::string SourceDir();
+std::string ReadFile(const std::string& path);
+
+// The OpenAI stand-in server (tests/stand_ins/openai_stand_in.py) on an ephemeral loopback port,
+// speaking the real wire protocol; `flags` are its command-line options.
+class StandIn {
+ public:
+  explicit StandIn(const std::vector<std::string>& flags = {});
+  ~StandIn();
+  StandIn(const StandIn&) = delete;
+  const std::string& url() const { return url_; }  // http://127.0.0.1:PORT/v1
+  nlohmann::json Requests() const;                 // what it received
+  void Control(const nlohmann::json& j) const;     // steer its next answers
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+  int port_ = 0;
+};
+
 }  // namespace crm::testing

@@ -21,18 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string SourceDir() {
-  const char* s = std::getenv("CRM_SOURCE_DIR");
-  return s ? s : ".";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string RunCapture(const std::string& cmd, int* code) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
@@ -44,40 +32,6 @@ std::string RunCapture(const std::string& cmd, int* code) {
   *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
 }
-
-class StandIn {
- public:
-  StandIn() {
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      std::string script = SourceDir() + "/tests/stand_ins/openai_stand_in.py";
-      execl("/usr/bin/python3", "python3", script.c_str(), nullptr);
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    auto p = line.find("http://");
-    if (p != std::string::npos) url_ = line.substr(p);
-  }
-  ~StandIn() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-};
 
 std::string Multipart(const std::map<std::string, std::string>& fields, const std::string& file,
                       const std::string& filename = "a.wav") {
