@@ -237,34 +237,36 @@ std::string RecordStore::SelectColumns(const ResourceSpec& spec) const {
   return cols;
 }
 
-// The same object as ToApi(), written straight into `out` (list pages are the hot path).
-void RecordStore::AppendApiJson(std::string& out, const ResourceSpec& spec, const storage::Row& row) const {
-  // Columns come in SelectColumns() order: id, version, created_at, updated_at, then the fields.
+// The same object as ToApi(), written straight into `out` from the statement's row (list pages
+// are the hot path). Columns come in SelectColumns() order: id, version, created_at, updated_at,
+// then the fields. Field names are identifiers and need no escaping.
+void RecordStore::AppendApiJson(std::string& out, const ResourceSpec& spec, const storage::RowView& row) const {
   out += "{\"id\":";
-  AppendJsonString(out, ValueText(row.at(0)));
+  AppendJsonString(out, row.Text(0));
   for (size_t i = 0; i < spec.fields.size(); ++i) {
     const auto& f = spec.fields[i];
-    out.push_back(',');
-    AppendJsonKey(out, f.name);
-    const Value& v = row.at(4 + i);
-    if (std::holds_alternative<Null>(v)) {
+    out += ",\"";
+    out += f.name;
+    out += "\":";
+    size_t col = 4 + i;
+    if (row.IsNull(col)) {
       out += IsJsonColumn(f.type) ? "[]" : "null";
     } else if (IsJsonColumn(f.type)) {
-      out += std::get<std::string>(v);  // stored as JSON written by this module
-    } else if (f.type == FieldType::kInt || f.type == FieldType::kBool) {
-      int64_t n = std::holds_alternative<int64_t>(v) ? std::get<int64_t>(v) : 0;
-      if (f.type == FieldType::kInt) AppendJsonInt(out, n);
-      else out += n ? "true" : "false";
+      out += row.Text(col);  // stored as JSON written by this module
+    } else if (f.type == FieldType::kInt) {
+      AppendJsonInt(out, row.Int(col));
+    } else if (f.type == FieldType::kBool) {
+      out += row.Int(col) ? "true" : "false";
     } else {
-      AppendJsonString(out, ValueText(v));
+      AppendJsonString(out, row.Text(col));
     }
   }
   out += ",\"version\":";
-  AppendJsonInt(out, std::holds_alternative<int64_t>(row.at(1)) ? std::get<int64_t>(row.at(1)) : 0);
+  AppendJsonInt(out, row.Int(1));
   out += ",\"created_at\":";
-  AppendJsonString(out, ValueText(row.at(2)));
+  AppendJsonString(out, row.Text(2));
   out += ",\"updated_at\":";
-  AppendJsonString(out, ValueText(row.at(3)));
+  AppendJsonString(out, row.Text(3));
   out.push_back('}');
 }
 
@@ -348,19 +350,28 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
   const char* dir = desc ? " DESC" : " ASC";
   sql += " ORDER BY " + key + dir + (sort_col == "id" ? "" : std::string(", id") + dir);
   sql += " LIMIT " + std::to_string(query.limit + 1);
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, params));
+  size_t sort_index = 0;  // column of the sort key in SelectColumns() order
+  if (sort_col == "created_at") sort_index = 2;
+  else if (sort_col == "updated_at") sort_index = 3;
+  for (size_t i = 0; i < spec.fields.size(); ++i)
+    if (spec.fields[i].name == sort_col) sort_index = 4 + i;
   ListPage page;
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < query.limit; ++i) {
+  std::string last_key, last_id;
+  bool more = false;
+  CRM_TRY(store_.ForEachRow(sql, params, [&](const storage::RowView& row) -> Status {
+    if (static_cast<int>(page.data.size()) == query.limit) {
+      more = true;
+      return OkStatus();
+    }
     std::string obj;
-    obj.reserve(512);
-    AppendApiJson(obj, spec, rows[i]);
+    obj.reserve(768);
+    AppendApiJson(obj, spec, row);
     page.data.push_back(std::move(obj));
-  }
-  if (static_cast<int>(rows.size()) > query.limit) {
-    const auto& last = rows[query.limit - 1];
-    json c = json::array({sort_col == "id" ? last.Text("id") : last.Text(sort_col), last.Text("id")});
-    page.next_cursor = Base64UrlEncode(c.dump());
-  }
+    last_id = std::string(row.Text(0));
+    last_key = std::string(row.Text(sort_index));
+    return OkStatus();
+  }));
+  if (more) page.next_cursor = Base64UrlEncode(json::array({sort_col == "id" ? last_id : last_key, last_id}).dump());
   return page;
 }
 

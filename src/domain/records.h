@@ -101,7 +101,7 @@ class RecordStore {
                                                          const ResourceSpec& spec,
                                                          const nlohmann::json& body, bool creating);
   nlohmann::json ToApi(const ResourceSpec& spec, const storage::Row& row) const;
-  void AppendApiJson(std::string& out, const ResourceSpec& spec, const storage::Row& row) const;
+  void AppendApiJson(std::string& out, const ResourceSpec& spec, const storage::RowView& row) const;
   std::string SelectColumns(const ResourceSpec& spec) const;
   Result<std::string> SearchText(const ResourceSpec& spec,
                                  const std::map<std::string, storage::Value>& values,

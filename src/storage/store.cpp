@@ -78,4 +78,42 @@ Result<std::optional<Row>> Store::QueryOne(std::string_view sql, const Params& p
   return std::optional<Row>(std::move(rows.front()));
 }
 
+namespace {
+// A RowView over a materialised Row (the default ForEachRow).
+class MaterialisedRowView final : public RowView {
+ public:
+  explicit MaterialisedRowView(const Row& row) : row_(row) {}
+  size_t size() const override { return row_.size(); }
+  bool IsNull(size_t i) const override { return std::holds_alternative<Null>(row_.at(i)); }
+  std::string_view Text(size_t i) const override {
+    if (auto* s = std::get_if<std::string>(&row_.at(i))) return *s;
+    scratch_ = std::holds_alternative<int64_t>(row_.at(i)) ? std::to_string(std::get<int64_t>(row_.at(i)))
+               : std::holds_alternative<double>(row_.at(i)) ? std::to_string(std::get<double>(row_.at(i)))
+                                                             : std::string();
+    return scratch_;
+  }
+  int64_t Int(size_t i) const override {
+    if (auto* n = std::get_if<int64_t>(&row_.at(i))) return *n;
+    if (auto* d = std::get_if<double>(&row_.at(i))) return static_cast<int64_t>(*d);
+    return 0;
+  }
+
+ private:
+  const Row& row_;
+  mutable std::string scratch_;
+};
+}  // namespace
+
+Status Connection::ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn) {
+  CRM_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  for (const auto& r : rows) CRM_TRY(fn(MaterialisedRowView(r)));
+  return OkStatus();
+}
+
+Status Store::ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn) {
+  CRM_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  for (const auto& r : rows) CRM_TRY(fn(MaterialisedRowView(r)));
+  return OkStatus();
+}
+
 }  // namespace crm::storage

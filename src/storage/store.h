@@ -54,6 +54,17 @@ class Row {
 
 using Rows = std::vector<Row>;
 
+// A row read in place, valid only during the callback of ForEachRow (no copies are made).
+class RowView {
+ public:
+  virtual ~RowView() = default;
+  virtual size_t size() const = 0;
+  virtual bool IsNull(size_t i) const = 0;
+  virtual std::string_view Text(size_t i) const = 0;  // "" for NULL
+  virtual int64_t Int(size_t i) const = 0;             // 0 for NULL
+};
+using RowCallback = std::function<Status(const RowView&)>;
+
 // One database connection; used by one thread at a time.
 class Connection {
  public:
@@ -63,6 +74,9 @@ class Connection {
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   // Runs a script of several statements without parameters (migrations only).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // Calls fn for each row without materialising them (hot read paths). The default reads through
+  // Query(); implementations may stream from the statement.
+  virtual Status ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn);
 
   Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
 };
@@ -76,6 +90,8 @@ class Store {
   virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
+  // Each row of a single statement, read in place (see Connection::ForEachRow).
+  virtual Status ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn);
 
   // A write transaction: fn's statements commit together or not at all.
   virtual Status Transaction(const std::function<Status(Connection&)>& fn) = 0;

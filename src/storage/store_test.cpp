@@ -46,6 +46,34 @@ TEST_F(StoreTest, BindsParametersSoQuotesAreData) {
   EXPECT_FALSE(store_->Exec("INSERT INTO t (a) VALUES (?)", {}).ok());  // parameter count checked
 }
 
+TEST_F(StoreTest, ForEachRowReadsInPlaceWhatQueryReturns) {
+  ASSERT_TRUE(store_->Exec("CREATE TABLE t (a TEXT, b INTEGER)").ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store_->Exec("INSERT INTO t VALUES (?, ?)", {i == 2 ? Value(Null{}) : Value("é" + std::to_string(i)), int64_t{i}}).ok());
+  auto rows = store_->Query("SELECT a, b FROM t ORDER BY b");
+  ASSERT_TRUE(rows.ok());
+  size_t n = 0;
+  Status st = store_->ForEachRow("SELECT a, b FROM t WHERE b >= ? ORDER BY b", {int64_t{0}}, [&](const RowView& r) -> Status {
+    EXPECT_EQ(r.size(), 2u);
+    EXPECT_EQ(r.IsNull(0), (*rows)[n].IsNull("a"));
+    EXPECT_EQ(std::string(r.Text(0)), (*rows)[n].Text("a"));
+    EXPECT_EQ(r.Int(1), (*rows)[n].Int("b"));
+    ++n;
+    return OkStatus();
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(n, 5u);
+  // A callback's error stops the walk and comes back; the statement stays usable.
+  int seen = 0;
+  Status stop = store_->ForEachRow("SELECT a, b FROM t WHERE b >= ? ORDER BY b", {int64_t{0}}, [&](const RowView&) -> Status {
+    return ++seen == 2 ? Status(Internal("stop")) : OkStatus();
+  });
+  EXPECT_FALSE(stop.ok());
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(store_->Query("SELECT a, b FROM t WHERE b >= ? ORDER BY b", {int64_t{0}})->size(), 5u);
+  EXPECT_FALSE(store_->ForEachRow("SELECT nope FROM t", {}, [](const RowView&) { return OkStatus(); }).ok());
+}
+
 TEST_F(StoreTest, TransactionRollsBackEverythingOnError) {
   ASSERT_TRUE(store_->Exec("CREATE TABLE t (a TEXT UNIQUE)").ok());
   Status st = store_->Transaction([](Connection& c) -> Status {

@@ -83,6 +83,39 @@ class SqliteConnection final : public Connection {
     return static_cast<int64_t>(sqlite3_changes(db_));
   }
 
+  Status ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn) override {
+    CRM_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, Prepare(sql, params));
+    class View final : public RowView {
+     public:
+      explicit View(sqlite3_stmt* st) : st_(st) {}
+      size_t size() const override { return static_cast<size_t>(sqlite3_column_count(st_)); }
+      bool IsNull(size_t i) const override { return sqlite3_column_type(st_, static_cast<int>(i)) == SQLITE_NULL; }
+      std::string_view Text(size_t i) const override {
+        const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, static_cast<int>(i)));
+        return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st_, static_cast<int>(i))))
+                 : std::string_view();
+      }
+      int64_t Int(size_t i) const override { return sqlite3_column_int64(st_, static_cast<int>(i)); }
+
+     private:
+      sqlite3_stmt* st_;
+    } view(stmt);
+    Status result = OkStatus();
+    while (true) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        result = SqliteError(db_, rc, "query failed");
+        break;
+      }
+      result = fn(view);
+      if (!result.ok()) break;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+  }
+
   Status ExecScript(std::string_view sql) override {
     char* err = nullptr;
     std::string s(sql);
@@ -179,6 +212,11 @@ class SqliteStore final : public Store {
       return commit.take_error();
     }
     return OkStatus();
+  }
+
+  Status ForEachRow(std::string_view sql, const Params& params, const RowCallback& fn) override {
+    CRM_ASSIGN_OR_RETURN(auto lease, Acquire());
+    return lease.conn->ForEachRow(sql, params, fn);
   }
 
   Status Ping() override {
