@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 
 namespace crm {
 
@@ -13,20 +14,37 @@ bool InitCrypto() { return sodium_init() >= 0; }
 
 std::string NewId() {
   static const char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  // Monotonic within the process (as the ULID specification describes): an id made in the same
+  // millisecond as the previous one increments its random part, so ids sort in creation order.
+  static std::mutex mu;
+  static uint64_t last_ms = 0, last_hi = 0, last_lo = 0;
   uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-  unsigned char rnd[10];
-  randombytes_buf(rnd, sizeof rnd);
+  uint64_t hi, lo;  // 40 random bits each
+  {
+    std::lock_guard lock(mu);
+    if (ms <= last_ms) {
+      ms = last_ms;
+      lo = (last_lo + 1) & ((uint64_t{1} << 40) - 1);
+      hi = lo == 0 ? (last_hi + 1) & ((uint64_t{1} << 40) - 1) : last_hi;
+    } else {
+      unsigned char rnd[10];
+      randombytes_buf(rnd, sizeof rnd);
+      hi = lo = 0;
+      for (int i = 0; i < 5; ++i) hi = (hi << 8) | rnd[i];
+      for (int i = 5; i < 10; ++i) lo = (lo << 8) | rnd[i];
+      lo &= ~uint64_t{0xFFFF};  // room to count up within the millisecond without wrapping
+    }
+    last_ms = ms;
+    last_hi = hi;
+    last_lo = lo;
+  }
   std::string out(26, '0');
   for (int i = 9; i >= 0; --i) {  // 48-bit time in 10 chars
     out[i] = kAlphabet[ms & 31];
     ms >>= 5;
   }
-  // 80 random bits in 16 chars.
-  uint64_t hi = 0, lo = 0;
-  for (int i = 0; i < 5; ++i) hi = (hi << 8) | rnd[i];
-  for (int i = 5; i < 10; ++i) lo = (lo << 8) | rnd[i];
   for (int i = 17; i >= 10; --i) { out[i] = kAlphabet[hi & 31]; hi >>= 5; }
   for (int i = 25; i >= 18; --i) { out[i] = kAlphabet[lo & 31]; lo >>= 5; }
   return out;
