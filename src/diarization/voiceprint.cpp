@@ -81,6 +81,71 @@ Result<std::vector<float>> ComputeVoiceprint(const float* pcm, size_t n,
   return VoiceprintFromFrames(mfcc, frames);
 }
 
+Status VoiceprintBuilder::Flush(bool all) {
+  constexpr size_t kWindow = 400, kHop = 160;  // features.h: 25 ms windows every 10 ms
+  // Frames only depend on their own 400 samples, so features computed piece by piece are the
+  // features of the whole audio: each piece ends on the last complete frame, and the samples
+  // after that frame's start are kept for the next one.
+  if (pending_.size() < kWindow || (!all && pending_.size() < 10 * 16000)) return OkStatus();
+  size_t frames = (pending_.size() - kWindow) / kHop + 1;
+  CRM_ASSIGN_OR_RETURN(Matrix part, ComputeMfcc(pending_.data(), (frames - 1) * kHop + kWindow));
+  if (mfcc_.cols == 0) mfcc_.cols = part.cols;
+  mfcc_.data.insert(mfcc_.data.end(), part.data.begin(), part.data.end());
+  mfcc_.rows += part.rows;
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(frames * kHop));
+  return OkStatus();
+}
+
+Status VoiceprintBuilder::Add(const float* pcm, size_t n) {
+  pending_.insert(pending_.end(), pcm, pcm + n);
+  samples_ += n;
+  return Flush(false);
+}
+
+Result<std::vector<float>> VoiceprintBuilder::Finish(const std::vector<TimeRange>& ranges,
+                                                     double min_seconds,
+                                                     double* speech_seconds) {
+  CRM_TRY(Flush(true));
+  std::vector<size_t> frames;
+  std::vector<char> taken(mfcc_.rows, 0);
+  for (const TimeRange& r : ranges) {
+    if (!(r.end > r.start)) return InvalidArgument("voiceprint range ends before it starts");
+    for (size_t f = FrameAt(r.start, mfcc_.rows); f < FrameAt(r.end, mfcc_.rows); ++f) {
+      if (!taken[f]) {
+        taken[f] = 1;
+        frames.push_back(f);
+      }
+    }
+  }
+  std::sort(frames.begin(), frames.end());
+  double seconds = static_cast<double>(frames.size()) * kFrameSeconds;
+  if (speech_seconds) *speech_seconds = seconds;
+  if (frames.empty() || seconds < min_seconds) {
+    return InvalidArgument("a voiceprint needs at least " + std::to_string(min_seconds) +
+                           " s of the speaker's speech inside the audio");
+  }
+  return VoiceprintFromFrames(mfcc_, frames);
+}
+
+Result<std::vector<float>> AverageVoiceprints(const std::vector<WeightedVoiceprint>& parts) {
+  if (parts.empty()) return InvalidArgument("no voiceprint to average");
+  const size_t dims = parts[0].voiceprint.size();
+  double total = 0;
+  for (const auto& p : parts) {
+    if (dims == 0 || p.voiceprint.size() != dims)
+      return InvalidArgument("voiceprints of different sizes cannot be averaged");
+    if (!(p.seconds > 0) || !std::isfinite(p.seconds))
+      return InvalidArgument("a voiceprint's weight must be a positive number of seconds");
+    total += p.seconds;
+  }
+  std::vector<double> sum(dims, 0);
+  for (const auto& p : parts)
+    for (size_t j = 0; j < dims; ++j) sum[j] += p.seconds * p.voiceprint[j];
+  std::vector<float> out(dims);
+  for (size_t j = 0; j < dims; ++j) out[j] = static_cast<float>(sum[j] / total);
+  return out;
+}
+
 std::string SerializeVoiceprint(const std::vector<float>& v) {
   std::ostringstream out;
   out << "crm-voiceprint v" << kVoiceprintVersion << ' ' << v.size();

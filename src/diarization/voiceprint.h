@@ -36,6 +36,40 @@ Result<std::vector<float>> ComputeVoiceprint(const float* pcm, size_t n,
                                              const std::vector<TimeRange>& ranges,
                                              double min_seconds = 2.0);
 
+// The same voiceprint as ComputeVoiceprint, from audio fed in pieces: only the recording's MFCCs
+// are kept (8 KB per second of audio, 58 MB for two hours), never the audio itself, so a long
+// recording can be read from its decoder with bounded memory. The reference (the louder half of
+// the recording) is the whole audio fed, as for the diarizer's voiceprints.
+class VoiceprintBuilder {
+ public:
+  // Appends the next `n` samples of 16 kHz mono audio.
+  Status Add(const float* pcm, size_t n);
+  // Seconds of audio fed so far.
+  double seconds() const { return static_cast<double>(samples_) / 16000.0; }
+  // The voiceprint of `ranges` of everything fed; `speech_seconds` (optional) receives the
+  // seconds of audio the ranges covered. kInvalidArgument below `min_seconds`, or for a range
+  // that ends before it starts.
+  Result<std::vector<float>> Finish(const std::vector<TimeRange>& ranges, double min_seconds,
+                                    double* speech_seconds = nullptr);
+
+ private:
+  Status Flush(bool all);
+  std::vector<float> pending_;  // samples not yet turned into complete frames
+  Matrix mfcc_;
+  size_t samples_ = 0;
+};
+
+// One voiceprint with the seconds of speech it was computed from.
+struct WeightedVoiceprint {
+  std::vector<float> voiceprint;
+  double seconds = 0;
+};
+
+// The average of voiceprints weighted by their seconds of speech (enrolment from several
+// recordings, or more sources added to an enrolled speaker). kInvalidArgument when the list is
+// empty, a weight is not positive, or sizes differ (voiceprints of another version).
+Result<std::vector<float>> AverageVoiceprints(const std::vector<WeightedVoiceprint>& parts);
+
 // Portable text form ("crm-voiceprint v1 <dims> <values...>"); Parse rejects anything else.
 std::string SerializeVoiceprint(const std::vector<float>& voiceprint);
 Result<std::vector<float>> ParseVoiceprint(const std::string& text);

@@ -1,8 +1,10 @@
-// Voiceprints on a real two-speaker recording: enrol one voice, recognise it elsewhere.
+// Voiceprints on a real two-speaker recording: enrol one voice, recognise it elsewhere; the same
+// voiceprint from audio fed in pieces; weighted averages of several enrolments.
 #include "diarization/voiceprint.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "audio/decoder.h"
@@ -76,6 +78,62 @@ TEST_F(VoiceprintTest, TooLittleSpeechIsRefused) {
   EXPECT_FALSE(ComputeVoiceprint(pcm_.data(), pcm_.size(), {{5.0, 4.0}}).ok());
   // Ranges past the end of the audio hold no speech.
   EXPECT_FALSE(ComputeVoiceprint(pcm_.data(), pcm_.size(), {{100.0, 110.0}}).ok());
+}
+
+
+TEST_F(VoiceprintTest, AudioFedInPiecesGivesTheWholeAudiosVoiceprint) {
+  // Pieces of odd sizes, so frames straddle every boundary; the last piece is shorter than one
+  // analysis window.
+  VoiceprintBuilder builder;
+  size_t at = 0, piece = 7919;
+  while (at < pcm_.size()) {
+    size_t n = std::min(piece, pcm_.size() - at);
+    ASSERT_TRUE(builder.Add(pcm_.data() + at, n).ok());
+    at += n;
+    piece = piece * 3 % 200003 + 97;
+  }
+  EXPECT_NEAR(builder.seconds(), pcm_.size() / 16000.0, 1e-9);
+  double seconds = 0;
+  auto v = builder.Finish(kFirstEnrol, 2.0, &seconds);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_NEAR(seconds, (9.92 - 8.32) + (14.49 - 11.03), 0.02);
+  std::vector<float> whole = Print(kFirstEnrol);
+  ASSERT_EQ(v->size(), whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) EXPECT_NEAR((*v)[i], whole[i], 1e-4) << i;
+
+  // The same builder answers other ranges of the same audio; too little speech is refused and
+  // the covered seconds are still reported.
+  auto later = builder.Finish(kFirstLater, 2.0);
+  ASSERT_TRUE(later.ok());
+  EXPECT_GE(VoiceprintConfidence(*v, *later), VoiceprintMatchOptions{}.threshold);
+  auto short_one = builder.Finish({{10.0, 10.5}}, 2.0, &seconds);
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NEAR(seconds, 0.5, 0.02);
+  EXPECT_FALSE(builder.Finish({{5.0, 4.0}}, 0.1).ok());
+
+  VoiceprintBuilder empty;
+  EXPECT_FALSE(empty.Finish({{0.0, 10.0}}, 1.0).ok());
+}
+
+TEST_F(VoiceprintTest, AveragesAreWeightedBySecondsOfSpeech) {
+  auto avg = AverageVoiceprints({{{1, 2, 3, 4}, 1.0}, {{3, 6, 3, 0}, 3.0}});
+  ASSERT_TRUE(avg.ok()) << avg.error().message;
+  EXPECT_EQ(*avg, (std::vector<float>{2.5f, 5.0f, 3.0f, 1.0f}));
+  // One part is itself.
+  std::vector<float> one = Print(kFirstEnrol);
+  EXPECT_EQ(*AverageVoiceprints({{one, 4.2}}), one);
+  // Two halves of one speaker averaged still match the speaker's other speech.
+  auto first = ComputeVoiceprint(pcm_.data(), pcm_.size(), {kFirstEnrol[0]}, 1.0);
+  ASSERT_TRUE(first.ok());
+  auto both = AverageVoiceprints({{*first, 1.6}, {Print({kFirstEnrol[1]}), 3.46}});
+  ASSERT_TRUE(both.ok());
+  EXPECT_GE(VoiceprintConfidence(*both, Print(kFirstLater)), VoiceprintMatchOptions{}.threshold);
+
+  EXPECT_FALSE(AverageVoiceprints({}).ok());
+  EXPECT_FALSE(AverageVoiceprints({{{1, 2}, 1.0}, {{1, 2, 3, 4}, 1.0}}).ok());
+  EXPECT_FALSE(AverageVoiceprints({{{1, 2}, 0.0}}).ok());
+  EXPECT_FALSE(AverageVoiceprints({{{}, 1.0}}).ok());
 }
 
 }  // namespace
