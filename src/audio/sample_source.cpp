@@ -66,13 +66,6 @@ Result<int> CreateUnlinkedFile(const std::string& dir) {
 
 }  // namespace
 
-Result<size_t> MemorySampleSource::Read(size_t start, float* out, size_t n) const {
-  if (start >= n_) return size_t{0};
-  const size_t take = std::min(n, n_ - start);
-  std::memcpy(out, pcm_ + start, take * sizeof(float));
-  return take;
-}
-
 Result<std::unique_ptr<DecodedFile>> DecodedFile::Decode(const std::string& media_path,
                                                          const std::string& dir,
                                                          const ProgressSink& progress,

@@ -10,7 +10,9 @@
 // may read one source at once. Knows nothing of firms or HTTP.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -36,14 +38,20 @@ class SampleSource {
   }
 };
 
-// Samples already in memory. Does not own them: they must outlive the source.
+// Samples already in memory. Does not own them: they must outlive the source. Header-only, so
+// engines can take a SampleSource without linking the decoder.
 class MemorySampleSource final : public SampleSource {
  public:
   MemorySampleSource(const float* pcm, size_t n, int sample_rate = kSampleRate)
       : pcm_(pcm), n_(n), sample_rate_(sample_rate) {}
   size_t size() const override { return n_; }
   int sample_rate() const override { return sample_rate_; }
-  Result<size_t> Read(size_t start, float* out, size_t n) const override;
+  Result<size_t> Read(size_t start, float* out, size_t n) const override {
+    if (start >= n_) return size_t{0};
+    const size_t take = std::min(n, n_ - start);
+    std::memcpy(out, pcm_ + start, take * sizeof(float));
+    return take;
+  }
 
  private:
   const float* pcm_;

@@ -7,11 +7,17 @@
 // maximum over all of it. To keep memory bounded on long recordings, MelSpectrogram computes
 // any range of frames on demand, and GlobalMax() makes one streaming pass for the maximum; the
 // frames of a window are then exactly the reference's, at any position in a long file.
+//
+// The same computations read from an audio::SampleSource take only the samples their frames
+// need (a frame reaches 200 samples either side of its centre), so a recording of any length is
+// never held in memory: the values are bit-identical to those of the in-memory overloads.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
+#include "audio/sample_source.h"
+#include "common/progress.h"
 #include "common/result.h"
 
 namespace crm::asr::whisper {
@@ -51,14 +57,41 @@ class MelSpectrogram {
   void Window(const float* pcm, size_t n, size_t pad, int64_t first, float global_max,
               std::vector<float>* out) const;
 
+  // GlobalMax over `source` (its samples followed by `pad` zeros), read one block of frames at
+  // a time. kCancelled when `progress` asks to stop between blocks; read errors are returned.
+  Result<float> GlobalMax(const audio::SampleSource& source, size_t pad,
+                          const ProgressSink& progress = {}) const;
+
+  // Window over `source`, reading only the samples of frames [first, first + 3000) into
+  // `samples` (a buffer the caller reuses between windows).
+  Status Window(const audio::SampleSource& source, size_t pad, int64_t first, float global_max,
+                std::vector<float>* out, std::vector<float>* samples) const;
+
  private:
-  void FramePower(const float* pcm, size_t n, size_t pad, int64_t frame, double* power) const;
+  // Samples [origin, origin + size) of a signal made of n audio samples then pad zeros. Every
+  // sample of [0, n) a computed frame reaches must lie inside the span.
+  struct Span {
+    const float* data;
+    int64_t origin;
+    int64_t size;
+    size_t n;
+    size_t pad;
+  };
+  // Reads the span that frames [first, first + count) need from `source` into `buffer`.
+  static Result<Span> ReadSpan(const audio::SampleSource& source, size_t pad, int64_t first,
+                               int64_t count, std::vector<float>* buffer);
+  void FramePower(const Span& signal, int64_t frame, double* power) const;
+  void Log10Mel(const Span& signal, int64_t first, int64_t count, float* out, int64_t ld) const;
+  // Largest Log10Mel value of frames [first, first + count).
+  float MaxOfFrames(const Span& signal, int64_t first, int64_t count) const;
+  void NormalizedWindow(const Span& signal, int64_t first, float global_max,
+                        std::vector<float>* out) const;
 
   int n_mels_;
-  std::vector<float> filters_;  // [n_mels][201]
+  std::vector<float> filters_;                // [n_mels][201]
   std::vector<std::pair<int, int>> support_;  // per band, the bins [first, last) with weight
-  std::vector<double> window_;  // periodic Hann, 400
-  std::vector<double> cos_, sin_;  // twiddles exp(-2 pi i k / 400)
+  std::vector<double> window_;                // periodic Hann, 400
+  std::vector<double> cos_, sin_;             // twiddles exp(-2 pi i k / 400)
 };
 
 }  // namespace crm::asr::whisper

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "asr/whisper/model_file.h"
@@ -63,6 +65,83 @@ TEST(MelTest, MatchesTheReferenceInsideALongSignalAndAtItsEnd) {
     const auto got = Window(mel, pcm, seek);
     EXPECT_LT(MaxAbsDiff(got.data(), ref.data(), ref.size()), 1e-4) << "seek " << seek;
   }
+}
+
+// Serves samples from memory and remembers the largest single read, like a decoded file would.
+class RecordingSource final : public audio::SampleSource {
+ public:
+  explicit RecordingSource(const std::vector<float>& pcm) : pcm_(pcm) {}
+  size_t size() const override { return pcm_.size(); }
+  int sample_rate() const override { return kSampleRate; }
+  Result<size_t> Read(size_t start, float* out, size_t n) const override {
+    if (fail) return IoError("disk gone");
+    largest_read = std::max(largest_read, n);
+    return audio::MemorySampleSource(pcm_.data(), pcm_.size()).Read(start, out, n);
+  }
+  bool fail = false;
+  mutable size_t largest_read = 0;
+
+ private:
+  const std::vector<float>& pcm_;
+};
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(MelTest, ReadingFromASourceGivesBitIdenticalValuesAndReadsOneWindowAtATime) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise(0.0f, 0.02f);
+  std::vector<float> pcm(95 * kSampleRate + 123);  // three windows and a partial one
+  for (size_t i = 0; i < pcm.size(); ++i) {
+    const double t = static_cast<double>(i) / kSampleRate;
+    pcm[i] = 0.1f * std::sin(2 * M_PI * (150 + 10 * t) * t) + noise(rng);
+    if (t > 80 && t < 80.5) pcm[i] *= 6;  // the global maximum lies in the last block
+  }
+  const auto mel = FixtureMel();
+  RecordingSource source(pcm);
+  const float expected_max = mel.GlobalMax(pcm.data(), pcm.size(), kChunkSamples);
+  auto got_max = mel.GlobalMax(source, kChunkSamples);
+  ASSERT_TRUE(got_max.ok());
+  EXPECT_EQ(std::memcmp(&expected_max, &*got_max, sizeof(float)), 0);
+  std::vector<float> expected, got, samples;
+  for (int64_t seek : {0, 1, 2, 1234, 2999, 3000, 6000, 9000, 9499, 9500, 9600, 12000}) {
+    mel.Window(pcm.data(), pcm.size(), kChunkSamples, seek, expected_max, &expected);
+    ASSERT_TRUE(mel.Window(source, kChunkSamples, seek, expected_max, &got, &samples).ok());
+    EXPECT_TRUE(SameBits(expected, got)) << "seek " << seek;
+  }
+  // One window and its frames' reach on both sides, never the whole recording.
+  EXPECT_LE(source.largest_read, static_cast<size_t>(kChunkSamples + 2 * kNfft));
+  source.fail = true;
+  EXPECT_EQ(mel.GlobalMax(source, kChunkSamples).error().code, ErrorCode::kIo);
+  EXPECT_EQ(mel.Window(source, kChunkSamples, 0, expected_max, &got, &samples).error().code,
+            ErrorCode::kIo);
+}
+
+TEST(MelTest, ShortSignalsReadFromASourceMatchToo) {
+  const auto mel = FixtureMel();
+  for (size_t n : {0, 1, 150, 399, 401, 1000}) {
+    std::vector<float> pcm(n);
+    for (size_t i = 0; i < n; ++i) pcm[i] = 0.3f * std::sin(0.1f * static_cast<float>(i));
+    RecordingSource source(pcm);
+    const float expected_max = mel.GlobalMax(pcm.data(), pcm.size(), kChunkSamples);
+    auto got_max = mel.GlobalMax(source, kChunkSamples);
+    ASSERT_TRUE(got_max.ok());
+    EXPECT_EQ(std::memcmp(&expected_max, &*got_max, sizeof(float)), 0) << n;
+    std::vector<float> expected, got, samples;
+    mel.Window(pcm.data(), pcm.size(), kChunkSamples, 0, expected_max, &expected);
+    ASSERT_TRUE(mel.Window(source, kChunkSamples, 0, expected_max, &got, &samples).ok());
+    EXPECT_TRUE(SameBits(expected, got)) << n;
+  }
+}
+
+TEST(MelTest, TheMaximumPassStopsWhenCancelled) {
+  std::vector<float> pcm(70 * kSampleRate, 0.1f);
+  RecordingSource source(pcm);
+  ProgressSink progress;
+  progress.is_cancelled = [] { return true; };
+  EXPECT_EQ(FixtureMel().GlobalMax(source, kChunkSamples, progress).error().code,
+            ErrorCode::kCancelled);
 }
 
 TEST(MelTest, SilenceIsFlatAndFramesAreCounted) {

@@ -47,8 +47,8 @@ Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model, kernels::Thr
 
 DecodingResult Transcriber::DecodeWithFallback(const TranscribeOptions& o, DecodingOptions d) {
   DecodingResult result;
-  const std::vector<float> temps = o.temperatures.empty() ? std::vector<float>{0.0f}
-                                                          : o.temperatures;
+  const std::vector<float> temps =
+      o.temperatures.empty() ? std::vector<float>{0.0f} : o.temperatures;
   for (size_t i = 0; i < temps.size(); ++i) {
     d.temperature = temps[i];
     d.seed = o.seed + static_cast<uint64_t>(windows_) * 7919 + i;
@@ -69,12 +69,22 @@ DecodingResult Transcriber::DecodeWithFallback(const TranscribeOptions& o, Decod
 
 Result<Transcript> Transcriber::Run(const float* pcm, size_t n, const TranscribeOptions& o,
                                     const ProgressSink& progress) {
+  return Run(audio::MemorySampleSource(pcm, n, kSampleRate), o, progress);
+}
+
+Result<Transcript> Transcriber::Run(const audio::SampleSource& audio, const TranscribeOptions& o,
+                                    const ProgressSink& progress) {
   const WhisperModel& m = *model_;
+  if (audio.sample_rate() != kSampleRate)
+    return InvalidArgument("audio must be sampled at " + std::to_string(kSampleRate) +
+                           " Hz for Whisper, not " + std::to_string(audio.sample_rate()) + " Hz");
+  const size_t n = audio.size();
   const Tokenizer& tok = m.tokenizer();
   windows_ = 0;
   if (std::max(o.beam_size, o.best_of) > decoder_.max_sequences())
-    return InvalidArgument("beam size / best-of " + std::to_string(std::max(o.beam_size, o.best_of)) +
-                           " exceeds the " + std::to_string(decoder_.max_sequences()) +
+    return InvalidArgument("beam size / best-of " +
+                           std::to_string(std::max(o.beam_size, o.best_of)) + " exceeds the " +
+                           std::to_string(decoder_.max_sequences()) +
                            " sequences this transcriber was made for");
   Transcript out;
   out.duration = static_cast<double>(n) / kSampleRate;
@@ -84,21 +94,23 @@ Result<Transcript> Transcriber::Run(const float* pcm, size_t n, const Transcribe
   std::string language = o.language;
   if (!tok.multilingual()) {
     if (!language.empty() && language != "auto" && language != "en")
-      return InvalidArgument("the model is English-only; cannot transcribe language '" +
-                             language + "'");
+      return InvalidArgument("the model is English-only; cannot transcribe language '" + language +
+                             "'");
     language = "en";
   } else if (!language.empty() && language != "auto") {
     language_token = tok.LanguageToken(language);
     if (language_token < 0)
-      return InvalidArgument("unknown language '" + language + "' (expected an ISO 639-1 code "
+      return InvalidArgument("unknown language '" + language +
+                             "' (expected an ISO 639-1 code "
                              "such as fr, en, de, or auto)");
   }
 
   const MelSpectrogram& mel = m.mel();
   const size_t pad = kChunkSamples;
   const int64_t content_frames = static_cast<int64_t>(n) / kHop;
-  const float global_max = mel.GlobalMax(pcm, n, pad);
+  CRM_ASSIGN_OR_RETURN(const float global_max, mel.GlobalMax(audio, pad, progress));
   std::vector<float> window_mel;
+  std::vector<float> window_samples;
 
   std::vector<int> all_tokens;
   size_t prompt_reset_since = 0;
@@ -118,7 +130,7 @@ Result<Transcript> Transcriber::Run(const float* pcm, size_t n, const Transcribe
     }
     const double time_offset = seek * kSecondsPerFrame;
     const int64_t segment_size = std::min<int64_t>(kChunkFrames, content_frames - seek);
-    mel.Window(pcm, n, pad, seek, global_max, &window_mel);
+    CRM_TRY(mel.Window(audio, pad, seek, global_max, &window_mel, &window_samples));
     encoder_.Run(window_mel.data(), pool_);
     decoder_.SetAudio(encoder_.output(), pool_);
     ++windows_;
@@ -244,8 +256,8 @@ Result<Transcript> Transcriber::Run(const float* pcm, size_t n, const Transcribe
       s.id = static_cast<int>(out.segments.size());
       out.segments.push_back(std::move(s));
     }
-    const bool repetitive = o.compression_ratio_threshold > 0 &&
-                            r.compression_ratio > o.compression_ratio_threshold;
+    const bool repetitive =
+        o.compression_ratio_threshold > 0 && r.compression_ratio > o.compression_ratio_threshold;
     if (!o.condition_on_previous_text || r.temperature > 0.5f || repetitive)
       prompt_reset_since = all_tokens.size();
   }

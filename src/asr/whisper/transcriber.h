@@ -8,8 +8,9 @@
 //   speech (seek jumps to the next speech); the audio inside a decoded window is never edited.
 // - Repetition guard: a window still too repetitive after every temperature resets the prompt,
 //   so a loop does not feed on itself, and seek always advances.
-// - Bounded memory: the mel of one window at a time (plus one streaming pass for the global
-//   maximum), fixed-size encoder and decoder buffers; progress and cancellation per window.
+// - Bounded memory: audio is read from an audio::SampleSource one window at a time (plus one
+//   streaming pass for the mel's global maximum), so a recording is never held whole; the mel of
+//   one window, fixed-size encoder and decoder buffers; progress and cancellation per window.
 //
 // One Transcriber per job; the model is shared. The thread pool is the job's share of the
 // cores (see ThreadsPerJob).
@@ -24,6 +25,7 @@
 #include "asr/whisper/decoding.h"
 #include "asr/whisper/encoder.h"
 #include "asr/whisper/model.h"
+#include "audio/sample_source.h"
 #include "common/progress.h"
 #include "common/result.h"
 #include "kernels/kernels.h"
@@ -42,7 +44,7 @@ struct TranscribeOptions {
   std::vector<float> temperatures = {0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
   int beam_size = 5;  // at temperature 0; <= 1: greedy
   float patience = 1.0f;
-  int best_of = 5;    // at temperature > 0
+  int best_of = 5;                           // at temperature > 0
   float compression_ratio_threshold = 2.4f;  // <= 0 disables
   float logprob_threshold = -1.0f;           // NaN disables
   float no_speech_threshold = 0.6f;          // NaN disables
@@ -53,7 +55,7 @@ struct TranscribeOptions {
   bool suppress_non_speech = true;
   bool without_timestamps = false;
   bool word_timestamps = false;
-  int sample_len = 0;  // 0: n_text_ctx / 2
+  int sample_len = 0;                 // 0: n_text_ctx / 2
   bool stop_repetition_loops = true;  // end a sequence stuck in a loop (decoding.h)
   // Voice-activity gating: when `gate_with_speech` is true, only windows starting at or before
   // speech are decoded; stretches of `speech`'s complement are skipped whole.
@@ -72,7 +74,12 @@ class Transcriber {
   Transcriber(std::shared_ptr<const WhisperModel> model, kernels::ThreadPool* pool,
               int max_sequences = 5);
 
-  // Transcribes 16 kHz mono float samples. kCancelled when progress.Cancelled() turns true.
+  // Transcribes a 16 kHz mono recording, reading from `audio` only the samples each window
+  // needs. kCancelled when progress.Cancelled() turns true; the source's read errors are
+  // returned; kInvalidArgument when the source is not at 16 kHz.
+  Result<Transcript> Run(const audio::SampleSource& audio, const TranscribeOptions& options,
+                         const ProgressSink& progress = {});
+  // The same over samples in memory.
   Result<Transcript> Run(const float* pcm, size_t n, const TranscribeOptions& options,
                          const ProgressSink& progress = {});
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -22,8 +23,8 @@ class TranscriberTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     ASSERT_TRUE(MakeModel("tiny", "f16", dir_->File("tiny.bin"), 3));
-    model_ = new std::shared_ptr<const WhisperModel>(
-        WhisperModel::Load(dir_->File("tiny.bin")).value());
+    model_ =
+        new std::shared_ptr<const WhisperModel>(WhisperModel::Load(dir_->File("tiny.bin")).value());
     pool_ = new kernels::ThreadPool(2);
   }
   static void TearDownTestSuite() {
@@ -137,12 +138,97 @@ TEST_F(TranscriberTest, CancellationStopsBetweenWindows) {
   const auto pcm = Audio(65);
   Transcriber tr(*model_, pool_);
   ProgressSink sink;
-  int calls = 0;
-  sink.is_cancelled = [&] { return ++calls > 1; };
+  sink.is_cancelled = [&] { return tr.windows_decoded() >= 1; };
   auto t = tr.Run(pcm.data(), pcm.size(), Quick(), sink);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().code, ErrorCode::kCancelled);
   EXPECT_EQ(tr.windows_decoded(), 1);
+  // Also during the first pass over the audio (the mel maximum), before any window.
+  sink.is_cancelled = [] { return true; };
+  auto early = tr.Run(pcm.data(), pcm.size(), Quick(), sink);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, ErrorCode::kCancelled);
+  EXPECT_EQ(tr.windows_decoded(), 0);
+}
+
+// A recording served the way a decoded file serves it: by reads of asked ranges, which are
+// checked against what one window needs.
+class WindowedSource final : public audio::SampleSource {
+ public:
+  WindowedSource(const std::vector<float>& pcm, int rate = kSampleRate) : pcm_(pcm), rate_(rate) {}
+  size_t size() const override { return pcm_.size(); }
+  int sample_rate() const override { return rate_; }
+  Result<size_t> Read(size_t start, float* out, size_t n) const override {
+    if (fail_after >= 0 && reads >= fail_after) return IoError("disk gone");
+    ++reads;
+    largest_read = std::max(largest_read, n);
+    samples_read += n;
+    return audio::MemorySampleSource(pcm_.data(), pcm_.size()).Read(start, out, n);
+  }
+  int fail_after = -1;
+  mutable int reads = 0;
+  mutable size_t largest_read = 0;
+  mutable size_t samples_read = 0;
+
+ private:
+  const std::vector<float>& pcm_;
+  int rate_;
+};
+
+void ExpectSameTranscript(const Transcript& a, const Transcript& b) {
+  EXPECT_EQ(a.language, b.language);
+  EXPECT_DOUBLE_EQ(a.duration, b.duration);
+  ASSERT_EQ(a.segments.size(), b.segments.size());
+  for (size_t i = 0; i < a.segments.size(); ++i) {
+    EXPECT_EQ(a.segments[i].tokens, b.segments[i].tokens) << i;
+    EXPECT_DOUBLE_EQ(a.segments[i].start, b.segments[i].start) << i;
+    EXPECT_DOUBLE_EQ(a.segments[i].end, b.segments[i].end) << i;
+    EXPECT_FLOAT_EQ(a.segments[i].avg_logprob, b.segments[i].avg_logprob) << i;
+    ASSERT_EQ(a.segments[i].words.size(), b.segments[i].words.size()) << i;
+    for (size_t w = 0; w < a.segments[i].words.size(); ++w)
+      EXPECT_DOUBLE_EQ(a.segments[i].words[w].start, b.segments[i].words[w].start);
+  }
+}
+
+TEST_F(TranscriberTest, ASourceIsReadOneWindowAtATimeAndGivesTheSameTranscript) {
+  // jfk.wav twice with noise after each: 62 s, three windows.
+  const auto jfk = ReadWav16(SourceDir() + "/tests/data/asr/jfk.wav");
+  std::vector<float> pcm;
+  const auto noise = Audio(20);
+  for (int i = 0; i < 2; ++i) {
+    pcm.insert(pcm.end(), jfk.begin(), jfk.end());
+    pcm.insert(pcm.end(), noise.begin(), noise.end());
+  }
+  TranscribeOptions o = Quick();
+  Transcriber tr(*model_, pool_);
+  auto expected = tr.Run(pcm.data(), pcm.size(), o);
+  ASSERT_TRUE(expected.ok());
+  WindowedSource source(pcm);
+  auto t = tr.Run(source, o);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ExpectSameTranscript(*t, *expected);
+  EXPECT_GE(tr.windows_decoded(), 3);
+  // No read larger than a window and its frames' reach: memory does not grow with length.
+  EXPECT_LE(source.largest_read, static_cast<size_t>(kChunkSamples + 2 * kNfft));
+  // One pass for the mel maximum, then each window's samples.
+  EXPECT_LE(source.samples_read, pcm.size() + (tr.windows_decoded() + 4) *
+                                                  static_cast<size_t>(kChunkSamples + 2 * kNfft));
+}
+
+TEST_F(TranscriberTest, SourcesOfTheWrongRateAndReadErrorsAreReported) {
+  const auto pcm = Audio(40);
+  Transcriber tr(*model_, pool_);
+  WindowedSource eight_khz(pcm, 8000);
+  auto wrong = tr.Run(eight_khz, Quick());
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidArgument);
+  for (int fail_after : {0, 2}) {  // during the maximum pass, then at a window
+    WindowedSource failing(pcm);
+    failing.fail_after = fail_after;
+    auto t = tr.Run(failing, Quick());
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error().code, ErrorCode::kIo);
+  }
 }
 
 TEST_F(TranscriberTest, WordTimestampsStayInsideTheirSegments) {
