@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "audio/vad/segmentation.h"
 #include "diarization/bic.h"
 #include "diarization/features.h"
 #include "diarization/voiceprint.h"
@@ -39,6 +40,63 @@ std::vector<audio::SpeechSegment> CleanSpeech(std::vector<audio::SpeechSegment> 
     }
   }
   return out;
+}
+
+size_t BlockFrames(const DiarizationOptions& o) {
+  return static_cast<size_t>(std::max(1.0, o.read_block_seconds / kFrameSeconds));
+}
+
+Status CheckSource(const audio::SampleSource& source) {
+  if (source.sample_rate() != static_cast<int>(kRate)) {
+    return InvalidArgument("diarization needs 16 kHz audio, got " +
+                           std::to_string(source.sample_rate()) + " Hz");
+  }
+  return OkStatus();
+}
+
+// MFCCs of the whole source, read in blocks of `block_frames` frames. Frames depend only on their
+// own 400 samples, so each block is read with the 240 samples that complete its last frame and
+// the features are those of the whole audio at once. When `vad` is given it is fed every sample
+// once, in order, and its probabilities appended to *probabilities.
+Result<Matrix> ReadFeatures(const audio::SampleSource& source, audio::VadStream* vad,
+                            std::vector<float>* probabilities, const ProgressSink& progress,
+                            size_t block_frames) {
+  constexpr size_t kHop = 160, kWindow = 400;
+  const size_t n = source.size();
+  const size_t rows = n >= kWindow ? (n - kWindow) / kHop + 1 : 0;
+  Matrix mfcc;
+  mfcc.cols = FeatureOptions{}.cepstra;
+  mfcc.rows = rows;
+  mfcc.data.resize(rows * mfcc.cols);
+  block_frames = std::max<size_t>(block_frames, 1);
+  std::vector<float> block;
+  size_t fed = 0;  // samples given to the VAD so far
+  for (size_t first = 0; first < std::max<size_t>(rows, 1); first += block_frames) {
+    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+    progress.Report(rows ? static_cast<double>(first) / rows : 0.0);
+    const size_t count = std::min(block_frames, rows - std::min(rows, first));
+    const size_t start = first * kHop;
+    // The samples of these frames, and for the VAD every sample up to the next block's start
+    // (the whole rest of the audio at the last block).
+    const bool last = first + block_frames >= rows;
+    const size_t feature_end = count ? start + (count - 1) * kHop + kWindow : start;
+    const size_t vad_end = last ? n : start + count * kHop;
+    const size_t end = std::max(feature_end, vad_end);
+    block.resize(end - start);
+    CRM_ASSIGN_OR_RETURN(size_t got, source.Read(start, block.data(), block.size()));
+    if (got != block.size()) return Error(ErrorCode::kIo, "audio source ended early");
+    if (count) {
+      CRM_ASSIGN_OR_RETURN(Matrix part, ComputeMfcc(block.data(), feature_end - start));
+      std::copy(part.data.begin(), part.data.begin() + count * mfcc.cols,
+                mfcc.data.begin() + first * mfcc.cols);
+    }
+    if (vad && vad_end > fed) {
+      vad->Feed(block.data() + (fed - start), vad_end - fed, probabilities);
+      fed = vad_end;
+    }
+  }
+  progress.Report(1.0);
+  return mfcc;
 }
 
 // Cepstra c1.. with mean and variance normalised over the speech frames.
@@ -153,6 +211,11 @@ Status ValidateOptions(const DiarizationOptions& o) {
   if (!(o.window_seconds > 0) || !(o.window_hop_seconds > 0)) {
     return InvalidArgument("embedding window and hop must be positive");
   }
+  if (!(o.read_block_seconds > 0)) return InvalidArgument("read block must be positive");
+  const double share = o.resegmentation.min_speaker_share;
+  if (!(share >= 0 && share < 1)) {
+    return InvalidArgument("minimum speaker share must be in [0, 1), got " + std::to_string(share));
+  }
   return OkStatus();
 }
 
@@ -163,35 +226,83 @@ Diarizer::Diarizer(DiarizationOptions options, std::unique_ptr<SpeakerEmbedder> 
 
 Result<Diarization> Diarizer::Run(const float* pcm, size_t n, audio::VoiceActivityDetector& vad,
                                   const ProgressSink& progress) {
-  CRM_TRY(ValidateOptions(options_));
-  CRM_ASSIGN_OR_RETURN(auto speech, vad.Detect(pcm, n, SubProgress(progress, 0.0, 0.3)));
-  return Run(pcm, n, speech, SubProgress(progress, 0.3, 1.0));
+  return Run(audio::MemorySampleSource(pcm, n), vad, progress);
 }
 
 Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
-                                  const std::vector<audio::SpeechSegment>& raw_speech,
+                                  const std::vector<audio::SpeechSegment>& speech,
+                                  const ProgressSink& progress) {
+  return Run(audio::MemorySampleSource(pcm, n), speech, progress);
+}
+
+Result<Diarization> Diarizer::Run(const audio::SampleSource& source,
+                                  audio::VoiceActivityDetector& vad, const ProgressSink& progress) {
+  CRM_TRY(ValidateOptions(options_));
+  CRM_TRY(CheckSource(source));
+  const double duration = source.size() / kRate;
+  std::unique_ptr<audio::VadStream> stream = vad.NewStream();
+  if (!stream) {
+    // A detector that cannot stream needs the whole audio at once.
+    std::vector<float> pcm(source.size());
+    CRM_ASSIGN_OR_RETURN(size_t got, source.Read(0, pcm.data(), pcm.size()));
+    pcm.resize(got);
+    CRM_ASSIGN_OR_RETURN(auto speech,
+                         vad.Detect(pcm.data(), pcm.size(), SubProgress(progress, 0.0, 0.2)));
+    std::vector<float>().swap(pcm);
+    CRM_ASSIGN_OR_RETURN(Matrix mfcc,
+                         ReadFeatures(source, nullptr, nullptr, SubProgress(progress, 0.2, 0.4),
+                                      BlockFrames(options_)));
+    return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.4, 1.0));
+  }
+  std::vector<float> probabilities;
+  CRM_ASSIGN_OR_RETURN(Matrix mfcc,
+                       ReadFeatures(source, stream.get(), &probabilities,
+                                    SubProgress(progress, 0.0, 0.4), BlockFrames(options_)));
+  stream->Finish(&probabilities);
+  std::vector<audio::SpeechSegment> speech =
+      audio::vad::SegmentSpeech(probabilities, vad.frame_seconds(), duration, vad.segmentation());
+  return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.4, 1.0));
+}
+
+Result<Diarization> Diarizer::Run(const audio::SampleSource& source,
+                                  const std::vector<audio::SpeechSegment>& speech,
                                   const ProgressSink& progress) {
   CRM_TRY(ValidateOptions(options_));
+  CRM_TRY(CheckSource(source));
+  const double duration = source.size() / kRate;
+  if (CleanSpeech(speech, duration).empty()) {
+    // Nothing to read: no speech, no speaker.
+    return Diarize(Matrix(), speech, duration, &source, progress);
+  }
+  CRM_ASSIGN_OR_RETURN(Matrix mfcc,
+                       ReadFeatures(source, nullptr, nullptr, SubProgress(progress, 0.0, 0.3),
+                                    BlockFrames(options_)));
+  return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.3, 1.0));
+}
+
+Result<Diarization> Diarizer::Diarize(Matrix mfcc,
+                                      const std::vector<audio::SpeechSegment>& raw_speech,
+                                      double duration, const audio::SampleSource* source,
+                                      const ProgressSink& progress) {
   const DiarizationOptions& o = options_;
   Diarization result;
-  result.duration = n / kRate;
+  result.duration = duration;
   std::vector<audio::SpeechSegment> speech = CleanSpeech(raw_speech, result.duration);
   if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
   if (speech.empty()) {
     progress.Report(1.0);
     return result;
   }
-
-  CRM_ASSIGN_OR_RETURN(Matrix mfcc, ComputeMfcc(pcm, n, {}, SubProgress(progress, 0.0, 0.3)));
   if (mfcc.rows == 0) {
     // Shorter than one 25 ms frame: nothing to compare, one speaker.
     for (const auto& s : speech) result.turns.push_back({s.start, s.end, 0});
     result.exclusive_turns = result.turns;
     result.num_speakers = 1;
     result.voiceprints.emplace_back();
+    progress.Report(1.0);
     return result;
   }
-  // Speech as frame ranges; audio too short for one feature frame is a single speaker.
+  // Speech as frame ranges.
   std::vector<FrameRange> ranges;
   for (const auto& s : speech) {
     ranges.push_back({FrameAt(s.start, mfcc.rows), FrameAt(s.end, mfcc.rows)});
@@ -201,22 +312,21 @@ Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
   const auto frames = [](double seconds) {
     return static_cast<size_t>(std::max(1.0, std::round(seconds / kFrameSeconds)));
   };
-  std::vector<FrameRange> windows =
-      MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds),
-                  frames(o.min_window_seconds));
+  std::vector<FrameRange> windows = MakeWindows(
+      ranges, frames(o.window_seconds), frames(o.window_hop_seconds), frames(o.min_window_seconds));
   if (windows.empty()) {
     // Too little speech to compare voices: one speaker.
     windows = MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
   }
   std::vector<int> window_label(windows.size(), 0);
   if (windows.size() > 1) {
-    EmbeddingInput input{pcm, n, &cepstra};
+    EmbeddingInput input{source, &cepstra};
     CRM_ASSIGN_OR_RETURN(Matrix emb,
                          embedder_->Embed(input, windows, SubProgress(progress, 0.3, 0.4)));
     ClusteringOptions copt = o.clustering;
     copt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
-    copt.max_clusters = o.num_speakers > 0 ? o.num_speakers
-                                           : (o.max_speakers > 0 ? o.max_speakers : 255);
+    copt.max_clusters =
+        o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
     window_label = ClusterEmbeddings(emb, copt);
   }
   if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
@@ -246,8 +356,8 @@ Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
     BicOptions bopt;
     bopt.lambda = o.bic_lambda;
     bopt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
-    bopt.max_clusters = o.num_speakers > 0 ? o.num_speakers
-                                           : (o.max_speakers > 0 ? o.max_speakers : 255);
+    bopt.max_clusters =
+        o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
     MergeClustersByBic(cepstra, &labels, bopt);
   }
 
@@ -257,23 +367,22 @@ Result<Diarization> Diarizer::Run(const float* pcm, size_t n,
   } else {
     ropt.keep_at_least = std::max(1, o.min_speakers);
   }
-  CRM_ASSIGN_OR_RETURN(FrameLabels fl,
-                       Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
+  CRM_ASSIGN_OR_RETURN(
+      FrameLabels fl, Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
   if (o.final_bic_lambda > 0 && fl.speakers > ropt.keep_at_least) {
     BicOptions bopt;
     bopt.lambda = o.final_bic_lambda;
     bopt.min_clusters = ropt.keep_at_least;
     std::vector<int> merged = fl.primary;
     if (MergeClustersByBic(cepstra, &merged, bopt) < fl.speakers) {
-      CRM_ASSIGN_OR_RETURN(fl, Resegment(cepstra, std::move(merged), ropt,
-                                         SubProgress(progress, 0.9, 0.95)));
+      CRM_ASSIGN_OR_RETURN(
+          fl, Resegment(cepstra, std::move(merged), ropt, SubProgress(progress, 0.9, 0.95)));
     }
   }
 
   result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
   std::vector<Turn> all = result.exclusive_turns;
-  std::vector<Turn> second =
-      LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
+  std::vector<Turn> second = LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
   all.insert(all.end(), second.begin(), second.end());
   result.turns = JoinTurns(std::move(all));
   result.exclusive_turns = JoinTurns(std::move(result.exclusive_turns));

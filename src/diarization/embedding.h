@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/sample_source.h"
 #include "common/progress.h"
 #include "common/result.h"
 #include "diarization/matrix.h"
@@ -26,10 +27,10 @@ struct FrameRange {
 };
 
 // What an embedder may look at. `features` has one row per 10 ms frame; frame i starts at
-// sample i * 160 of `pcm`.
+// sample i * 160 of `source` (16 kHz mono), which an embedder reads window by window if it needs
+// samples (a neural model would); it may be null when only features are available.
 struct EmbeddingInput {
-  const float* pcm = nullptr;  // 16 kHz mono
-  size_t samples = 0;
+  const audio::SampleSource* source = nullptr;
   const Matrix* features = nullptr;
 };
 
@@ -61,8 +62,8 @@ class SupervectorEmbedder : public SpeakerEmbedder {
     int components = 32;
     int em_iterations = 8;
     double relevance = 16.0;
-    int dims = 24;                      // principal components kept (0: no projection)
-    size_t max_training_frames = 60000; // background GMM training subsample
+    int dims = 24;                       // principal components kept (0: no projection)
+    size_t max_training_frames = 60000;  // background GMM training subsample
   };
   SupervectorEmbedder() = default;
   explicit SupervectorEmbedder(Options options) : options_(options) {}

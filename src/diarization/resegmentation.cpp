@@ -18,7 +18,9 @@ int Renumber(std::vector<int>& labels) {
   for (int& l : labels) {
     if (l < 0) continue;
     if (static_cast<size_t>(l) >= map.size()) map.resize(l + 1, -1);
-    if (map[l] < 0) map[l] = static_cast<int>(std::count_if(map.begin(), map.end(), [](int v) { return v >= 0; }));
+    if (map[l] < 0)
+      map[l] =
+          static_cast<int>(std::count_if(map.begin(), map.end(), [](int v) { return v >= 0; }));
     l = map[l];
   }
   return static_cast<int>(std::count_if(map.begin(), map.end(), [](int v) { return v >= 0; }));
@@ -199,8 +201,7 @@ double DiagonalGmm::Posteriors(const float* f, double* post) const {
 }
 
 Result<FrameLabels> Resegment(const Matrix& features, std::vector<int> labels,
-                              const ResegmentationOptions& options,
-                              const ProgressSink& progress) {
+                              const ResegmentationOptions& options, const ProgressSink& progress) {
   FrameLabels out;
   int k = Renumber(labels);
   std::vector<size_t> speech;
@@ -214,7 +215,10 @@ Result<FrameLabels> Resegment(const Matrix& features, std::vector<int> labels,
     return out;
   }
   const size_t T = speech.size();
-  const size_t min_frames = static_cast<size_t>(options.min_speaker_seconds * 100);
+  const double share_frames =
+      std::min(options.min_speaker_share * T, options.min_share_cap_seconds * 100);
+  const size_t min_frames =
+      static_cast<size_t>(std::max(options.min_speaker_seconds * 100, share_frames));
   std::vector<double> ll, smooth;
   for (int round = 0; round < std::max(1, options.iterations); ++round) {
     if (progress.Cancelled()) return Cancelled();

@@ -18,14 +18,20 @@
 namespace crm::diarization {
 
 struct ResegmentationOptions {
-  int components = 8;              // Gaussians per speaker
-  int em_iterations = 6;           // EM passes per training
-  int iterations = 2;              // train / decode rounds
+  int components = 8;                  // Gaussians per speaker
+  int em_iterations = 6;               // EM passes per training
+  int iterations = 2;                  // train / decode rounds
   size_t max_training_frames = 30000;  // per speaker, evenly subsampled above this
-  int smoothing_frames = 25;       // moving average of frame log-likelihoods (250 ms)
-  double change_penalty = 10.0;    // Viterbi cost of a speaker change (log-likelihood units)
+  int smoothing_frames = 25;           // moving average of frame log-likelihoods (250 ms)
+  double change_penalty = 10.0;        // Viterbi cost of a speaker change (log-likelihood units)
   double min_speaker_seconds = 1.0;
-  int keep_at_least = 1;           // never drop below this many speakers
+  // A speaker also needs this share of the speech frames, or min_share_cap_seconds when that is
+  // less (long recordings): with voices modelled from the recording alone, a "speaker" holding a
+  // small part of a short recording is far more often a split of the main voice than a person
+  // (README.md: chosen on the tuning clips). 0 disables.
+  double min_speaker_share = 0.3;
+  double min_share_cap_seconds = 30.0;
+  int keep_at_least = 1;  // never drop below this many speakers
   // Overlapped speech: a frame also goes to its second-best speaker when that speaker's smoothed
   // log-likelihood is within `overlap_margin` of the best; 0 disables.
   double overlap_margin = 0.0;
