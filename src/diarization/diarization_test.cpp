@@ -217,6 +217,48 @@ TEST(DiarizationTest, DetectorThatCannotStreamGetsTheWholeAudio) {
   EXPECT_DOUBLE_EQ(d->exclusive_turns.front().start, 0.5);
 }
 
+// A recording of any length made by repeating a clip, generated on demand; records how it is read.
+class LoopedSource : public audio::SampleSource {
+ public:
+  LoopedSource(std::vector<float> clip, size_t size) : clip_(std::move(clip)), size_(size) {}
+  size_t size() const override { return size_; }
+  int sample_rate() const override { return 16000; }
+  Result<size_t> Read(size_t start, float* out, size_t n) const override {
+    if (start >= size_) return size_t{0};
+    n = std::min(n, size_ - start);
+    for (size_t i = 0; i < n; ++i) out[i] = clip_[(start + i) % clip_.size()];
+    largest_read = std::max(largest_read, n);
+    total_read += n;
+    return n;
+  }
+  mutable size_t largest_read = 0;
+  mutable size_t total_read = 0;
+
+ private:
+  std::vector<float> clip_;
+  size_t size_;
+};
+
+// Five minutes read once, in pieces of at most the read block (30 s, plus the 240 samples that
+// complete its last feature frame): the samples are never all held.
+TEST(DiarizationTest, LongRecordingIsReadOnceInBoundedPieces) {
+  LoopedSource source(Decode("diarization/sample.wav"), 5 * 60 * 16000);
+  auto vad = audio::MakeVoiceActivityDetector(Vad("energy"));
+  std::vector<double> seen;
+  ProgressSink watch;
+  watch.on_progress = [&](double f) { seen.push_back(f); };
+  auto d = Diarizer().Run(source, *vad, watch);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(source.total_read, source.size() + 9 * 240);  // 10 pieces, 9 seams
+  EXPECT_LE(source.largest_read, 3000u * 160 + 240);
+  EXPECT_NEAR(d->duration, 300.0, 1e-9);
+  EXPECT_GE(d->num_speakers, 1);
+  ASSERT_FALSE(d->turns.empty());
+  EXPECT_GT(d->turns.back().end, 290.0);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+}
+
 TEST(DiarizationTest, BadOptionsAreRefused) {
   DiarizationOptions share;
   share.resegmentation.min_speaker_share = 1.5;
