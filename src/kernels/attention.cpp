@@ -40,7 +40,8 @@ void SoftmaxVisible(const IsaOps& ops, float* s, int64_t visible, int64_t width)
     const float m = ops.max(s, visible);
     ops.scale(s, visible, 1.0f / ops.exp_shift_sum(s, visible, m));
   }
-  if (width > visible) std::memset(s + visible, 0, sizeof(float) * static_cast<size_t>(width - visible));
+  if (width > visible)
+    std::memset(s + visible, 0, sizeof(float) * static_cast<size_t>(width - visible));
 }
 
 struct Problem {
@@ -74,8 +75,8 @@ void FewRows(const Problem& p, ThreadPool* pool) {
   const int64_t lds = std::max<int64_t>(n, 1);
   const int threads = pool ? pool->size() : 1;
   const int64_t parts = std::min<int64_t>(threads > 1 ? 2 * threads : 1, std::max<int64_t>(n, 1));
-  float* s = internal::ThreadScratch(internal::kScratchAttn,
-                                     static_cast<size_t>(heads * rows * lds + parts * rows * width));
+  float* s = internal::ThreadScratch(
+      internal::kScratchAttn, static_cast<size_t>(heads * rows * lds + parts * rows * width));
   float* part = s + heads * rows * lds;
 
   constexpr int64_t kKeyBlock = 64;
@@ -218,6 +219,77 @@ void Run(const Problem& p, ThreadPool* pool) {
 
 }  // namespace
 
+int64_t PackedKVSize(int64_t capacity, int heads, int dh) { return capacity * heads * dh; }
+
+void PackKeysHalf(const float* k, int64_t ldk, int64_t j0, int64_t count, int heads, int dh,
+                  int64_t capacity, uint16_t* packed) {
+  const int64_t width = static_cast<int64_t>(heads) * dh;
+  auto* row = reinterpret_cast<uint16_t*>(
+      internal::ThreadScratch(internal::kScratchTile, static_cast<size_t>(width + 1) / 2));
+  for (int64_t j = j0; j < j0 + count; ++j) {
+    internal::Ops().f32_to_f16(k + (j - j0) * ldk, row, width);
+    const int64_t block = j / kPackedKeyBlock, lane = j % kPackedKeyBlock;
+    for (int h = 0; h < heads; ++h) {
+      uint16_t* dst = packed + (h * capacity + block * kPackedKeyBlock) * dh + lane;
+      const uint16_t* src = row + h * dh;
+      for (int c = 0; c < dh; ++c) dst[c * kPackedKeyBlock] = src[c];
+    }
+  }
+}
+
+void PackValuesHalf(const float* v, int64_t ldv, int64_t j0, int64_t count, int heads, int dh,
+                    int64_t capacity, uint16_t* packed) {
+  for (int64_t j = j0; j < j0 + count; ++j) {
+    for (int h = 0; h < heads; ++h) {
+      internal::Ops().f32_to_f16(v + (j - j0) * ldv + h * dh, packed + (h * capacity + j) * dh, dh);
+    }
+  }
+}
+
+void AttentionPacked(const float* q, int64_t ldq, int64_t tq, int sequences,
+                     const uint16_t* const* keys, const uint16_t* const* values, int64_t capacity,
+                     int64_t tk, int heads, int dh, float scale, bool causal, float* out,
+                     int64_t ldout, float* attn_weights, ThreadPool* pool) {
+  if (tq <= 0 || sequences <= 0 || heads <= 0 || dh <= 0) return;
+  const IsaOps& ops = internal::Ops();
+  // Rows per task: all of them for the decoder's steps, blocks of 8 for a prompt.
+  constexpr int64_t kRowBlock = 8;
+  const int64_t row_blocks = CeilDiv(tq, kRowBlock);
+  const int64_t rows_total = sequences * tq;
+  RunTasks(pool, sequences * heads * row_blocks, [&](int64_t t) {
+    const int64_t s = t / (heads * row_blocks);
+    const int h = static_cast<int>(t / row_blocks % heads);
+    const int64_t i0 = t % row_blocks * kRowBlock;
+    const int rows = static_cast<int>(std::min(kRowBlock, tq - i0));
+    const int64_t first = s * tq + i0;  // first row of the task among all rows
+    const int64_t n = tk <= 0 ? 0 : VisibleKeys(i0 + rows - 1, tq, tk, causal);
+    float* o = out + first * ldout + static_cast<int64_t>(h) * dh;
+    if (n == 0) {
+      for (int i = 0; i < rows; ++i) std::memset(o + i * ldout, 0, sizeof(float) * dh);
+    }
+    const int64_t lds = std::max<int64_t>(CeilDiv(n, 16) * 16, 16);
+    float* sc = internal::ThreadScratch(internal::kScratchAttn, static_cast<size_t>(rows * lds));
+    if (n > 0) {
+      const uint16_t* kh = keys[s] + static_cast<int64_t>(h) * capacity * dh;
+      const uint16_t* vh = values[s] + static_cast<int64_t>(h) * capacity * dh;
+      ops.attn_scores_packed_f16(q + first * ldq + static_cast<int64_t>(h) * dh, ldq, rows, kh, n,
+                                 dh, scale, sc, lds);
+      for (int i = 0; i < rows; ++i) {
+        SoftmaxVisible(ops, sc + i * lds, VisibleKeys(i0 + i, tq, tk, causal), n);
+      }
+      ops.attn_values_f16(sc, lds, rows, vh, dh, n, dh, o, ldout);
+    }
+    if (attn_weights != nullptr) {
+      for (int i = 0; i < rows; ++i) {
+        float* w = attn_weights + (static_cast<int64_t>(h) * rows_total + first + i) * tk;
+        const int64_t visible = n == 0 ? 0 : VisibleKeys(i0 + i, tq, tk, causal);
+        if (visible > 0) std::memcpy(w, sc + i * lds, sizeof(float) * static_cast<size_t>(visible));
+        std::fill(w + visible, w + tk, 0.0f);
+      }
+    }
+  });
+}
+
 void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v,
                int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale, bool causal,
                float* out, int64_t ldout, float* attn_weights, ThreadPool* pool) {
@@ -226,9 +298,9 @@ void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
       pool);
 }
 
-void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk,
-                     const uint16_t* v, int64_t ldv, int64_t tq, int64_t tk, int heads, int dh,
-                     float scale, bool causal, float* out, int64_t ldout, float* attn_weights,
+void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk, const uint16_t* v,
+                     int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale,
+                     bool causal, float* out, int64_t ldout, float* attn_weights,
                      ThreadPool* pool) {
   Run({q, nullptr, nullptr, k, v, ldq, ldk, ldv, tq, tk, heads, dh, scale, causal, out, ldout,
        attn_weights},

@@ -44,7 +44,7 @@ struct BSource {
   int64_t j0 = 0;            // first column
   const float* b = nullptr;  // dense f32
   int64_t ldb = 0;
-  bool trans = false;        // B(p, j) = b[j*ldb + p] instead of b[p*ldb + j]
+  bool trans = false;             // B(p, j) = b[j*ldb + p] instead of b[p*ldb + j]
   const WeightView* w = nullptr;  // weights: B(p, j) = W[j][p]
 };
 
@@ -96,18 +96,20 @@ void PackABlock(const float* a, int64_t lda, bool trans, float alpha, int64_t i0
 
 // C(m x n) (+)= alpha * op(A) * B for at most kNc columns.
 void PackedGemmColumns(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                bool trans_a, const BSource& b, float* c, int64_t ldc, bool first_overwrites,
-                ThreadPool* pool) {
+                       bool trans_a, const BSource& b, float* c, int64_t ldc, bool first_overwrites,
+                       ThreadPool* pool) {
   const IsaOps& ops = Ops();
   const int mr = ops.mr, nr = ops.nr;
   const int threads = pool ? pool->size() : 1;
   const int64_t panels = CeilDiv(n, nr);
   const int64_t kc_max = std::min(kKc, k);
   // The shared packed slice of B lives in the calling thread's scratch.
-  float* packed_b = ThreadScratch(internal::kScratchPackB, static_cast<size_t>(panels * nr * kc_max));
+  float* packed_b =
+      ThreadScratch(internal::kScratchPackB, static_cast<size_t>(panels * nr * kc_max));
 
   // Tasks: blocks of rows x blocks of panels, enough of them to keep every thread busy.
-  const int64_t mc = std::max<int64_t>(mr, std::min(CeilDiv(kMcTarget, mr) * mr, CeilDiv(m, mr) * mr));
+  const int64_t mc =
+      std::max<int64_t>(mr, std::min(CeilDiv(kMcTarget, mr) * mr, CeilDiv(m, mr) * mr));
   const int64_t m_blocks = CeilDiv(m, mc);
   int64_t n_blocks = 1;
   if (threads > 1 && m_blocks < 4 * threads) {
@@ -172,9 +174,9 @@ void PackedGemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, in
 
 }  // namespace
 
-void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, ThreadPool* pool) {
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           ThreadPool* pool) {
   if (m <= 0 || n <= 0) return;
   if (beta != 1.0f && !(beta == 0.0f && k > 0 && alpha != 0.0f)) {
     for (int64_t i = 0; i < m; ++i) {
@@ -191,32 +193,77 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   src.b = b;
   src.ldb = ldb;
   src.trans = trans_b;
-  PackedGemm(m, n, k, alpha, a, lda, trans_a, src, c, ldc, /*first_overwrites=*/beta == 0.0f,
-             pool);
+  PackedGemm(m, n, k, alpha, a, lda, trans_a, src, c, ldc, /*first_overwrites=*/beta == 0.0f, pool);
+}
+
+void MatMulWeightsBatch(const float* x, int64_t m, int64_t ldx, const WeightProduct* products,
+                        int count, ThreadPool* pool) {
+  if (m <= 0 || count <= 0) return;
+  const IsaOps& ops = Ops();
+  if (m <= kStreamRowsMax) {
+    // Tasks of at least 16 weight rows, a few per thread and matrix for balance, numbered across
+    // all the matrices so one pass of the pool covers them.
+    const int threads = pool ? pool->size() : 1;
+    int64_t chunks[8], first[9] = {0};
+    WeightProduct local[8];
+    for (int done = 0; done < count; done += 8) {
+      const int batch = std::min(8, count - done);
+      for (int b = 0; b < batch; ++b) {
+        local[b] = products[done + b];
+        const int64_t n = local[b].w.rows;
+        chunks[b] = std::max<int64_t>(16, CeilDiv(CeilDiv(n, 4 * threads), 16) * 16);
+        first[b + 1] = first[b] + CeilDiv(n, chunks[b]);
+      }
+      RunTasks(pool, first[batch], [&](int64_t t) {
+        int b = 0;
+        while (t >= first[b + 1]) ++b;
+        const WeightProduct& p = local[b];
+        const int64_t r0 = (t - first[b]) * chunks[b], r1 = std::min(p.w.rows, r0 + chunks[b]);
+        ops.weight_rows(p.w.type, x, m, ldx, p.w.data, p.w.cols, r0, r1, p.bias, p.y, p.ldy,
+                        p.accumulate);
+        if (p.gelu) {
+          for (int64_t i = 0; i < m; ++i) ops.gelu(p.y + i * p.ldy + r0, r1 - r0);
+        }
+      });
+    }
+    return;
+  }
+  for (int c = 0; c < count; ++c) {
+    const WeightProduct& p = products[c];
+    const int64_t n = p.w.rows, k = p.w.cols;
+    if (n <= 0) continue;
+    const bool overwrite = !p.accumulate && p.bias == nullptr;
+    if (p.bias != nullptr) {
+      for (int64_t i = 0; i < m; ++i) {
+        float* yi = p.y + i * p.ldy;
+        if (p.accumulate) {
+          ops.add(yi, p.bias, n);
+        } else {
+          std::memcpy(yi, p.bias, sizeof(float) * n);
+        }
+      }
+    }
+    if (k > 0) {
+      BSource src;
+      src.w = &p.w;
+      PackedGemm(m, n, k, 1.0f, x, ldx, false, src, p.y, p.ldy, overwrite, pool);
+    } else if (overwrite) {
+      for (int64_t i = 0; i < m; ++i) std::fill(p.y + i * p.ldy, p.y + i * p.ldy + n, 0.0f);
+    }
+    if (p.gelu) {
+      for (int64_t i = 0; i < m; ++i) Gelu(p.y + i * p.ldy, n, pool);
+    }
+  }
 }
 
 void MatMulWeights(const float* x, int64_t m, int64_t ldx, const WeightView& w, const float* bias,
                    float* y, int64_t ldy, ThreadPool* pool) {
-  const int64_t n = w.rows, k = w.cols;
-  if (m <= 0 || n <= 0) return;
-  const IsaOps& ops = Ops();
-  if (m <= kStreamRowsMax || k <= 0) {
-    const int threads = pool ? pool->size() : 1;
-    // Row chunks of at least 16 weight rows, a few per thread for balance.
-    const int64_t chunk = std::max<int64_t>(16, CeilDiv(CeilDiv(n, 4 * threads), 16) * 16);
-    RunTasks(pool, CeilDiv(n, chunk), [&](int64_t t) {
-      const int64_t r0 = t * chunk, r1 = std::min(n, r0 + chunk);
-      ops.weight_rows(w.type, x, m, ldx, w.data, k, r0, r1, bias, y, ldy);
-    });
-    return;
-  }
-  if (bias != nullptr) {
-    for (int64_t i = 0; i < m; ++i) std::memcpy(y + i * ldy, bias, sizeof(float) * n);
-  }
-  BSource src;
-  src.w = &w;
-  PackedGemm(m, n, k, 1.0f, x, ldx, false, src, y, ldy, /*first_overwrites=*/bias == nullptr,
-             pool);
+  WeightProduct p;
+  p.w = w;
+  p.bias = bias;
+  p.y = y;
+  p.ldy = ldy;
+  MatMulWeightsBatch(x, m, ldx, &p, 1, pool);
 }
 
 }  // namespace crm::kernels

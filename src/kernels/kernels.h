@@ -74,10 +74,28 @@ bool SetIsaForTesting(Isa isa);
 void MatMulWeights(const float* x, int64_t m, int64_t ldx, const WeightView& w, const float* bias,
                    float* y, int64_t ldy, ThreadPool* pool);
 
+// One product of MatMulWeightsBatch: y = x * W^T (+ bias), followed by GELU when `gelu`, or
+// added to y when `accumulate` (y += x * W^T (+ bias); not with gelu).
+struct WeightProduct {
+  WeightView w;
+  const float* bias = nullptr;
+  float* y = nullptr;
+  int64_t ldy = 0;  // >= w.rows
+  bool accumulate = false;
+  bool gelu = false;
+};
+
+// The products of one x by several weight matrices (all with x's width as columns). With few
+// rows of x (the decoder: m <= 8) they run in ONE parallel region, the weight rows of every
+// matrix split over the threads together, so a decoder layer costs a few passes of the pool
+// rather than one per matrix; otherwise one after the other. Same results as separate calls.
+void MatMulWeightsBatch(const float* x, int64_t m, int64_t ldx, const WeightProduct* products,
+                        int count, ThreadPool* pool);
+
 // C = alpha * op(A) * op(B) + beta * C, f32, row-major. op(A) is m x k, op(B) is k x n.
-void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, ThreadPool* pool);
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           ThreadPool* pool);
 
 // Row-wise layer normalisation in place: x = (x - mean) / sqrt(var + eps) * gamma + beta.
 void LayerNorm(float* x, int64_t rows, int64_t cols, const float* gamma, const float* beta,
@@ -89,6 +107,12 @@ void Gelu(float* x, int64_t n, ThreadPool* pool);
 void Softmax(float* x, int64_t rows, int64_t cols);
 // a[i] += b[i]
 void Add(float* a, const float* b, int64_t n);
+// The largest x[i] for i < n (-inf when n == 0).
+float Max(const float* x, int64_t n);
+// log(sum_i exp(x[i])) for i < n; -inf when n == 0 or every x[i] is -inf (suppressed logits).
+float LogSumExp(const float* x, int64_t n);
+// The index of the largest x[i] (the first one on ties; x holds no NaN); 0 when n == 0.
+int64_t ArgMax(const float* x, int64_t n);
 
 // f16 (IEEE binary16 bits) <-> f32.
 void F16ToF32(const uint16_t* in, float* out, int64_t n);
@@ -111,9 +135,32 @@ void Attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const f
 
 // Attention as above with keys and values stored as f16 (IEEE binary16 bits). The decoder reads
 // the same audio keys and values for every token; in f16 that traffic is halved.
-void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk,
-                     const uint16_t* v, int64_t ldv, int64_t tq, int64_t tk, int heads, int dh,
-                     float scale, bool causal, float* out, int64_t ldout, float* attn_weights,
-                     ThreadPool* pool);
+void AttentionHalfKV(const float* q, int64_t ldq, const uint16_t* k, int64_t ldk, const uint16_t* v,
+                     int64_t ldv, int64_t tq, int64_t tk, int heads, int dh, float scale,
+                     bool causal, float* out, int64_t ldout, float* attn_weights, ThreadPool* pool);
+
+// Keys and values packed for attention by a few query rows at a time (the decoder), in f16.
+// Each head's keys are blocks of kPackedKeyBlock positions, a block stored transposed
+// ([dh][kPackedKeyBlock]), and each head's values are rows of dh ([position][dh]): a head is two
+// sequential streams, its scores need no horizontal sums, and one task per head computes scores,
+// softmax and values with nothing to combine across tasks. A buffer holds `capacity` positions
+// (a multiple of kPackedKeyBlock): PackedKVSize elements for the keys, as many for the values.
+inline constexpr int64_t kPackedKeyBlock = 64;
+int64_t PackedKVSize(int64_t capacity, int heads, int dh);
+// Writes positions [j0, j0 + count) from f32 rows ([count][heads*dh], leading dimension ld).
+void PackKeysHalf(const float* k, int64_t ldk, int64_t j0, int64_t count, int heads, int dh,
+                  int64_t capacity, uint16_t* packed);
+void PackValuesHalf(const float* v, int64_t ldv, int64_t j0, int64_t count, int heads, int dh,
+                    int64_t capacity, uint16_t* packed);
+
+// Attention (as Attention above) of `sequences` independent sequences, each with tq query rows
+// (sequence s: rows [s*tq, (s+1)*tq) of q and out) over its own packed keys and values
+// (keys[s], values[s]; the first tk positions). Query rows sharing the same keys (beams in
+// cross-attention) should be one sequence. attn_weights, when given: [heads][sequences*tq][tk].
+// One pass of the pool for everything: tasks are (sequence, head, block of rows).
+void AttentionPacked(const float* q, int64_t ldq, int64_t tq, int sequences,
+                     const uint16_t* const* keys, const uint16_t* const* values, int64_t capacity,
+                     int64_t tk, int heads, int dh, float scale, bool causal, float* out,
+                     int64_t ldout, float* attn_weights, ThreadPool* pool);
 
 }  // namespace crm::kernels

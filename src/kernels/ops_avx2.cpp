@@ -25,8 +25,9 @@ namespace {
 constexpr IsaOps kOps = {
     Isa::kAvx2, kMr,         kNr,        GemmTilePacked, GemmTileRowMajorA, WeightRows,
     F16ToF32,  F32ToF16,    LayerNormRow, Gelu,         SoftmaxRow,        AddVec,
-    MaxOf,     ExpShiftSum, Scale,      AttnScoresF32,  AttnValuesF32,
+    MaxOf,     ExpShiftSum, ExpSum,     Scale,      AttnScoresF32,  AttnValuesF32,
     AttnValuesAllHeadsF32, AttnValuesAllHeadsF16, AttnScoresF16, AttnValuesF16,
+    AttnScoresPackedF16,
 };
 
 }  // namespace

@@ -39,7 +39,8 @@ void GemmTileRows(int64_t kc, const float* a, int64_t lda, const float* b, float
 }
 
 void WeightRows(DType type, const float* x, int64_t m, int64_t ldx, const void* w, int64_t k,
-                int64_t r0, int64_t r1, const float* bias, float* y, int64_t ldy) {
+                int64_t r0, int64_t r1, const float* bias, float* y, int64_t ldy,
+                bool accumulate) {
   constexpr int64_t kChunk = 256;  // a multiple of every block size
   constexpr int kGroup = 8;
   float buf[kChunk];
@@ -59,7 +60,11 @@ void WeightRows(DType type, const float* x, int64_t m, int64_t ldx, const void* 
           acc[i] += s;
         }
       }
-      for (int i = 0; i < g; ++i) y[(i0 + i) * ldy + r] = acc[i] + (bias ? bias[r] : 0.0f);
+      for (int i = 0; i < g; ++i) {
+        float* out = y + (i0 + i) * ldy + r;
+        const float v = acc[i] + (bias ? bias[r] : 0.0f);
+        *out = accumulate ? *out + v : v;
+      }
     }
   }
 }
@@ -93,6 +98,12 @@ float ExpShiftSum(float* x, int64_t n, float m) {
     x[i] = std::exp(x[i] - m);
     s += x[i];
   }
+  return s;
+}
+
+float ExpSum(const float* x, int64_t n, float m) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
   return s;
 }
 
@@ -150,12 +161,24 @@ void AttnValuesAllHeads(const float* s, int64_t lds, int heads, int rows, const 
   }
 }
 
+void AttnScoresPacked(const float* q, int64_t ldq, int rows, const uint16_t* k, int64_t n, int dh,
+                      float scale, float* s, int64_t lds) {
+  for (int64_t j = 0; j < n; ++j) {
+    const uint16_t* kb = k + (j / kPackedKeyBlock) * dh * kPackedKeyBlock + j % kPackedKeyBlock;
+    for (int i = 0; i < rows; ++i) {
+      float d = 0.0f;
+      for (int c = 0; c < dh; ++c) d += q[i * ldq + c] * HalfToFloat(kb[c * kPackedKeyBlock]);
+      s[i * lds + j] = d * scale;
+    }
+  }
+}
+
 constexpr IsaOps kGenericOps = {
     Isa::kGeneric, kMr,         kNr,         GemmTile,    GemmTileRows, WeightRows,
     F16ToF32Generic, F32ToF16Generic, LayerNormRow, Gelu,  SoftmaxRow,   AddVec,
-    Max,           ExpShiftSum, Scale,       AttnScores<float>, AttnValues<float>,
+    Max,           ExpShiftSum, ExpSum,      Scale,       AttnScores<float>, AttnValues<float>,
     AttnValuesAllHeads<float>, AttnValuesAllHeads<uint16_t>, AttnScores<uint16_t>,
-    AttnValues<uint16_t>,
+    AttnValues<uint16_t>, AttnScoresPacked,
 };
 
 }  // namespace

@@ -1,14 +1,36 @@
 #include "asr/whisper/decoder.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstring>
-
-#include "asr/whisper/encoder.h"
+#include <numeric>
 
 namespace crm::asr::whisper {
 
 namespace k = crm::kernels;
+
+namespace {
+
+void RunTasks(k::ThreadPool* pool, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (pool != nullptr) {
+    pool->Run(n, fn);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
+}
+
+k::WeightProduct Product(const k::WeightView& w, const std::vector<float>& bias, float* y,
+                         int64_t ldy) {
+  k::WeightProduct p;
+  p.w = w;
+  p.bias = bias.empty() ? nullptr : bias.data();
+  p.y = y;
+  p.ldy = ldy;
+  return p;
+}
+
+}  // namespace
 
 TextDecoder::TextDecoder(const WhisperModel& model, int max_sequences)
     : model_(model),
@@ -19,10 +41,21 @@ TextDecoder::TextDecoder(const WhisperModel& model, int max_sequences)
       audio_ctx_(model.hparams().n_audio_ctx),
       n_vocab_(model.hparams().n_vocab) {
   const size_t layers = model.hparams().n_text_layer;
-  self_k_.resize(layers * max_seq_ * ctx_ * n_);
+  const int dh = n_ / heads_;
+  auto round_up = [](int64_t n) {
+    return (n + k::kPackedKeyBlock - 1) / k::kPackedKeyBlock * k::kPackedKeyBlock;
+  };
+  text_cap_ = round_up(ctx_);
+  audio_cap_ = round_up(audio_ctx_);
+  slot_size_ = k::PackedKVSize(text_cap_, heads_, dh);
+  self_k_.resize(layers * max_seq_ * slot_size_);
   self_v_.resize(self_k_.size());
-  cross_k_.resize(layers * audio_ctx_ * n_);
+  cross_k_.resize(layers * k::PackedKVSize(audio_cap_, heads_, dh));
   cross_v_.resize(cross_k_.size());
+  slot_.resize(max_seq_);
+  key_ptrs_.resize(max_seq_);
+  value_ptrs_.resize(max_seq_);
+  std::iota(slot_.begin(), slot_.end(), 0);
   Reserve(max_seq_);
 }
 
@@ -37,16 +70,52 @@ void TextDecoder::Reserve(int64_t rows) {
   mlp_.resize(rows * 4 * n_);
 }
 
+void TextDecoder::Reset() {
+  length_ = 0;
+  std::iota(slot_.begin(), slot_.end(), 0);
+}
+
 void TextDecoder::SetAudio(const float* encoder_output, k::ThreadPool* pool) {
   const auto& layers = model_.decoder().layers;
+  const int dh = n_ / heads_;
+  const int64_t count = static_cast<int64_t>(audio_ctx_) * n_;
+  const size_t packed = k::PackedKVSize(audio_cap_, heads_, dh);
+  audio_.resize(2 * count);
   for (size_t l = 0; l < layers.size(); ++l) {
     const AttentionWeights& w = layers[l].cross_attn;
-    float* ck = &cross_k_[l * audio_ctx_ * n_];
-    float* cv = &cross_v_[l * audio_ctx_ * n_];
-    k::MatMulWeights(encoder_output, audio_ctx_, n_, w.key, nullptr, ck, n_, pool);
-    k::MatMulWeights(encoder_output, audio_ctx_, n_, w.value, w.value_bias.data(), cv, n_, pool);
+    k::WeightProduct kv[2] = {Product(w.key, {}, audio_.data(), n_),
+                              Product(w.value, w.value_bias, audio_.data() + count, n_)};
+    k::MatMulWeightsBatch(encoder_output, audio_ctx_, n_, kv, 2, pool);
+    // Packed by blocks of positions, each task writing its own blocks.
+    const int64_t blocks = audio_cap_ / k::kPackedKeyBlock;
+    RunTasks(pool, blocks, [&](int64_t b) {
+      const int64_t j0 = b * k::kPackedKeyBlock;
+      const int64_t len = std::min<int64_t>(k::kPackedKeyBlock, audio_ctx_ - j0);
+      if (len <= 0) return;
+      k::PackKeysHalf(audio_.data() + j0 * n_, n_, j0, len, heads_, dh, audio_cap_,
+                      &cross_k_[l * packed]);
+      k::PackValuesHalf(audio_.data() + count + j0 * n_, n_, j0, len, heads_, dh, audio_cap_,
+                        &cross_v_[l * packed]);
+    });
   }
-  length_ = 0;
+  Reset();
+}
+
+void TextDecoder::SelfAttention(int layer, int n_seq, int n_new, k::ThreadPool* pool) {
+  const int dh = n_ / heads_;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const int64_t block = static_cast<int64_t>(n_new) * n_;
+  std::vector<const uint16_t*>& keys = key_ptrs_;
+  std::vector<const uint16_t*>& values = value_ptrs_;
+  for (int s = 0; s < n_seq; ++s) {
+    k::PackKeysHalf(&k_[s * block], n_, length_, n_new, heads_, dh, text_cap_, SelfK(layer, s));
+    k::PackValuesHalf(&v_[s * block], n_, length_, n_new, heads_, dh, text_cap_, SelfV(layer, s));
+    keys[s] = SelfK(layer, s);
+    values[s] = SelfV(layer, s);
+  }
+  k::AttentionPacked(q_.data(), n_, n_new, n_seq, keys.data(), values.data(), text_cap_,
+                     length_ + n_new, heads_, dh, scale, /*causal=*/true, att_.data(), n_, nullptr,
+                     pool);
 }
 
 void TextDecoder::Forward(const int* tokens, int n_seq, int n_new, float* logits,
@@ -70,44 +139,51 @@ void TextDecoder::Forward(const int* tokens, int n_seq, int n_new, float* logits
   if (cross_weights) {
     cross_weights->assign(w.layers.size() * heads_ * rows * audio_ctx_, 0.0f);
   }
+  auto norm = [&](const LayerNormWeights& ln) {
+    std::memcpy(h_.data(), x_.data(), sizeof(float) * rows * n_);
+    k::LayerNorm(h_.data(), rows, n_, ln.gamma.data(), ln.beta.data(), 1e-5f, pool);
+  };
+  // x += in * W^T + b: the residual connection folded into the product.
+  auto add_product = [&](const float* in, int64_t ld_in, const k::WeightView& weights,
+                         const std::vector<float>& bias) {
+    k::WeightProduct p = Product(weights, bias, x_.data(), n_);
+    p.accumulate = true;
+    k::MatMulWeightsBatch(in, rows, ld_in, &p, 1, pool);
+  };
 
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const DecoderLayerWeights& layer = w.layers[l];
     // Self-attention over the cache.
-    std::memcpy(h_.data(), x_.data(), sizeof(float) * rows * n_);
-    k::LayerNorm(h_.data(), rows, n_, layer.attn_ln.gamma.data(), layer.attn_ln.beta.data(), 1e-5f,
-                 pool);
-    ProjectQkv(layer.attn, h_.data(), rows, n_, q_.data(), k_.data(), v_.data(), pool);
-    for (int s = 0; s < n_seq; ++s) {
-      float* ck = SelfK(static_cast<int>(l), s);
-      float* cv = SelfV(static_cast<int>(l), s);
-      std::memcpy(ck + static_cast<size_t>(length_) * n_, &k_[s * n_new * n_],
-                  sizeof(float) * n_new * n_);
-      std::memcpy(cv + static_cast<size_t>(length_) * n_, &v_[s * n_new * n_],
-                  sizeof(float) * n_new * n_);
-      k::Attention(&q_[s * n_new * n_], n_, ck, n_, cv, n_, n_new, length_ + n_new, heads_, dh,
-                   scale, /*causal=*/true, &att_[s * n_new * n_], n_, nullptr, pool);
-    }
-    AddProjection(x_.data(), att_.data(), rows, layer.attn.out, layer.attn.out_bias, h_.data(),
-                  pool);
+    norm(layer.attn_ln);
+    k::WeightProduct qkv[3] = {Product(layer.attn.query, layer.attn.query_bias, q_.data(), n_),
+                               Product(layer.attn.key, {}, k_.data(), n_),
+                               Product(layer.attn.value, layer.attn.value_bias, v_.data(), n_)};
+    k::MatMulWeightsBatch(h_.data(), rows, n_, qkv, 3, pool);
+    SelfAttention(static_cast<int>(l), n_seq, n_new, pool);
+    add_product(att_.data(), n_, layer.attn.out, layer.attn.out_bias);
 
     // Cross-attention: every row of every sequence attends to the same audio keys/values.
-    std::memcpy(h_.data(), x_.data(), sizeof(float) * rows * n_);
-    k::LayerNorm(h_.data(), rows, n_, layer.cross_attn_ln.gamma.data(),
-                 layer.cross_attn_ln.beta.data(), 1e-5f, pool);
-    k::MatMulWeights(h_.data(), rows, n_, layer.cross_attn.query,
-                     layer.cross_attn.query_bias.data(), q_.data(), n_, pool);
+    norm(layer.cross_attn_ln);
+    k::WeightProduct q =
+        Product(layer.cross_attn.query, layer.cross_attn.query_bias, q_.data(), n_);
+    k::MatMulWeightsBatch(h_.data(), rows, n_, &q, 1, pool);
     float* wout = nullptr;
     if (cross_weights) {
       wout = cross_weights->data() + l * heads_ * rows * audio_ctx_;
     }
-    k::Attention(q_.data(), n_, &cross_k_[l * audio_ctx_ * n_], n_,
-                 &cross_v_[l * audio_ctx_ * n_], n_, rows, audio_ctx_, heads_, dh, scale,
-                 /*causal=*/false, att_.data(), n_, wout, pool);
-    AddProjection(x_.data(), att_.data(), rows, layer.cross_attn.out, layer.cross_attn.out_bias,
-                  h_.data(), pool);
+    const size_t at = l * k::PackedKVSize(audio_cap_, heads_, dh);
+    const uint16_t* ck = &cross_k_[at];
+    const uint16_t* cv = &cross_v_[at];
+    k::AttentionPacked(q_.data(), n_, rows, 1, &ck, &cv, audio_cap_, audio_ctx_, heads_, dh, scale,
+                       /*causal=*/false, att_.data(), n_, wout, pool);
+    add_product(att_.data(), n_, layer.cross_attn.out, layer.cross_attn.out_bias);
 
-    AddMlp(x_.data(), rows, n_, layer.mlp_ln, layer.mlp, h_.data(), mlp_.data(), pool);
+    // MLP: GELU folded into the first product, the residual into the second.
+    norm(layer.mlp_ln);
+    k::WeightProduct fc1 = Product(layer.mlp.fc1, layer.mlp.fc1_bias, mlp_.data(), 4 * n_);
+    fc1.gelu = true;
+    k::MatMulWeightsBatch(h_.data(), rows, n_, &fc1, 1, pool);
+    add_product(mlp_.data(), 4 * n_, layer.mlp.fc2, layer.mlp.fc2_bias);
   }
 
   // Final norm and output projection (tied to the token embedding).
@@ -125,33 +201,45 @@ void TextDecoder::Forward(const int* tokens, int n_seq, int n_new, float* logits
 }
 
 void TextDecoder::Reorder(const std::vector<int>& sources) {
+  const int n = static_cast<int>(sources.size());
+  assert(n <= max_seq_);
+  // Each source's slot goes to the first sequence continuing it; a sequence continuing a source
+  // already handed out gets a free slot and a copy of the cache.
+  std::vector<int> next(max_seq_, -1);
+  std::vector<char> taken(max_seq_, 0);
+  for (int s = 0; s < n; ++s) {
+    const int from = slot_[sources[s]];
+    if (!taken[from]) next[s] = from, taken[from] = 1;
+  }
+  int free_slot = 0;
+  auto take_free = [&] {
+    while (taken[free_slot]) ++free_slot;
+    taken[free_slot] = 1;
+    return free_slot;
+  };
   const int layers = static_cast<int>(model_.decoder().layers.size());
-  const size_t block = static_cast<size_t>(length_) * n_;
-  if (block == 0) return;
-  std::vector<int> moved;
-  for (int s = 0; s < static_cast<int>(sources.size()); ++s)
-    if (sources[s] != s) moved.push_back(s);
-  if (moved.empty()) return;
-  // Copy the sources aside first: a sequence may be both a source and a destination.
-  scratch_.resize(moved.size() * 2 * layers * block);
-  size_t at = 0;
-  for (int s : moved) {
-    for (int l = 0; l < layers; ++l) {
-      std::memcpy(&scratch_[at], SelfK(l, sources[s]), sizeof(float) * block);
-      at += block;
-      std::memcpy(&scratch_[at], SelfV(l, sources[s]), sizeof(float) * block);
-      at += block;
+  // Per head, the key blocks and value rows holding the first length_ positions.
+  const int dh = n_ / heads_;
+  const size_t used = static_cast<size_t>((length_ + k::kPackedKeyBlock - 1) / k::kPackedKeyBlock *
+                                          k::kPackedKeyBlock) *
+                      dh;
+  const size_t head_stride = static_cast<size_t>(text_cap_) * dh;
+  for (int s = 0; s < n; ++s) {
+    if (next[s] >= 0) continue;
+    next[s] = take_free();
+    // The source slot stays taken by its first continuation, so it is never overwritten here.
+    const int from = slot_[sources[s]];
+    for (int l = 0; l < layers && used > 0; ++l) {
+      for (int h = 0; h < heads_; ++h) {
+        const size_t dst = SlotOffset(l, next[s]) + h * head_stride;
+        const size_t src = SlotOffset(l, from) + h * head_stride;
+        std::memcpy(&self_k_[dst], &self_k_[src], sizeof(uint16_t) * used);
+        std::memcpy(&self_v_[dst], &self_v_[src], sizeof(uint16_t) * used);
+      }
     }
   }
-  at = 0;
-  for (int s : moved) {
-    for (int l = 0; l < layers; ++l) {
-      std::memcpy(SelfK(l, s), &scratch_[at], sizeof(float) * block);
-      at += block;
-      std::memcpy(SelfV(l, s), &scratch_[at], sizeof(float) * block);
-      at += block;
-    }
-  }
+  for (int s = n; s < max_seq_; ++s) next[s] = take_free();
+  slot_ = std::move(next);
 }
 
 }  // namespace crm::asr::whisper

@@ -15,15 +15,9 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
 
-// log(sum(exp(x))) over [0, n), in one pass of float exponentials after a max pass.
-float LogSumExp(const float* x, int n) {
-  float mx = kNegInf;
-  for (int i = 0; i < n; ++i) mx = std::max(mx, x[i]);
-  if (mx == kNegInf) return kNegInf;
-  float sum = 0;
-  for (int i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
-  return mx + std::log(sum);
-}
+// The search runs once per token over the whole vocabulary (51,865 logits): its passes use the
+// vectorised kernels, so that it stays small beside the decoder step itself.
+float LogSumExp(const float* x, int n) { return kernels::LogSumExp(x, n); }
 
 void LogSoftmax(const float* logits, int n, std::vector<float>* out) {
   out->resize(n);
@@ -51,11 +45,18 @@ bool EndsInRepetitionLoop(const std::vector<int>& seq) {
 namespace {
 bool EndsInLoop(const std::vector<int>& seq) { return EndsInRepetitionLoop(seq); }
 
-int ArgMax(const float* x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return best;
+int ArgMax(const float* x, int n) { return static_cast<int>(kernels::ArgMax(x, n)); }
+
+// The k best indices by value, best first; ties go to the lower index (as a stable sort would).
+void TopK(const float* x, int n, int k, std::vector<int>* out) {
+  out->clear();
+  std::vector<int>& top = *out;
+  auto better = [&](int a, int b) { return x[a] > x[b] || (x[a] == x[b] && a < b); };
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<int>(top.size()) == k && !better(i, top.back())) continue;
+    if (static_cast<int>(top.size()) == k) top.pop_back();
+    top.insert(std::upper_bound(top.begin(), top.end(), i, better), i);
+  }
 }
 
 }  // namespace
@@ -143,8 +144,7 @@ void WindowDecoder::ApplyFilters(const DecodingOptions& o, const std::vector<int
   // Sample a timestamp when their total probability beats every single text token (the
   // softmax normaliser is common to both sides, so logits compare directly).
   const float ts_total = LogSumExp(logits + tb, n_vocab_ - tb);
-  float max_text = kNegInf;
-  for (int i = 0; i < tb; ++i) max_text = std::max(max_text, logits[i]);
+  const float max_text = kernels::Max(logits, tb);
   if (ts_total > max_text) {
     for (int i = 0; i < tb; ++i) logits[i] = kNegInf;
   }
@@ -275,7 +275,7 @@ DecodingResult WindowDecoder::Beam(const DecodingOptions& o, const std::vector<i
   std::vector<std::vector<int>> seqs(beam);  // sampled tokens per beam
   std::vector<float> sums(beam, 0.0f);
   std::vector<std::pair<std::vector<int>, float>> finished;  // in insertion order
-  std::vector<int> idx(n_vocab_);
+  std::vector<int> idx;
 
   for (int step = 0; step < sample_len; ++step) {
     // Candidates: each beam's top beam+1 tokens; identical sequences keep the last score.
@@ -288,9 +288,7 @@ DecodingResult WindowDecoder::Beam(const DecodingOptions& o, const std::vector<i
       ApplyFilters(o, seqs[s], lg);
       if (s == 0 && o.on_step) o.on_step(step, lg, n_vocab_);
       const float lse = LogSumExp(lg, n_vocab_);
-      std::iota(idx.begin(), idx.end(), 0);
-      std::partial_sort(idx.begin(), idx.begin() + beam + 1, idx.end(),
-                        [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
+      TopK(lg, n_vocab_, beam + 1, &idx);
       for (int j = 0; j <= beam; ++j) {
         std::vector<int> seq = seqs[s];
         seq.push_back(idx[j]);
