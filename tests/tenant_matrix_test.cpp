@@ -53,6 +53,14 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
                            ? t["segments"][0]["id"].get<std::string>()
                            : "segment-" + f.id;
   }
+  // A voiceprint enrolled from a stretch of the recording's audio; speaker labels are the same
+  // words in every firm: the recording's firm decides.
+  o.ids["voiceprint"] = s.Call("POST", "/api/voiceprints",
+                               {{"name", "Voix secrète"},
+                                {"sources", {{{"recording_id", o.ids["recording"]}, {"start", 0.5}, {"end", 10.5}}}}},
+                               h)
+                            .json().value("id", "");
+  o.ids["label"] = "SPEAKER_1";
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -61,6 +69,7 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
 std::string ObjectFor(const std::string& path, const std::string& param) {
   if (param == "contact_id") return "contact";
   if (param == "segment_id") return "segment";
+  if (param == "label") return "label";
   if (param != "id") return "";
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
       {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},
@@ -164,7 +173,8 @@ TEST_F(TenantMatrix, AnotherFirmsSessionGets404Too) {
 
 TEST_F(TenantMatrix, ListsAndSearchNeverShowAnotherFirmsRecords) {
   auto h = Bearer(b_->api_key);
-  for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit"}) {
+  for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit",
+                           "/api/voiceprints"}) {
     auto r = s_->Get(list, h);
     ASSERT_EQ(r.status, 200) << list;
     for (auto& [k, id] : a_objects_->ids) EXPECT_EQ(r.body.find(id), std::string::npos) << list << " shows A's " << k;

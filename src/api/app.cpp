@@ -67,6 +67,7 @@ http::Router BuildRouter(App& app) {
   RegisterCrmRoutes(r, app);
   RegisterTranscriptRoutes(r, app);
   RegisterSearchRoutes(r, app);
+  RegisterVoiceprintRoutes(r, app);
   for (auto& module : app.route_modules) module(r, app);
   RegisterOpenApiRoute(r, app);
   return r;

@@ -58,6 +58,7 @@ void RegisterAdminRoutes(http::Router& r, App& app);
 void RegisterCrmRoutes(http::Router& r, App& app);
 void RegisterTranscriptRoutes(http::Router& r, App& app);  // transcripts: read, correct, export
 void RegisterSearchRoutes(http::Router& r, App& app);      // GET /api/search
+void RegisterVoiceprintRoutes(http::Router& r, App& app);  // voiceprints, recording speakers
 // The OpenAPI 3.1 document of every route of `router`.
 nlohmann::json BuildOpenApi(const http::Router& router);
 void RegisterOpenApiRoute(http::Router& r, App& app);

@@ -82,15 +82,9 @@ Value OptText(const std::string& s) { return s.empty() ? Value(storage::Null{}) 
 // Every recording of the sources, and the linked user and contact, must be the firm's.
 Status CheckIdsInFirm(storage::Store& store, const std::string& firm,
                       const std::vector<SourceRequest>& sources, const VoiceprintFields& fields) {
-  std::set<std::string> recordings;
-  for (const auto& s : sources)
-    if (!s.recording_id.empty()) recordings.insert(s.recording_id);
-  for (const auto& id : recordings) {
-    CRM_ASSIGN_OR_RETURN(auto row, store.QueryOne("SELECT id FROM recordings WHERE firm_id = ? "
-                                                  "AND id = ?",
-                                                  {firm, id}));
-    if (!row) return RecordingNotFound();
-  }
+  std::vector<std::string> recordings;
+  for (const auto& s : sources) recordings.push_back(s.recording_id);
+  CRM_TRY(CheckRecordingsInFirm(store, firm, recordings));
   if (fields.user_id && !fields.user_id->empty()) {
     CRM_ASSIGN_OR_RETURN(auto row, store.QueryOne("SELECT id FROM users WHERE firm_id = ? AND "
                                                   "id = ?",
@@ -274,6 +268,19 @@ void CheckFields(const VoiceprintFields& f, const Voiceprint* current, json& pro
 }
 
 }  // namespace
+
+Status CheckRecordingsInFirm(storage::Store& store, const std::string& firm_id,
+                             const std::vector<std::string>& recording_ids) {
+  std::set<std::string> unique(recording_ids.begin(), recording_ids.end());
+  for (const auto& id : unique) {
+    if (id.empty()) continue;
+    CRM_ASSIGN_OR_RETURN(auto row, store.QueryOne("SELECT id FROM recordings WHERE firm_id = ? "
+                                                  "AND id = ?",
+                                                  {firm_id, id}));
+    if (!row) return RecordingNotFound();
+  }
+  return OkStatus();
+}
 
 Result<Voiceprint> EnrolVoiceprint(storage::Store& store, const Principal& who,
                                    const VoiceprintFields& fields,

@@ -93,6 +93,11 @@ struct VoiceprintFields {
   std::optional<std::string> contact_id;
 };
 
+// kNotFound unless every recording id (empty ones skipped) is one of the firm's. Routes call it
+// with the ids they could read from a malformed body, so that a foreign id is 404 before any 422.
+Status CheckRecordingsInFirm(storage::Store& store, const std::string& firm_id,
+                             const std::vector<std::string>& recording_ids);
+
 // Checks, in this order: every recording, user and contact named belongs to the firm
 // (kNotFound); the fields and sources are valid (kInvalidArgument with "sources[i]" or field
 // names in details: required, too_long, invalid_utf8, duplicate, too_many, no_voiceprint,

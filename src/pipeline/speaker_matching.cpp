@@ -36,27 +36,33 @@ Result<std::vector<domain::AutomaticName>> MatchKnownSpeakers(
   return names;
 }
 
-Result<diarization::WeightedVoiceprint> VoiceprintOfRecordingRanges(
+Result<std::unique_ptr<diarization::VoiceprintBuilder>> DecodeForVoiceprints(
     storage::Store& store, blobs::BlobStore& blobs, const std::string& firm_id,
-    const std::string& recording_id, const std::vector<diarization::TimeRange>& ranges,
-    double min_seconds) {
+    const std::string& recording_id) {
   CRM_ASSIGN_OR_RETURN(auto row, store.QueryOne("SELECT blob_key FROM recordings WHERE firm_id = "
                                                 "? AND id = ?",
                                                 {firm_id, recording_id}));
   if (!row) return NotFound("Enregistrement introuvable. / Recording not found.");
   auto path = blobs.LocalPath(row->Text("blob_key"));
-  if (!path)
-    return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
+  if (!path) return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
   CRM_ASSIGN_OR_RETURN(auto stream, audio::PcmStream::Open(path->string()));
-  diarization::VoiceprintBuilder builder;
+  auto builder = std::make_unique<diarization::VoiceprintBuilder>();
   std::vector<float> buffer(audio::kSampleRate * 4);
   for (;;) {
     CRM_ASSIGN_OR_RETURN(size_t n, stream->Read(buffer.data(), buffer.size()));
     if (n == 0) break;
-    CRM_TRY(builder.Add(buffer.data(), n));
+    CRM_TRY(builder->Add(buffer.data(), n));
   }
+  return builder;
+}
+
+Result<diarization::WeightedVoiceprint> VoiceprintOfRecordingRanges(
+    storage::Store& store, blobs::BlobStore& blobs, const std::string& firm_id,
+    const std::string& recording_id, const std::vector<diarization::TimeRange>& ranges,
+    double min_seconds) {
+  CRM_ASSIGN_OR_RETURN(auto builder, DecodeForVoiceprints(store, blobs, firm_id, recording_id));
   double seconds = 0;
-  CRM_ASSIGN_OR_RETURN(auto v, builder.Finish(ranges, min_seconds, &seconds));
+  CRM_ASSIGN_OR_RETURN(auto v, builder->Finish(ranges, min_seconds, &seconds));
   return diarization::WeightedVoiceprint{std::move(v), seconds};
 }
 

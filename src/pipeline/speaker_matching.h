@@ -8,6 +8,7 @@
 // SaveEngineTranscript keeps them. A failure here never fails the recording (the caller logs it).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ Result<std::vector<domain::AutomaticName>> MatchKnownSpeakers(
 
 // The voiceprints of a diarization as the domain stores them: "SPEAKER_n" labels and seconds.
 std::vector<domain::SpeakerVoice> SpeakerVoices(const diarization::Diarization& diarization);
+
+// A firm's recording (its file in the blob store) decoded once, in pieces, into a builder that
+// answers the voiceprint of any ranges of it. kNotFound for a recording of another firm;
+// kUndecodable / kIo from the decoder.
+Result<std::unique_ptr<diarization::VoiceprintBuilder>> DecodeForVoiceprints(
+    storage::Store& store, blobs::BlobStore& blobs, const std::string& firm_id,
+    const std::string& recording_id);
 
 // The voiceprint of `ranges` of a firm's recording (its file in the blob store), relative to
 // the whole recording as the diarizer's are: the file is decoded once, in pieces, keeping only
