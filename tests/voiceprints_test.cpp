@@ -69,24 +69,26 @@ class VoiceprintsApiTest : public ::testing::Test {
 
   static std::string Meeting(const TestFirm& f, const json& participants) {
     auto h = Bearer(f.api_key);
-    std::string client = s_->Call("POST", "/api/clients", {{"name", "Succession Martin"}}, h)
-                             .json()["id"];
-    return s_->Call("POST", "/api/meetings",
-                    {{"client_id", client},
-                     {"title", "Rendez-vous"},
-                     {"starts_at", "2026-11-20T09:00:00Z"},
-                     {"participants", participants}},
-                    h)
+    std::string client =
+        s_->Call("POST", "/api/clients", {{"name", "Succession Martin"}}, h).json()["id"];
+    return s_
+        ->Call("POST", "/api/meetings",
+               {{"client_id", client},
+                {"title", "Rendez-vous"},
+                {"starts_at", "2026-11-20T09:00:00Z"},
+                {"participants", participants}},
+               h)
         .json()["id"];
   }
 
   // Uploads sample.wav to the meeting, waits for its transcript, then stores and matches its
   // speakers as the pipeline does after diarization.
   static std::string ProcessedRecording(const TestFirm& f, const std::string& meeting) {
-    auto up = Send(s_->port(), {"POST", "/api/meetings/" + meeting + "/recordings?consent=true",
-                                ReadFile(SampleWav()),
-                                {{"Authorization", "Bearer " + f.api_key},
-                                 {"Content-Type", "audio/wav"}}});
+    auto up = Send(s_->port(),
+                   {"POST",
+                    "/api/meetings/" + meeting + "/recordings?consent=true",
+                    ReadFile(SampleWav()),
+                    {{"Authorization", "Bearer " + f.api_key}, {"Content-Type", "audio/wav"}}});
     EXPECT_EQ(up.status, 201) << up.body;
     std::string id = up.json().value("id", "");
     auto deadline = Clock::now() + std::chrono::seconds(60);
@@ -141,7 +143,8 @@ TEST_F(VoiceprintsApiTest, EnrolledSpeakerIsNamedInTheNextRecordingAndTheOtherVo
     EXPECT_EQ(s["suggestions"]["participants"][0]["name"], "Me Kowalczyk");
   }
 
-  json body = {{"name", "Maître Dupont"}, {"sources", {{{"recording_id", first}, {"label", "SPEAKER_1"}}}}};
+  json body = {{"name", "Maître Dupont"},
+               {"sources", {{{"recording_id", first}, {"label", "SPEAKER_1"}}}}};
   EXPECT_EQ(s_->Call("POST", "/api/voiceprints", body, member).status, 403);
   auto enrolled = s_->Call("POST", "/api/voiceprints", body, admin);
   ASSERT_EQ(enrolled.status, 201) << enrolled.body;
@@ -181,10 +184,10 @@ TEST_F(VoiceprintsApiTest, EnrolledSpeakerIsNamedInTheNextRecordingAndTheOtherVo
   EXPECT_EQ(top["client_name"], "Succession Martin");
   EXPECT_EQ(top["recorded_at"], "2026-11-20T09:00:00Z");
   EXPECT_EQ(top["origin"], "automatic");
-  EXPECT_EQ(s_->Get("/api/recordings/" + first + "/speakers/SPEAKER_1/similar?min_confidence=2",
-                    member)
-                .status,
-            422);
+  EXPECT_EQ(
+      s_->Get("/api/recordings/" + first + "/speakers/SPEAKER_1/similar?min_confidence=2", member)
+          .status,
+      422);
   EXPECT_EQ(s_->Get("/api/recordings/" + first + "/speakers/SPEAKER_7/similar", member).status,
             404);
 
@@ -210,10 +213,15 @@ TEST_F(VoiceprintsApiTest, EnrolledSpeakerIsNamedInTheNextRecordingAndTheOtherVo
                 .status,
             200);
   std::string apply = "/api/recordings/" + first + "/speakers/SPEAKER_1/apply";
-  auto stale = s_->Call("POST", apply, {{"targets", {{{"recording_id", second}, {"label", "SPEAKER_1"}, {"version", 1}}}}}, member);
+  auto stale = s_->Call(
+      "POST", apply,
+      {{"targets", {{{"recording_id", second}, {"label", "SPEAKER_1"}, {"version", 1}}}}}, member);
   EXPECT_EQ(stale.status, 409) << stale.body;
   int64_t version = Speakers(*a_, second)["version"];
-  auto applied = s_->Call("POST", apply, {{"targets", {{{"recording_id", second}, {"label", "SPEAKER_1"}, {"version", version}}}}}, member);
+  auto applied = s_->Call(
+      "POST", apply,
+      {{"targets", {{{"recording_id", second}, {"label", "SPEAKER_1"}, {"version", version}}}}},
+      member);
   ASSERT_EQ(applied.status, 200) << applied.body;
   EXPECT_EQ(applied.json()["applied"][0]["version"], version + 1);
   json s1_now = Speaker(Speakers(*a_, second), "SPEAKER_1");
@@ -228,8 +236,9 @@ TEST_F(VoiceprintsApiTest, TimeRangesAreDecodedFromTheStoredFileAndTooLittleSpee
   std::string rec = ProcessedRecording(*a_, Meeting(*a_, json::array()));
   // Stretches of sample.rttm where the second speaker talks alone.
   json ok = {{"name", "Mme Martin"},
-             {"sources", {{{"recording_id", rec}, {"start", 14.7}, {"end", 17.92}},
-                          {{"recording_id", rec}, {"ranges", {{21.78, 27.85}}}}}}};
+             {"sources",
+              {{{"recording_id", rec}, {"start", 14.7}, {"end", 17.92}},
+               {{"recording_id", rec}, {"ranges", {{21.78, 27.85}}}}}}};
   auto r = s_->Call("POST", "/api/voiceprints", ok, admin);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_NEAR(r.json()["seconds_of_speech"].get<double>(), 3.22 + 6.07, 0.05);
@@ -241,34 +250,40 @@ TEST_F(VoiceprintsApiTest, TimeRangesAreDecodedFromTheStoredFileAndTooLittleSpee
   for (const auto& s : speakers["speakers"]) named += s["name"] == "Mme Martin";
   EXPECT_EQ(named, 1) << speakers;
 
-  auto short_source = s_->Call("POST", "/api/voiceprints",
-                               {{"name", "X"}, {"sources", {{{"recording_id", rec}, {"start", 10.0}, {"end", 10.5}}}}},
-                               admin);
+  auto short_source = s_->Call(
+      "POST", "/api/voiceprints",
+      {{"name", "X"}, {"sources", {{{"recording_id", rec}, {"start", 10.0}, {"end", 10.5}}}}},
+      admin);
   EXPECT_EQ(short_source.status, 422) << short_source.body;
   EXPECT_EQ(short_source.json()["error"]["details"]["sources[0]"], "too_short");
   auto short_total = s_->Call("POST", "/api/voiceprints",
                               {{"name", "X"},
-                               {"sources", {{{"recording_id", rec}, {"start", 14.7}, {"end", 16.2}},
-                                            {{"recording_id", rec}, {"start", 22.0}, {"end", 23.5}}}}},
+                               {"sources",
+                                {{{"recording_id", rec}, {"start", 14.7}, {"end", 16.2}},
+                                 {{"recording_id", rec}, {"start", 22.0}, {"end", 23.5}}}}},
                               admin);
   ASSERT_EQ(short_total.status, 422) << short_total.body;
-  EXPECT_EQ(short_total.json()["error"]["message"].get<std::string>().rfind("Pas assez de parole", 0), 0u)
+  EXPECT_EQ(
+      short_total.json()["error"]["message"].get<std::string>().rfind("Pas assez de parole", 0), 0u)
       << short_total.body;
   EXPECT_EQ(short_total.json()["error"]["details"]["min_seconds"], 4.0);
-  auto malformed = s_->Call("POST", "/api/voiceprints",
-                            {{"name", 3}, {"colour", "red"}, {"sources", {{{"recording_id", rec}, {"label", 5}}}}},
-                            admin);
+  auto malformed = s_->Call(
+      "POST", "/api/voiceprints",
+      {{"name", 3}, {"colour", "red"}, {"sources", {{{"recording_id", rec}, {"label", 5}}}}},
+      admin);
   EXPECT_EQ(malformed.status, 422);
-  EXPECT_EQ(malformed.json()["error"]["details"],
-            json({{"name", "must_be_string"}, {"colour", "unknown_field"}, {"sources[0]", "invalid"}}));
+  EXPECT_EQ(
+      malformed.json()["error"]["details"],
+      json({{"name", "must_be_string"}, {"colour", "unknown_field"}, {"sources[0]", "invalid"}}));
   EXPECT_EQ(Send(s_->port(), {"POST", "/api/voiceprints", "{\"name\":", admin}).status, 400);
 }
 
 TEST_F(VoiceprintsApiTest, AnotherFirmsIdsAreNotFoundEvenInsideLists) {
   auto a = Bearer(a_->api_key), b = Bearer(b_->api_key);
   std::string a_rec = ProcessedRecording(*a_, Meeting(*a_, json::array()));
-  auto v = s_->Call("POST", "/api/voiceprints",
-                    {{"name", "Secret A"}, {"sources", {{{"recording_id", a_rec}, {"label", "SPEAKER_2"}}}}}, a);
+  auto v = s_->Call(
+      "POST", "/api/voiceprints",
+      {{"name", "Secret A"}, {"sources", {{{"recording_id", a_rec}, {"label", "SPEAKER_2"}}}}}, a);
   ASSERT_EQ(v.status, 201) << v.body;
   std::string a_vp = v.json()["id"];
   json a_names = Speakers(*a_, a_rec);
@@ -280,22 +295,26 @@ TEST_F(VoiceprintsApiTest, AnotherFirmsIdsAreNotFoundEvenInsideLists) {
     EXPECT_TRUE(s["suggestions"]["voiceprints"].empty()) << s;
   }
   EXPECT_EQ(s_->Get("/api/voiceprints", b).json()["data"].size(), 0u);
-  EXPECT_TRUE(s_->Get("/api/recordings/" + b_rec + "/speakers/SPEAKER_1/similar", b).json()["data"].empty());
+  EXPECT_TRUE(s_->Get("/api/recordings/" + b_rec + "/speakers/SPEAKER_1/similar", b)
+                  .json()["data"]
+                  .empty());
   // A's ids in B's requests: in the path, in sources (even with a bad body), in targets, as a link.
   EXPECT_EQ(s_->Get("/api/voiceprints/" + a_vp, b).status, 404);
-  EXPECT_EQ(s_->Call("POST", "/api/voiceprints",
-                     {{"name", "X"}, {"sources", {{{"recording_id", a_rec}, {"label", "SPEAKER_1"}}}}}, b)
-                .status,
-            404);
+  EXPECT_EQ(
+      s_->Call("POST", "/api/voiceprints",
+               {{"name", "X"}, {"sources", {{{"recording_id", a_rec}, {"label", "SPEAKER_1"}}}}}, b)
+          .status,
+      404);
   EXPECT_EQ(s_->Call("POST", "/api/voiceprints",
                      {{"name", 7}, {"sources", {{{"recording_id", a_rec}, {"label", 1}}}}}, b)
                 .status,
             404);
   std::string b_apply = "/api/recordings/" + b_rec + "/speakers/SPEAKER_1/apply";
-  EXPECT_EQ(s_->Call("POST", b_apply,
-                     {{"name", "X"}, {"targets", {{{"recording_id", a_rec}, {"label", "SPEAKER_1"}}}}}, b)
-                .status,
-            404);
+  EXPECT_EQ(
+      s_->Call("POST", b_apply,
+               {{"name", "X"}, {"targets", {{{"recording_id", a_rec}, {"label", "SPEAKER_1"}}}}}, b)
+          .status,
+      404);
   EXPECT_EQ(s_->Call("POST", b_apply,
                      {{"bogus", 1}, {"targets", {{{"recording_id", a_rec}, {"label", 3}}}}}, b)
                 .status,
@@ -303,9 +322,12 @@ TEST_F(VoiceprintsApiTest, AnotherFirmsIdsAreNotFoundEvenInsideLists) {
   json contacts = s_->Get("/api/clients?limit=1", a).json();
   std::string a_client = contacts["data"][0]["id"];
   std::string a_contact =
-      s_->Call("POST", "/api/clients/" + a_client + "/contacts", {{"name", "Contact A"}}, a).json()["id"];
+      s_->Call("POST", "/api/clients/" + a_client + "/contacts", {{"name", "Contact A"}}, a)
+          .json()["id"];
   auto b_vp = s_->Call("POST", "/api/voiceprints",
-                       {{"name", "B"}, {"contact_id", a_contact}, {"sources", {{{"recording_id", b_rec}, {"label", "SPEAKER_1"}}}}},
+                       {{"name", "B"},
+                        {"contact_id", a_contact},
+                        {"sources", {{{"recording_id", b_rec}, {"label", "SPEAKER_1"}}}}},
                        b);
   EXPECT_EQ(b_vp.status, 404) << b_vp.body;
   // A's speakers are untouched.
@@ -318,7 +340,9 @@ TEST_F(VoiceprintsApiTest, RenamesRacingAppliedNamesLeaveOneNameAndOneVersionPer
   std::string meeting = Meeting(*a_, json::array());
   std::string source = ProcessedRecording(*a_, meeting);
   std::string target = ProcessedRecording(*a_, meeting);
-  ASSERT_EQ(s_->Call("PATCH", "/api/recordings/" + source + "/speakers", {{"SPEAKER_2", "Mme Martin"}}, member).status,
+  ASSERT_EQ(s_->Call("PATCH", "/api/recordings/" + source + "/speakers",
+                     {{"SPEAKER_2", "Mme Martin"}}, member)
+                .status,
             200);
   int64_t start = Speakers(*a_, target)["version"];
   std::atomic<int> renamed{0}, applied{0}, other{0};
@@ -344,8 +368,9 @@ TEST_F(VoiceprintsApiTest, RenamesRacingAppliedNamesLeaveOneNameAndOneVersionPer
   std::string name = Speaker(now, "SPEAKER_2")["name"];
   EXPECT_TRUE(name.rfind("Renommé ", 0) == 0 || name.rfind("Appliqué ", 0) == 0) << name;
   EXPECT_EQ(Speaker(now, "SPEAKER_2")["origin"], "confirmed");
-  auto rows = db_->Query("SELECT name FROM transcript_speakers WHERE recording_id = ? AND label = 'SPEAKER_2'",
-                         {target});
+  auto rows = db_->Query(
+      "SELECT name FROM transcript_speakers WHERE recording_id = ? AND label = 'SPEAKER_2'",
+      {target});
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].Text("name"), name);

@@ -183,8 +183,8 @@ domain::VoiceprintFields ParseFields(const json& body, json& problems) {
 
 // Time-range sources decode each recording once per request (the voiceprint's reference is the
 // whole recording); label sources never touch the audio.
-domain::RangeVoiceprintFn RangeFunction(App& app, blobs::BlobStore* blobs,
-                                        const std::string& firm, double min_seconds) {
+domain::RangeVoiceprintFn RangeFunction(App& app, blobs::BlobStore* blobs, const std::string& firm,
+                                        double min_seconds) {
   auto decoded =
       std::make_shared<std::map<std::string, std::unique_ptr<diarization::VoiceprintBuilder>>>();
   return [&app, blobs, firm, min_seconds, decoded](
@@ -307,8 +307,8 @@ Response Similar(App& app, Request& req) {
     double v = std::strtod(m->c_str(), &end);
     if (m->empty() || *end != '\0' || !(v >= 0 && v <= 1)) {
       // Checked after the firm: a foreign recording is 404 whatever the query says.
-      auto exists = domain::CheckRecordingsInFirm(*app.store, req.principal.firm_id,
-                                                  {req.Param("id")});
+      auto exists =
+          domain::CheckRecordingsInFirm(*app.store, req.principal.firm_id, {req.Param("id")});
       if (!exists.ok()) return Fail(exists.error());
       return Invalid({{"min_confidence", "must_be_between_0_and_1"}});
     }
@@ -361,8 +361,8 @@ Response Apply(App& app, Request& req) {
                 t.contains("label") && t["label"].is_string();
       if (ok)
         for (auto& [k, v] : t.items())
-          ok = ok && (k == "recording_id" || k == "label" ||
-                      (k == "version" && v.is_number_integer()));
+          ok = ok &&
+               (k == "recording_id" || k == "label" || (k == "version" && v.is_number_integer()));
       if (t.is_object() && t.contains("recording_id") && t["recording_id"].is_string())
         ids.push_back(t["recording_id"].get<std::string>());
       if (!ok) {
@@ -401,8 +401,8 @@ json JsonBodyDoc(const json& schema) {
 }
 
 json SourcesSchema() {
-  json range = {{"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", 2},
-                {"maxItems", 2}};
+  json range = {
+      {"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", 2}, {"maxItems", 2}};
   return {{"type", "array"},
           {"minItems", 1},
           {"maxItems", 20},
@@ -443,8 +443,7 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
                   {{{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}}}},
                    {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}}}}});
 
-  r.Add("POST", "/api/voiceprints",
-        [&app, blobs, b](Request& req) { return Enrol(app, b, req); },
+  r.Add("POST", "/api/voiceprints", [&app, blobs, b](Request& req) { return Enrol(app, b, req); },
         {.min_role = "admin",
          .max_body = 64 * 1024,
          .summary = "Enregistrer l'empreinte vocale d'une personne connue à partir d'intervenants "
@@ -500,8 +499,8 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
 
   r.Add("GET", "/api/recordings/{id}/speakers",
         [&app](Request& req) {
-          auto s = domain::ListRecordingSpeakers(*app.store, req.principal.firm_id,
-                                                 req.Param("id"));
+          auto s =
+              domain::ListRecordingSpeakers(*app.store, req.principal.firm_id, req.Param("id"));
           return s.ok() ? Ok(SpeakersJson(*s)) : Fail(s.error());
         },
         {.summary = "Intervenants d'un enregistrement : nom, origine (confirmed / automatic), "

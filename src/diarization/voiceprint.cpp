@@ -103,8 +103,7 @@ Status VoiceprintBuilder::Add(const float* pcm, size_t n) {
 }
 
 Result<std::vector<float>> VoiceprintBuilder::Finish(const std::vector<TimeRange>& ranges,
-                                                     double min_seconds,
-                                                     double* speech_seconds) {
+                                                     double min_seconds, double* speech_seconds) {
   CRM_TRY(Flush(true));
   std::vector<size_t> frames;
   std::vector<char> taken(mfcc_.rows, 0);
@@ -211,8 +210,9 @@ std::vector<VoiceprintMatch> MatchSpeakers(const std::vector<std::vector<float>>
     speaker_done[c.speaker] = known_done[c.known] = 1;
     out.push_back({static_cast<int>(c.speaker), known[c.known].id, c.confidence});
   }
-  std::sort(out.begin(), out.end(),
-            [](const VoiceprintMatch& x, const VoiceprintMatch& y) { return x.speaker < y.speaker; });
+  std::sort(out.begin(), out.end(), [](const VoiceprintMatch& x, const VoiceprintMatch& y) {
+    return x.speaker < y.speaker;
+  });
   return out;
 }
 

@@ -84,9 +84,9 @@ struct VoiceprintMatchOptions {
 };
 
 struct VoiceprintMatch {
-  int speaker = 0;         // index into the recording's speakers
-  std::string id;          // KnownSpeaker::id
-  double confidence = 0;   // calibrated probability that they are the same person
+  int speaker = 0;        // index into the recording's speakers
+  std::string id;         // KnownSpeaker::id
+  double confidence = 0;  // calibrated probability that they are the same person
 };
 
 // Probability that two voiceprints are the same person (0..1); 0 for mismatched sizes.

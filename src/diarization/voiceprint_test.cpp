@@ -16,7 +16,8 @@ class VoiceprintTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* src = std::getenv("CRM_SOURCE_DIR");
-    auto pcm = audio::DecodeFile(std::string(src ? src : ".") + "/tests/data/diarization/sample.wav");
+    auto pcm =
+        audio::DecodeFile(std::string(src ? src : ".") + "/tests/data/diarization/sample.wav");
     ASSERT_TRUE(pcm.ok()) << pcm.error().message;
     pcm_ = std::move(*pcm);
   }
@@ -79,7 +80,6 @@ TEST_F(VoiceprintTest, TooLittleSpeechIsRefused) {
   // Ranges past the end of the audio hold no speech.
   EXPECT_FALSE(ComputeVoiceprint(pcm_.data(), pcm_.size(), {{100.0, 110.0}}).ok());
 }
-
 
 TEST_F(VoiceprintTest, AudioFedInPiecesGivesTheWholeAudiosVoiceprint) {
   // Pieces of odd sizes, so frames straddle every boundary; the last piece is shorter than one

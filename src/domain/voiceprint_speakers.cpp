@@ -33,8 +33,8 @@ Result<std::vector<KnownVoice>> FirmVoiceprints(Db& db, const std::string& firm)
   for (const auto& r : rows) {
     auto v = diarization::ParseVoiceprint(r.Text("voiceprint"));
     if (!v.ok()) continue;  // another version: never matched, never misread
-    out.push_back({r.Text("id"), r.Text("name"), r.Text("user_id"), r.Text("contact_id"),
-                   std::move(*v)});
+    out.push_back(
+        {r.Text("id"), r.Text("name"), r.Text("user_id"), r.Text("contact_id"), std::move(*v)});
   }
   return out;
 }
@@ -74,9 +74,9 @@ Result<std::map<std::string, NameRow>> SpeakerNames(Db& db, const std::string& f
                                            {firm, recording}));
   std::map<std::string, NameRow> out;
   for (const auto& r : rows)
-    out[r.Text("label")] = {r.Text("name"), r.Text("origin"), r.Text("voiceprint_id"),
-                            r.IsNull("confidence") ? std::nullopt
-                                                   : std::optional<double>(r.Real("confidence"))};
+    out[r.Text("label")] = {
+        r.Text("name"), r.Text("origin"), r.Text("voiceprint_id"),
+        r.IsNull("confidence") ? std::nullopt : std::optional<double>(r.Real("confidence"))};
   return out;
 }
 
@@ -158,10 +158,11 @@ Status StoreRecordingSpeakers(storage::Connection& c, const std::string& firm_id
   std::string now = NowIsoUtc();
   for (const auto& s : speakers) {
     if (s.voiceprint.empty() || s.label.empty()) continue;
-    CRM_TRY(c.Exec("INSERT INTO recording_speakers (recording_id, label, firm_id, voiceprint, "
-                   "seconds_of_speech, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   {recording_id, s.label, firm_id, diarization::SerializeVoiceprint(s.voiceprint),
-                    std::max(0.0, s.seconds_of_speech), now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO recording_speakers (recording_id, label, firm_id, voiceprint, "
+               "seconds_of_speech, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+               {recording_id, s.label, firm_id, diarization::SerializeVoiceprint(s.voiceprint),
+                std::max(0.0, s.seconds_of_speech), now}));
   }
   return OkStatus();
 }
@@ -214,14 +215,16 @@ Result<std::vector<AutomaticName>> NameKnownSpeakers(storage::Connection& c,
     after[labels[m.speaker]] = {k->name, k->id};
   }
   std::string now = NowIsoUtc();
-  CRM_TRY(c.Exec("DELETE FROM transcript_speakers WHERE firm_id = ? AND recording_id = ? AND "
-                 "origin = 'automatic'",
-                 {firm_id, recording_id}));
+  CRM_TRY(
+      c.Exec("DELETE FROM transcript_speakers WHERE firm_id = ? AND recording_id = ? AND "
+             "origin = 'automatic'",
+             {firm_id, recording_id}));
   for (const auto& a : out)
-    CRM_TRY(c.Exec("INSERT INTO transcript_speakers (recording_id, label, firm_id, name, "
-                   "updated_at, origin, confidence, voiceprint_id) VALUES (?, ?, ?, ?, ?, "
-                   "'automatic', ?, ?)",
-                   {recording_id, a.label, firm_id, a.name, now, a.confidence, a.voiceprint_id}));
+    CRM_TRY(
+        c.Exec("INSERT INTO transcript_speakers (recording_id, label, firm_id, name, "
+               "updated_at, origin, confidence, voiceprint_id) VALUES (?, ?, ?, ?, ?, "
+               "'automatic', ?, ?)",
+               {recording_id, a.label, firm_id, a.name, now, a.confidence, a.voiceprint_id}));
   if (before != after) CRM_TRY(BumpTranscripts(c, firm_id, {recording_id}));
   return out;
 }
@@ -349,8 +352,7 @@ Result<std::vector<SimilarSpeaker>> FindSimilarSpeakers(storage::Store& store,
 
 Result<std::vector<ApplyTarget>> ApplySpeakerName(storage::Store& store, const Principal& who,
                                                   const std::string& recording_id,
-                                                  const std::string& label,
-                                                  const std::string& name,
+                                                  const std::string& label, const std::string& name,
                                                   const std::vector<ApplyTarget>& targets,
                                                   const VoiceprintOptions& options) {
   const std::string& firm = who.firm_id;
@@ -416,12 +418,14 @@ Result<std::vector<ApplyTarget>> ApplySpeakerName(storage::Store& store, const P
     std::set<std::string> recordings;
     json list = json::array();
     for (const auto& t : targets) {
-      CRM_TRY(c.Exec("DELETE FROM transcript_speakers WHERE firm_id = ? AND recording_id = ? AND "
-                     "label = ?",
-                     {firm, t.recording_id, t.label}));
-      CRM_TRY(c.Exec("INSERT INTO transcript_speakers (recording_id, label, firm_id, name, "
-                     "updated_at, origin) VALUES (?, ?, ?, ?, ?, 'confirmed')",
-                     {t.recording_id, t.label, firm, applied, now}));
+      CRM_TRY(
+          c.Exec("DELETE FROM transcript_speakers WHERE firm_id = ? AND recording_id = ? AND "
+                 "label = ?",
+                 {firm, t.recording_id, t.label}));
+      CRM_TRY(
+          c.Exec("INSERT INTO transcript_speakers (recording_id, label, firm_id, name, "
+                 "updated_at, origin) VALUES (?, ?, ?, ?, ?, 'confirmed')",
+                 {t.recording_id, t.label, firm, applied, now}));
       recordings.insert(t.recording_id);
       list.push_back({{"recording_id", t.recording_id}, {"label", t.label}});
     }

@@ -27,9 +27,7 @@ size_t CountCodePoints(std::string_view s) {
   return n;
 }
 
-Error RecordingNotFound() {
-  return NotFound("Enregistrement introuvable. / Recording not found.");
-}
+Error RecordingNotFound() { return NotFound("Enregistrement introuvable. / Recording not found."); }
 
 Error Invalid(const json& problems) {
   std::string names;
@@ -40,8 +38,9 @@ Error Invalid(const json& problems) {
 
 Error Stale(int64_t current_version, const std::string& what_fr) {
   return Error(ErrorCode::kConflict,
-               what_fr + " a été modifié entre-temps : rechargez avant d'enregistrer. / It was "
-                         "changed by someone else; reload it.",
+               what_fr +
+                   " a été modifié entre-temps : rechargez avant d'enregistrer. / It was "
+                   "changed by someone else; reload it.",
                {{"current_version", current_version}});
 }
 
@@ -57,9 +56,10 @@ Status BumpTranscripts(storage::Connection& c, const std::string& firm_id,
                        const std::set<std::string>& recordings) {
   std::string now = NowIsoUtc();
   for (const auto& r : recordings)
-    CRM_TRY(c.Exec("UPDATE transcripts SET version = version + 1, updated_at = ? WHERE firm_id = ? "
-                   "AND recording_id = ?",
-                   {now, firm_id, r}));
+    CRM_TRY(
+        c.Exec("UPDATE transcripts SET version = version + 1, updated_at = ? WHERE firm_id = ? "
+               "AND recording_id = ?",
+               {now, firm_id, r}));
   return OkStatus();
 }
 
@@ -185,8 +185,8 @@ Result<std::vector<ComputedSource>> ComputeSources(storage::Store& store, const 
     return InvalidArgument(
         "Sources inutilisables : " + names +
             ". Chaque source doit être un intervenant identifié par la diarisation (label) ou des "
-            "passages d'au moins " + min +
-            " s où la personne parle. / Unusable sources: " + names + ".",
+            "passages d'au moins " +
+            min + " s où la personne parle. / Unusable sources: " + names + ".",
         problems);
   }
   return out;
@@ -223,12 +223,13 @@ std::vector<diarization::TimeRange> RangesFromJson(const std::string& text) {
 Status InsertSources(storage::Connection& c, const Principal& who, const std::string& vp_id,
                      const std::vector<ComputedSource>& sources, const std::string& now) {
   for (const auto& s : sources)
-    CRM_TRY(c.Exec("INSERT INTO voiceprint_sources (id, firm_id, voiceprint_id, recording_id, "
-                   "label, ranges, seconds_of_speech, created_by, created_at) VALUES (?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?)",
-                   {NewId(), who.firm_id, vp_id, s.request->recording_id,
-                    OptText(s.request->label), RangesJson(s.request->ranges), s.voice.seconds,
-                    OptText(who.user_id.empty() ? who.api_key_id : who.user_id), now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO voiceprint_sources (id, firm_id, voiceprint_id, recording_id, "
+               "label, ranges, seconds_of_speech, created_by, created_at) VALUES (?, ?, ?, ?, "
+               "?, ?, ?, ?, ?)",
+               {NewId(), who.firm_id, vp_id, s.request->recording_id, OptText(s.request->label),
+                RangesJson(s.request->ranges), s.voice.seconds,
+                OptText(who.user_id.empty() ? who.api_key_id : who.user_id), now}));
   return OkStatus();
 }
 
@@ -300,18 +301,19 @@ Result<Voiceprint> EnrolVoiceprint(storage::Store& store, const Principal& who,
     parts.push_back(c.voice);
     seconds += c.voice.seconds;
   }
-  if (seconds < options.min_enrol_seconds) return NotEnoughSpeech(seconds, options.min_enrol_seconds);
+  if (seconds < options.min_enrol_seconds)
+    return NotEnoughSpeech(seconds, options.min_enrol_seconds);
   CRM_ASSIGN_OR_RETURN(auto average, diarization::AverageVoiceprints(parts));
 
   std::string id = NewId(), now = NowIsoUtc(), name = Trim(*fields.name);
   CRM_TRY(store.Transaction([&](storage::Connection& c) -> Status {
-    CRM_TRY(c.Exec("INSERT INTO voiceprints (id, firm_id, name, user_id, contact_id, voiceprint, "
-                   "seconds_of_speech, created_by, created_at, updated_at, version) VALUES (?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                   {id, who.firm_id, name, OptText(fields.user_id.value_or("")),
-                    OptText(fields.contact_id.value_or("")),
-                    diarization::SerializeVoiceprint(average), seconds,
-                    OptText(who.user_id.empty() ? who.api_key_id : who.user_id), now, now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO voiceprints (id, firm_id, name, user_id, contact_id, voiceprint, "
+               "seconds_of_speech, created_by, created_at, updated_at, version) VALUES (?, ?, "
+               "?, ?, ?, ?, ?, ?, ?, ?, 1)",
+               {id, who.firm_id, name, OptText(fields.user_id.value_or("")),
+                OptText(fields.contact_id.value_or("")), diarization::SerializeVoiceprint(average),
+                seconds, OptText(who.user_id.empty() ? who.api_key_id : who.user_id), now, now}));
     CRM_TRY(InsertSources(c, who, id, computed, now));
     return AuditIn(c, who, "voiceprint.enrol", "voiceprint", id,
                    {{"name", name},
@@ -355,14 +357,15 @@ Result<Voiceprint> AddVoiceprintSources(storage::Store& store, const Principal& 
     }
     CRM_ASSIGN_OR_RETURN(auto average, diarization::AverageVoiceprints(parts));
     std::string now = NowIsoUtc();
-    CRM_TRY(c.Exec("UPDATE voiceprints SET voiceprint = ?, seconds_of_speech = ?, version = "
-                   "version + 1, updated_at = ? WHERE firm_id = ? AND id = ?",
-                   {diarization::SerializeVoiceprint(average), seconds + added, now, who.firm_id,
-                    voiceprint_id}));
+    CRM_TRY(
+        c.Exec("UPDATE voiceprints SET voiceprint = ?, seconds_of_speech = ?, version = "
+               "version + 1, updated_at = ? WHERE firm_id = ? AND id = ?",
+               {diarization::SerializeVoiceprint(average), seconds + added, now, who.firm_id,
+                voiceprint_id}));
     CRM_TRY(InsertSources(c, who, voiceprint_id, computed, now));
-    return AuditIn(c, who, "voiceprint.add_sources", "voiceprint", voiceprint_id,
-                   {{"sources", computed.size()},
-                    {"seconds_of_speech", std::round(added * 100) / 100}});
+    return AuditIn(
+        c, who, "voiceprint.add_sources", "voiceprint", voiceprint_id,
+        {{"sources", computed.size()}, {"seconds_of_speech", std::round(added * 100) / 100}});
   }));
   return GetVoiceprint(store, who.firm_id, voiceprint_id);
 }
@@ -400,9 +403,10 @@ Result<Voiceprint> UpdateVoiceprint(storage::Store& store, const Principal& who,
                                                {who.firm_id, voiceprint_id}));
       std::set<std::string> recordings;
       for (const auto& r : named) recordings.insert(r.Text("recording_id"));
-      CRM_TRY(c.Exec("UPDATE transcript_speakers SET name = ?, updated_at = ? WHERE firm_id = ? "
-                     "AND voiceprint_id = ? AND origin = 'automatic'",
-                     {name, now, who.firm_id, voiceprint_id}));
+      CRM_TRY(
+          c.Exec("UPDATE transcript_speakers SET name = ?, updated_at = ? WHERE firm_id = ? "
+                 "AND voiceprint_id = ? AND origin = 'automatic'",
+                 {name, now, who.firm_id, voiceprint_id}));
       CRM_TRY(BumpTranscripts(c, who.firm_id, recordings));
     }
     json details = json::object();
@@ -425,9 +429,9 @@ Status DeleteVoiceprint(storage::Store& store, const Principal& who,
     // The trigger of migration 0005 clears its automatic names and unlinks confirmed ones.
     CRM_TRY(c.Exec("DELETE FROM voiceprints WHERE firm_id = ? AND id = ?",
                    {who.firm_id, voiceprint_id}));
-    return AuditIn(c, who, "voiceprint.delete", "voiceprint", voiceprint_id,
-                   {{"name", row->Text("name")},
-                    {"cleared_automatic_names", row->Int("automatic_names")}});
+    return AuditIn(
+        c, who, "voiceprint.delete", "voiceprint", voiceprint_id,
+        {{"name", row->Text("name")}, {"cleared_automatic_names", row->Int("automatic_names")}});
   });
 }
 

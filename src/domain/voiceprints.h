@@ -38,14 +38,14 @@
 namespace crm::domain {
 
 struct VoiceprintOptions {
-  double threshold = 0.7;              // automatic names at or above (calibrated probability)
-  double suggestion_threshold = 0.5;   // suggestions and similar speakers at or above
-  size_t max_suggestions = 3;          // voiceprint suggestions per speaker
-  double min_enrol_seconds = 4.0;      // speech of all the sources of an enrolment together
-  double min_source_seconds = 1.0;     // speech of each source
-  double min_match_seconds = 2.0;      // a recording speaker with less is never named automatically
-  size_t max_sources = 20;             // sources per request
-  size_t max_apply_targets = 100;      // speakers per apply request
+  double threshold = 0.7;             // automatic names at or above (calibrated probability)
+  double suggestion_threshold = 0.5;  // suggestions and similar speakers at or above
+  size_t max_suggestions = 3;         // voiceprint suggestions per speaker
+  double min_enrol_seconds = 4.0;     // speech of all the sources of an enrolment together
+  double min_source_seconds = 1.0;    // speech of each source
+  double min_match_seconds = 2.0;     // a recording speaker with less is never named automatically
+  size_t max_sources = 20;            // sources per request
+  size_t max_apply_targets = 100;     // speakers per apply request
 };
 
 // ---- Enrolled voiceprints ----
@@ -180,19 +180,19 @@ struct ParticipantSuggestion {
 
 struct RecordingSpeaker {
   std::string label;
-  std::string name;    // empty when unnamed
-  std::string origin;  // "confirmed", "automatic", or empty when unnamed
+  std::string name;                  // empty when unnamed
+  std::string origin;                // "confirmed", "automatic", or empty when unnamed
   std::optional<double> confidence;  // automatic names only
   std::string voiceprint_id;         // automatic names only
   bool has_voiceprint = false;       // the diarizer stored this speaker's voiceprint
   double seconds_of_speech = 0;
-  std::vector<VoiceprintSuggestion> voiceprints;     // best first; empty once confirmed
-  std::vector<ParticipantSuggestion> participants;   // empty once confirmed
+  std::vector<VoiceprintSuggestion> voiceprints;    // best first; empty once confirmed
+  std::vector<ParticipantSuggestion> participants;  // empty once confirmed
 };
 
 struct RecordingSpeakers {
   std::string recording_id;
-  std::optional<int64_t> version;  // the transcript's, when there is one
+  std::optional<int64_t> version;          // the transcript's, when there is one
   std::vector<RecordingSpeaker> speakers;  // in order of first appearance in the transcript
 };
 
@@ -234,8 +234,7 @@ struct ApplyTarget {
 // "targets[i]"), versions are current (kConflict, nothing applied). Audited.
 Result<std::vector<ApplyTarget>> ApplySpeakerName(storage::Store& store, const Principal& who,
                                                   const std::string& recording_id,
-                                                  const std::string& label,
-                                                  const std::string& name,
+                                                  const std::string& label, const std::string& name,
                                                   const std::vector<ApplyTarget>& targets,
                                                   const VoiceprintOptions& options = {});
 

@@ -32,9 +32,8 @@ class VoiceprintsTest : public TranscriptsFixture {
   std::string Recording(const std::vector<SpeakerVoice>& voices, const std::string& meeting = {}) {
     std::string id = AddRecording(firm_a_, client_a_, meeting);
     EXPECT_TRUE(Save(firm_a_, id, Sample()).ok());
-    auto st = store_->Transaction([&](storage::Connection& c) {
-      return StoreRecordingSpeakers(c, firm_a_, id, voices);
-    });
+    auto st = store_->Transaction(
+        [&](storage::Connection& c) { return StoreRecordingSpeakers(c, firm_a_, id, voices); });
     EXPECT_TRUE(st.ok()) << st.error().message;
     return id;
   }
@@ -159,8 +158,8 @@ TEST_F(VoiceprintsTest, RenameFollowsAndDeleteClearsAutomaticNamesButKeepsConfir
   EXPECT_EQ(TranscriptVersion(automatic), before + 1);
   EXPECT_EQ(GetStoredTranscript(*store_, firm_a_, confirmed)->speaker_names.at("SPEAKER_1"),
             "Maître Dupont");
-  auto audit = store_->Query("SELECT action, details FROM audit_log WHERE object_id = ? ORDER BY id",
-                             {v.id});
+  auto audit = store_->Query(
+      "SELECT action, details FROM audit_log WHERE object_id = ? ORDER BY id", {v.id});
   ASSERT_EQ(audit->size(), 3u);
   EXPECT_EQ((*audit)[0].Text("action"), "voiceprint.enrol");
   EXPECT_EQ((*audit)[2].Text("action"), "voiceprint.delete");
@@ -169,9 +168,10 @@ TEST_F(VoiceprintsTest, RenameFollowsAndDeleteClearsAutomaticNamesButKeepsConfir
 
   // A contact's voiceprint goes with the contact (personal data), its automatic names too.
   std::string contact = NewId();
-  Exec("INSERT INTO contacts (id, firm_id, client_id, name, created_at, updated_at) VALUES (?, ?, "
-       "?, 'Paul Martin', ?, ?)",
-       {contact, firm_a_, client_a_, NowIsoUtc(), NowIsoUtc()});
+  Exec(
+      "INSERT INTO contacts (id, firm_id, client_id, name, created_at, updated_at) VALUES (?, ?, "
+      "?, 'Paul Martin', ?, ?)",
+      {contact, firm_a_, client_a_, NowIsoUtc(), NowIsoUtc()});
   auto linked = EnrolVoiceprint(*store_, admin_, {"Paul Martin", {}, contact},
                                 {{first, "SPEAKER_1", {}}}, nullptr);
   ASSERT_TRUE(linked.ok()) << linked.error().message;
@@ -200,15 +200,15 @@ TEST_F(VoiceprintsTest, MoreSourcesAreAveragedBySecondsOfSpeech) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().details["sources[0]"], "duplicate");
   std::string c = Recording({{"SPEAKER_1", Voice(0), 5.0}});
-  EXPECT_EQ(AddVoiceprintSources(*store_, admin_, v.id, {{c, "SPEAKER_1", {}}}, nullptr, 1)
-                .error()
-                .code,
-            ErrorCode::kConflict);
+  EXPECT_EQ(
+      AddVoiceprintSources(*store_, admin_, v.id, {{c, "SPEAKER_1", {}}}, nullptr, 1).error().code,
+      ErrorCode::kConflict);
 }
 
 TEST_F(VoiceprintsTest, TooLittleSpeechAndBadSourcesAreRefusedWithReasons) {
   std::string a = Recording({{"SPEAKER_1", Voice(0), 3.0}, {"SPEAKER_2", Voice(1), 0.5}});
-  auto short_total = EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, {{a, "SPEAKER_1", {}}}, nullptr);
+  auto short_total =
+      EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, {{a, "SPEAKER_1", {}}}, nullptr);
   ASSERT_FALSE(short_total.ok());
   EXPECT_EQ(short_total.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(short_total.error().message.find("Pas assez de parole"), std::string::npos);
@@ -218,17 +218,15 @@ TEST_F(VoiceprintsTest, TooLittleSpeechAndBadSourcesAreRefusedWithReasons) {
   EXPECT_EQ(short_source.error().details["sources[0]"], "too_short");
   auto missing = EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, {{a, "SPEAKER_9", {}}}, nullptr);
   EXPECT_EQ(missing.error().details["sources[0]"], "no_voiceprint");
-  auto shapes = EnrolVoiceprint(*store_, admin_, {"", {}, {}},
-                                {{a, "", {}}, {a, "SPEAKER_1", {{1, 2}}}, {a, "", {{3, 2}}},
-                                 {"", "SPEAKER_1", {}}},
-                                nullptr);
+  auto shapes = EnrolVoiceprint(
+      *store_, admin_, {"", {}, {}},
+      {{a, "", {}}, {a, "SPEAKER_1", {{1, 2}}}, {a, "", {{3, 2}}}, {"", "SPEAKER_1", {}}}, nullptr);
   ASSERT_FALSE(shapes.ok());
-  EXPECT_EQ(shapes.error().details,
-            json({{"name", "required"},
-                  {"sources[0]", "label_or_ranges"},
-                  {"sources[1]", "label_or_ranges"},
-                  {"sources[2]", "invalid_range"},
-                  {"sources[3]", "recording_required"}}));
+  EXPECT_EQ(shapes.error().details, json({{"name", "required"},
+                                          {"sources[0]", "label_or_ranges"},
+                                          {"sources[1]", "label_or_ranges"},
+                                          {"sources[2]", "invalid_range"},
+                                          {"sources[3]", "recording_required"}}));
   EXPECT_EQ(EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, {}, nullptr).error().details["sources"],
             "required");
   // Time ranges go to the caller's audio function; its "too little" becomes too_short.
@@ -253,11 +251,13 @@ TEST_F(VoiceprintsTest, AnotherFirmsIdsAreNotFoundWhereverTheyAppear) {
   std::string mine = Recording({{"SPEAKER_1", Voice(0), 12.0}});
   std::string theirs = AddRecording(firm_b_, client_b_);
   std::string their_contact = NewId();
-  Exec("INSERT INTO contacts (id, firm_id, client_id, name, created_at, updated_at) VALUES (?, ?, "
-       "?, 'B', ?, ?)",
-       {their_contact, firm_b_, client_b_, NowIsoUtc(), NowIsoUtc()});
+  Exec(
+      "INSERT INTO contacts (id, firm_id, client_id, name, created_at, updated_at) VALUES (?, ?, "
+      "?, 'B', ?, ?)",
+      {their_contact, firm_b_, client_b_, NowIsoUtc(), NowIsoUtc()});
   // Foreign ids win over every other problem of the request.
-  auto source = EnrolVoiceprint(*store_, admin_, {"", {}, {}}, {{theirs, "SPEAKER_1", {}}}, nullptr);
+  auto source =
+      EnrolVoiceprint(*store_, admin_, {"", {}, {}}, {{theirs, "SPEAKER_1", {}}}, nullptr);
   EXPECT_EQ(source.error().code, ErrorCode::kNotFound);
   auto link = EnrolVoiceprint(*store_, admin_, {"X", {}, their_contact}, {{mine, "SPEAKER_1", {}}},
                               nullptr);
@@ -273,7 +273,8 @@ TEST_F(VoiceprintsTest, AnotherFirmsIdsAreNotFoundWhereverTheyAppear) {
   EXPECT_EQ(ListRecordingSpeakers(*store_, firm_b_, mine).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(FindSimilarSpeakers(*store_, firm_b_, mine, "SPEAKER_1", 50, {}).error().code,
             ErrorCode::kNotFound);
-  auto apply = ApplySpeakerName(*store_, alice_, mine, "SPEAKER_1", "X", {{theirs, "SPEAKER_1", 99}});
+  auto apply =
+      ApplySpeakerName(*store_, alice_, mine, "SPEAKER_1", "X", {{theirs, "SPEAKER_1", 99}});
   EXPECT_EQ(apply.error().code, ErrorCode::kNotFound);
   // B's recordings are never matched against A's voiceprints.
   auto st = store_->Transaction([&](storage::Connection& c) -> Status {
@@ -309,11 +310,14 @@ TEST_F(VoiceprintsTest, SimilarSpeakersAndAppliedNamesAcrossTheFirmsRecordings) 
   EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
   EXPECT_EQ(stale.error().details["targets[0]"]["current_version"], 1);
   EXPECT_TRUE(GetStoredTranscript(*store_, firm_a_, other)->speaker_names.empty());
-  auto unknown = ApplySpeakerName(*store_, alice_, source, "SPEAKER_1", "", {{same, "SPEAKER_7", {}}});
+  auto unknown =
+      ApplySpeakerName(*store_, alice_, source, "SPEAKER_1", "", {{same, "SPEAKER_7", {}}});
   EXPECT_EQ(unknown.error().details["targets[0]"], "unknown_speaker");
-  auto unnamed = ApplySpeakerName(*store_, alice_, source, "SPEAKER_2", "", {{same, "SPEAKER_1", {}}});
+  auto unnamed =
+      ApplySpeakerName(*store_, alice_, source, "SPEAKER_2", "", {{same, "SPEAKER_1", {}}});
   EXPECT_EQ(unnamed.error().details["name"], "required");
-  auto applied = ApplySpeakerName(*store_, alice_, source, "SPEAKER_1", "", {{same, "SPEAKER_2", 1}});
+  auto applied =
+      ApplySpeakerName(*store_, alice_, source, "SPEAKER_1", "", {{same, "SPEAKER_2", 1}});
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_EQ((*applied)[0].version, 2);
   auto speakers = ListRecordingSpeakers(*store_, firm_a_, same);
@@ -328,16 +332,18 @@ TEST_F(VoiceprintsTest, SimilarSpeakersAndAppliedNamesAcrossTheFirmsRecordings) 
 
 TEST_F(VoiceprintsTest, UnassignedMeetingParticipantsAreSuggested) {
   std::string user = NewId(), contact = NewId();
-  Exec("INSERT INTO users (id, firm_id, email, email_folded, name, role, created_at, updated_at) "
-       "VALUES (?, ?, 'dupont@a.fr', 'dupont@a.fr', 'Maître Dupont', 'owner', ?, ?)",
-       {user, firm_a_, NowIsoUtc(), NowIsoUtc()});
-  Exec("INSERT INTO contacts (id, firm_id, client_id, name, email, created_at, updated_at) VALUES "
-       "(?, ?, ?, 'Hélène Martin', 'helene@martin.fr', ?, ?)",
-       {contact, firm_a_, client_a_, NowIsoUtc(), NowIsoUtc()});
+  Exec(
+      "INSERT INTO users (id, firm_id, email, email_folded, name, role, created_at, updated_at) "
+      "VALUES (?, ?, 'dupont@a.fr', 'dupont@a.fr', 'Maître Dupont', 'owner', ?, ?)",
+      {user, firm_a_, NowIsoUtc(), NowIsoUtc()});
+  Exec(
+      "INSERT INTO contacts (id, firm_id, client_id, name, email, created_at, updated_at) VALUES "
+      "(?, ?, ?, 'Hélène Martin', 'helene@martin.fr', ?, ?)",
+      {contact, firm_a_, client_a_, NowIsoUtc(), NowIsoUtc()});
   json participants = json::array({{{"user_id", user}},
-                                    {{"contact_id", contact}},
-                                    {{"name", "Me Kowalczyk"}, {"email", "k@x.fr"}},
-                                    {{"contact_id", "not-a-contact-of-this-firm"}}});
+                                   {{"contact_id", contact}},
+                                   {{"name", "Me Kowalczyk"}, {"email", "k@x.fr"}},
+                                   {{"contact_id", "not-a-contact-of-this-firm"}}});
   Exec("UPDATE meetings SET participants = ? WHERE id = ?", {participants.dump(), meeting_a_});
   std::string rec = Recording({{"SPEAKER_1", Voice(0), 12.0}}, meeting_a_);
   ASSERT_TRUE(NameSpeakers(*store_, alice_, rec, {{"SPEAKER_2", "helene martin"}}, {}).ok());
