@@ -247,6 +247,35 @@ TEST_F(VoiceprintsTest, TooLittleSpeechAndBadSourcesAreRefusedWithReasons) {
   EXPECT_DOUBLE_EQ(ok->sources[0].ranges[1].end, 6.5);
 }
 
+TEST_F(VoiceprintsTest, ListsInRequestsAreBounded) {
+  std::string a = Recording({{"SPEAKER_1", Voice(0), 12.0}});
+  std::vector<SourceRequest> sources(21, SourceRequest{a, "", {{0, 2}}});
+  auto many = EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, sources, nullptr);
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.error().details["sources"], "too_many");
+  std::vector<SourceRequest> ranges = {{a, "", std::vector<diarization::TimeRange>(51, {0, 1})}};
+  EXPECT_EQ(EnrolVoiceprint(*store_, admin_, {"X", {}, {}}, ranges, nullptr)
+                .error()
+                .details["sources[0]"],
+            "too_many_ranges");
+  std::vector<ApplyTarget> targets;
+  for (int i = 0; i < 101; ++i) targets.push_back({a, "SPEAKER_" + std::to_string(i), {}});
+  auto apply = ApplySpeakerName(*store_, alice_, a, "SPEAKER_1", "X", targets);
+  ASSERT_FALSE(apply.ok());
+  EXPECT_EQ(apply.error().details["targets"], "too_many");
+  EXPECT_EQ(ApplySpeakerName(*store_, alice_, a, "SPEAKER_1", "X", {}).error().details["targets"],
+            "required");
+  // Pages: limit and cursor.
+  for (int i = 0; i < 3; ++i) Enrol("Voix " + std::to_string(i), {{a, "SPEAKER_1", {}}});
+  auto page = ListVoiceprints(*store_, firm_a_, 2, "");
+  ASSERT_EQ(page->first.size(), 2u);
+  ASSERT_TRUE(page->second.has_value());
+  auto rest = ListVoiceprints(*store_, firm_a_, 2, *page->second);
+  ASSERT_EQ(rest->first.size(), 1u);
+  EXPECT_FALSE(rest->second.has_value());
+  EXPECT_EQ(rest->first[0].name, "Voix 2");
+}
+
 TEST_F(VoiceprintsTest, AnotherFirmsIdsAreNotFoundWhereverTheyAppear) {
   std::string mine = Recording({{"SPEAKER_1", Voice(0), 12.0}});
   std::string theirs = AddRecording(firm_b_, client_b_);
