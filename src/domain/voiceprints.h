@@ -22,6 +22,21 @@
 // missing one, and is checked before anything else. Vectors never leave this module except as
 // confidences (no function returns one). Enrolment, additions, renames, deletions and applied
 // names are audited in the transaction that makes them.
+//
+// Why it is shaped this way:
+// - Deleting a voiceprint clears its automatic names rather than keeping them as plain names: an
+//   automatic name is a guess drawn from biometric data the firm has just withdrawn; keeping it
+//   would keep the guess's effect. A name a user confirmed is the user's statement and stays.
+// - A voiceprint linked to a firm user or a client contact is removed with them (ON DELETE
+//   CASCADE): erasing a person erases their voice too. A deleted recording only unlinks its
+//   sources — the averaged voiceprint cannot forget one recording's share.
+// - Enrolment names nothing by itself, and a voiceprint is not re-matched against past
+//   recordings: names appear in new recordings, or where a user applies them (similar speakers),
+//   so no existing transcript changes behind its readers' backs.
+// - Applying a name is all or nothing: one stale target version and nothing is applied, so a
+//   rename racing an apply leaves one name and one version bump per change.
+// - Confidences are the calibrated probabilities of diarization/voiceprint.h; the threshold
+//   (0.7) is its default. Suggestions start lower (0.5) because a user confirms them.
 #pragma once
 
 #include <cstdint>
