@@ -179,6 +179,15 @@ TEST_F(VoiceprintsTest, RenameFollowsAndDeleteClearsAutomaticNamesButKeepsConfir
   Exec("DELETE FROM contacts WHERE id = ?", {contact});
   EXPECT_EQ(GetVoiceprint(*store_, firm_a_, linked->id).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(GetStoredTranscript(*store_, firm_a_, automatic)->speaker_names.empty());
+
+  // A firm removed takes its voiceprints and speakers' voices with it.
+  Enrol("Maître Dupont", {{first, "SPEAKER_1", {}}});
+  ASSERT_EQ(Match(automatic)->size(), 1u);
+  Exec("DELETE FROM firms WHERE id = ?", {firm_a_});
+  for (const char* table :
+       {"voiceprints", "voiceprint_sources", "recording_speakers", "transcript_speakers"})
+    EXPECT_EQ((*store_->QueryOne(std::string("SELECT COUNT(*) AS n FROM ") + table))->Int("n"), 0)
+        << table;
 }
 
 TEST_F(VoiceprintsTest, MoreSourcesAreAveragedBySecondsOfSpeech) {
