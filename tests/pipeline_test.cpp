@@ -1,7 +1,8 @@
 // The recording pipeline end to end against the real server and the OpenAI stand-in (real wire
 // protocol): upload → job → transcript, progress over Server-Sent Events, the vocabulary prompt,
-// jobs routes, the missing-model error of whisper_local, and a `crm-ai worker` killed with
-// SIGKILL mid-job whose job another worker completes once, without duplicate segments.
+// jobs routes, the missing-model error of whisper_local, one decode per job with no temporary
+// audio left behind, and a `crm-ai worker` killed with SIGKILL mid-job whose job another worker
+// completes once, without duplicate segments.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -37,11 +39,33 @@ std::map<std::string, std::string> OpenAiEnv(const StandIn& s) {
           {"VAD", "energy"}};
 }
 
-HttpResult UploadJfk(const TestServer& s, const std::string& key, const std::string& meeting) {
+HttpResult UploadWav(const TestServer& s, const std::string& key, const std::string& meeting,
+                     const std::string& path) {
   return Send(s.port(), {"POST",
                          "/api/meetings/" + meeting + "/recordings?consent=true",
-                         ReadFile(SourceDir() + "/tests/data/asr/jfk.wav"),
+                         ReadFile(path),
                          {{"Authorization", "Bearer " + key}, {"Content-Type", "audio/wav"}}});
+}
+
+HttpResult UploadJfk(const TestServer& s, const std::string& key, const std::string& meeting) {
+  return UploadWav(s, key, meeting, SourceDir() + "/tests/data/asr/jfk.wav");
+}
+
+// Lines of the server's log that carry `text`.
+int CountInLog(const TestServer& s, const std::string& text) {
+  int n = 0;
+  const std::string log = s.log();
+  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  return n;
+}
+
+// Files of decoded samples (audio::DecodedFile) visible in the data directory's tmp/.
+int DecodedFilesIn(const std::string& data_dir) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_dir + "/tmp", ec))
+    if (e.path().filename().string().rfind("crm-decoded-", 0) == 0) ++n;
+  return n;
 }
 
 // Polls the job until `pred` holds or the deadline passes; returns the last job seen.
@@ -118,7 +142,59 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
     EXPECT_NE(prompt.find(name), std::string::npos) << name << " not in prompt: " << prompt;
   // The key went to the engine's server and never into the logs.
   EXPECT_EQ(s.log().find("sk-stand-in"), std::string::npos);
+  // The remote engine sends the file; only diarization read samples, from one decode.
+  EXPECT_EQ(CountInLog(s, "recording decoded"), 1) << s.log();
+  EXPECT_EQ(DecodedFilesIn(s.data_dir()), 0);
   s.Stop(SIGTERM);
+}
+
+TEST(Pipeline, WhisperLocalDecodesEachRecordingOnceAndLeavesNoTemporaryAudio) {
+  // A random-weight model (tools/whisper_reference) is enough: the recording is 40 s without
+  // speech, so the voice detector finds none and no window is decoded.
+  const std::string work =
+      (fs::temp_directory_path() / ("crm_pipeline_native_" + std::to_string(getpid()))).string();
+  fs::create_directories(work);
+  const std::string model = work + "/tiny.bin", silence = work + "/silence.wav";
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + SourceDir() +
+                         "/tools/whisper_reference/make_model.py --vocab-from " + SourceDir() +
+                         "/tests/data/asr/for-tests-ggml-tiny.bin --layout tiny --type q8_0 "
+                         "--seed 1 --out " +
+                         model + " >/dev/null")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("ffmpeg -hide_banner -loglevel error -y -f lavfi -i "
+                         "anullsrc=r=16000:cl=mono -t 40 -c:a pcm_s16le " +
+                         silence)
+                            .c_str()),
+            0);
+  TestServer s({{"TRANSCRIPTION_MODE", "whisper_local"},
+                {"WHISPER_MODEL", model},
+                {"VAD", "energy"},
+                {"DIARIZATION", "on"}});
+  // What a worker killed mid-decode could leave: removed when the workers start.
+  fs::create_directories(s.data_dir() + "/tmp");
+  std::ofstream(s.data_dir() + "/tmp/crm-decoded-4242-17.f32") << "stale samples";
+  std::ofstream(s.data_dir() + "/tmp/upload-unrelated") << "not ours";
+  ASSERT_TRUE(s.Start()) << s.log();
+  EXPECT_EQ(DecodedFilesIn(s.data_dir()), 0) << "stale decoded audio is swept at start";
+  EXPECT_TRUE(fs::exists(s.data_dir() + "/tmp/upload-unrelated"));
+
+  TestFirm f = CreateFirm(s, "Cabinet Silence");
+  std::string meeting = MeetingWithParticipants(s, f, "Client");
+  auto up = UploadWav(s, f.api_key, meeting, silence);
+  ASSERT_EQ(up.status, 201) << up.body;
+  json job = WaitJob(
+      s, f.api_key, up.json()["job_id"],
+      [](const json& j) { return j["state"] == "succeeded" || j["state"] == "failed"; }, 60);
+  EXPECT_EQ(job["state"], "succeeded") << job << s.log();
+  // VAD, transcription and diarization all read the one decode.
+  EXPECT_EQ(CountInLog(s, "recording decoded"), 1) << s.log();
+  EXPECT_EQ(DecodedFilesIn(s.data_dir()), 0);
+  auto t = s.Get("/api/recordings/" + up.json()["id"].get<std::string>() + "/transcript",
+                 Bearer(f.api_key));
+  EXPECT_EQ(t.status, 200) << t.body;
+  s.Stop(SIGTERM);
+  fs::remove_all(work);
 }
 
 TEST(Pipeline, WhisperLocalWithoutModelFailsWithAClearErrorAndReadinessWarns) {

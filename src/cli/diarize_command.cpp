@@ -3,15 +3,19 @@
 // Options: --format rttm|json (default rttm), --num-speakers N, --min-speakers N,
 // --max-speakers N, --vad silero|energy (default: the VAD variable, else silero). Needs no data
 // directory and writes no file; logs go to stderr. Exit 0 on success, 2 for a bad option, 1 when
-// the file cannot be read or diarization fails, always with one line on stderr.
+// the file cannot be read or diarization fails, always with one line on stderr. The audio is
+// decoded into a temporary file of samples in $TMPDIR (or /tmp) that has no name and disappears
+// with the process; the diarizer reads it in pieces, so memory does not grow with the samples.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "audio/decoder.h"
+#include "audio/sample_source.h"
 #include "audio/vad.h"
 #include "cli/engine_commands.h"
 #include "common/log.h"
@@ -114,13 +118,15 @@ int RunDiarize(const std::vector<std::string>& args) {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  auto pcm = audio::DecodeFile(file);
-  if (!pcm.ok()) return Fail(1, "cannot read " + file + ": " + pcm.error().message);
+  std::error_code tmp_error;
+  const auto tmp_dir = std::filesystem::temp_directory_path(tmp_error);
+  auto samples = audio::DecodedFile::Decode(file, tmp_error ? "/tmp" : tmp_dir.string());
+  if (!samples.ok()) return Fail(1, "cannot read " + file + ": " + samples.error().message);
   std::string warning;
   auto vad = audio::MakeVoiceActivityDetector({vad_kind, ""}, &warning);
   if (!warning.empty()) log::Warn(warning);
   diarization::Diarizer diarizer(options);
-  auto result = diarizer.Run(pcm->data(), pcm->size(), *vad);
+  auto result = diarizer.Run(**samples, *vad);
   if (!result.ok()) return Fail(1, "diarization of " + file + " failed: " + result.error().message);
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -6,11 +6,14 @@
 // --no-fallback (temperature 0 only), --prompt TEXT, --task transcribe|translate,
 // --word-timestamps, --diarize (speaker labels; implies word timestamps), --vad on|off (default
 // on: stretches without speech are skipped whole). Needs no data directory and writes no file;
-// logs go to stderr. Exit 0 on success, 2 for a bad option, 1 when the model or the audio cannot
-// be used, always with one line on stderr.
+// logs go to stderr. The audio is decoded into a temporary file of samples in $TMPDIR (or /tmp)
+// that has no name and disappears with the process, and read one window at a time, so memory
+// does not grow with the recording's length. Exit 0 on success, 2 for a bad option, 1 when the
+// model or the audio cannot be used, always with one line on stderr.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -20,6 +23,7 @@
 #include "asr/whisper/model.h"
 #include "asr/whisper/transcriber.h"
 #include "audio/decoder.h"
+#include "audio/sample_source.h"
 #include "cli/engine_commands.h"
 #include "common/log.h"
 #include "kernels/kernels.h"
@@ -155,8 +159,11 @@ int RunTranscribe(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   auto model = asr::whisper::WhisperModel::Load(o.model);
   if (!model.ok()) return Fail(1, model.error().message);
-  auto pcm = audio::DecodeFile(o.file);
+  std::error_code tmp_error;
+  const auto tmp_dir = std::filesystem::temp_directory_path(tmp_error);
+  auto pcm = audio::DecodedFile::Decode(o.file, tmp_error ? "/tmp" : tmp_dir.string());
   if (!pcm.ok()) return Fail(1, "cannot read " + o.file + ": " + pcm.error().message);
+  const audio::SampleSource& samples = **pcm;
 
   std::vector<audio::SpeechSegment> speech;
   bool have_speech = false;
@@ -167,7 +174,8 @@ int RunTranscribe(const std::vector<std::string>& args) {
     const std::string kind = Env("VAD").empty() ? "silero" : Env("VAD");
     vad = audio::MakeVoiceActivityDetector({kind, Env("VAD_MODEL")}, &warning);
     if (!warning.empty()) log::Warn(warning);
-    auto found = vad->Detect(pcm->data(), pcm->size());
+    // Streamed from the file: the detector's pieces, never the whole recording.
+    auto found = audio::DetectSpeechInFile(*vad, o.file);
     if (!found.ok()) return Fail(1, "voice activity detection failed: " + found.error().message);
     speech = std::move(found).value();
     have_speech = true;
@@ -191,13 +199,13 @@ int RunTranscribe(const std::vector<std::string>& args) {
       log::Info("transcribing", {{"file", o.file}, {"percent", percent}});
     }
   };
-  auto transcript = transcriber.Run(pcm->data(), pcm->size(), o.transcribe, progress);
+  auto transcript = transcriber.Run(samples, o.transcribe, progress);
   if (!transcript.ok()) return Fail(1, "transcription failed: " + transcript.error().message);
 
   if (o.diarize) {
 #if defined(CRM_HAVE_DIARIZATION) && defined(CRM_HAVE_VAD)
     diarization::Diarizer diarizer;
-    auto turns = diarizer.Run(pcm->data(), pcm->size(), speech);
+    auto turns = diarizer.Run(samples, speech);
     if (!turns.ok()) return Fail(1, "diarization failed: " + turns.error().message);
     diarization::AssignSpeakers(turns->exclusive_turns, &transcript.value());
 #else

@@ -2,15 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <mutex>
 
 #include "asr/remote/openai_transcriber.h"
 #include "asr/whisper/model.h"
 #include "asr/whisper/transcriber.h"
-#include "audio/decoder.h"
 #include "audio/vad.h"
 #include "common/log.h"
 #include "kernels/kernels.h"
+#include "pipeline/recording_audio.h"
 
 namespace crm::pipeline {
 
@@ -33,7 +34,9 @@ class OpenAiEngine final : public TranscriptionEngine {
  public:
   explicit OpenAiEngine(EngineOptions o) : o_(std::move(o)) {}
   std::string name() const override { return "openai"; }
-  Result<asr::Transcript> Transcribe(const std::string& path, const TranscriptionRequest& request,
+  bool reads_samples() const override { return false; }
+  Result<asr::Transcript> Transcribe(const std::string& path, const PreparedAudio&,
+                                     const TranscriptionRequest& request,
                                      const ProgressSink& progress) override {
     asr::remote::OpenAiOptions ro;
     ro.base_url = o_.openai_base_url;
@@ -56,13 +59,20 @@ class WhisperLocalEngine final : public TranscriptionEngine {
  public:
   explicit WhisperLocalEngine(EngineOptions o) : o_(std::move(o)) {}
   std::string name() const override { return "whisper_local"; }
-  Result<asr::Transcript> Transcribe(const std::string& path, const TranscriptionRequest& request,
+  bool reads_samples() const override { return true; }
+  Result<asr::Transcript> Transcribe(const std::string& path, const PreparedAudio& prepared,
+                                     const TranscriptionRequest& request,
                                      const ProgressSink& progress) override {
     if (!FileExists(o_.whisper_model)) return ModelMissing(o_.whisper_model);
     CRM_ASSIGN_OR_RETURN(auto model, models_.Get(o_.whisper_model));
-    ProgressSink decode_progress{[&](double f) { progress.Report(0.1 * f); },
-                                 progress.is_cancelled};
-    CRM_ASSIGN_OR_RETURN(auto pcm, audio::DecodeFile(path, audio::kSampleRate, decode_progress));
+    // What the caller did not prepare is prepared here, from the file, in bounded memory.
+    RecordingAudio own(path, TemporaryDir(), {o_.vad, o_.vad_model});
+    const audio::SampleSource* samples = prepared.samples;
+    if (samples == nullptr) {
+      ProgressSink decode_progress{[&](double f) { progress.Report(0.08 * f); },
+                                   progress.is_cancelled};
+      CRM_ASSIGN_OR_RETURN(samples, own.Samples(decode_progress));
+    }
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
 
     asr::whisper::TranscribeOptions to;
@@ -70,22 +80,45 @@ class WhisperLocalEngine final : public TranscriptionEngine {
     to.initial_prompt = request.prompt;
     to.word_timestamps = request.word_timestamps;
     if (request.temperature >= 0) to.temperatures = {static_cast<float>(request.temperature)};
-    std::string warning;
-    auto vad = audio::MakeVoiceActivityDetector({o_.vad, o_.vad_model}, &warning);
-    if (!warning.empty()) log::Warn(warning);
-    auto speech = vad->Detect(pcm.data(), pcm.size());
-    if (speech.ok()) {
+    const std::vector<audio::SpeechSegment>* speech = prepared.speech;
+    std::vector<audio::SpeechSegment> own_speech;
+    if (speech == nullptr) {
+      std::string warning;
+      auto vad = audio::MakeVoiceActivityDetector({o_.vad, o_.vad_model}, &warning);
+      if (!warning.empty()) log::Warn(warning);
+      ProgressSink vad_progress{[&](double f) { progress.Report(0.08 + 0.02 * f); },
+                                progress.is_cancelled};
+      auto found = DetectSpeech(*vad, *samples, vad_progress);
+      if (found.ok()) {
+        own_speech = std::move(*found);
+        speech = &own_speech;
+      } else if (found.error().code == ErrorCode::kCancelled) {
+        return found.take_error();
+      } else {
+        log::Warn("voice activity detection failed; every window is transcribed",
+                  {{"error", found.error().message}});
+      }
+    }
+    if (speech != nullptr) {
       to.gate_with_speech = true;
       for (const auto& s : *speech) to.speech.push_back({s.start, s.end});
     }
     kernels::ThreadPool pool(std::max(1, o_.whisper_threads));
     asr::whisper::Transcriber transcriber(model, &pool, std::max(to.beam_size, to.best_of));
-    ProgressSink run_progress{[&](double f) { progress.Report(0.1 + 0.9 * f); },
+    const double from = prepared.samples && prepared.speech ? 0.0 : 0.1;
+    ProgressSink run_progress{[&](double f) { progress.Report(from + (1 - from) * f); },
                               progress.is_cancelled};
-    return transcriber.Run(pcm.data(), pcm.size(), to, run_progress);
+    return transcriber.Run(*samples, to, run_progress);
   }
 
  private:
+  std::string TemporaryDir() const {
+    if (!o_.tmp_dir.empty()) return o_.tmp_dir;
+    std::error_code ec;
+    auto dir = std::filesystem::temp_directory_path(ec);
+    return ec ? std::string("/tmp") : dir.string();
+  }
+
   EngineOptions o_;
   asr::whisper::ModelCache models_;
 };
@@ -102,6 +135,7 @@ EngineOptions EngineOptionsFromConfig(const config::Config& c) {
   o.whisper_threads = c.whisper_threads;
   o.vad = c.vad;
   o.vad_model = c.vad_model;
+  o.tmp_dir = c.data_dir + "/tmp";
   return o;
 }
 

@@ -1,8 +1,10 @@
 #include "pipeline/recording_job.h"
 
+#include <filesystem>
 #include <set>
 
 #include "audio/decoder.h"
+#include "audio/sample_source.h"
 #include "audio/vad.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -15,8 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-// Progress of the whole job, by stage.
-constexpr double kTranscribeFrom = 0.02, kTranscribeTo = 0.80;
+// Progress of the whole job, by stage. "decoding" covers the decode and the voice detection.
+constexpr double kDecodeTo = 0.10;
+constexpr double kTranscribeFrom = 0.10, kTranscribeTo = 0.80;
 constexpr double kDiarizeFrom = 0.80, kDiarizeTo = 0.95;
 constexpr size_t kMaxPromptChars = 600;
 
@@ -172,14 +175,34 @@ Result<std::string> RecordingPipeline::Enqueue(jobs::JobQueue& queue, const std:
   return job_id;
 }
 
+std::string RecordingPipeline::TemporaryDir() const {
+  if (!options_.tmp_dir.empty()) return options_.tmp_dir;
+  if (auto local = blobs_.LocalPath("tmp")) return local->string();
+  std::error_code ec;
+  auto dir = std::filesystem::temp_directory_path(ec);
+  return ec ? std::string("/tmp") : dir.string();
+}
+
 jobs::Handler RecordingPipeline::Handler() {
+  auto swept = audio::RemoveStaleDecodedFiles(TemporaryDir());
+  if (!swept.ok()) log::Warn("stale decoded audio not swept", {{"error", swept.error().message}});
   return [this](jobs::JobContext& ctx) { return Run(ctx); };
+}
+
+Result<bool> RecordingPipeline::NeedsSamples(const std::string& firm, const std::string& id) {
+  if (engine_.reads_samples()) {
+    CRM_ASSIGN_OR_RETURN(bool transcribed, blobs_.Exists(CheckpointKey(firm, id, "transcript")));
+    if (!transcribed) return true;
+  }
+  if (!options_.diarization) return false;
+  CRM_ASSIGN_OR_RETURN(bool diarized, blobs_.Exists(CheckpointKey(firm, id, "diarization")));
+  return !diarized;
 }
 
 Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx,
                                                            const std::string& firm,
                                                            const std::string& id,
-                                                           const std::string& path,
+                                                           RecordingAudio& audio,
                                                            const std::string& language) {
   std::string key = CheckpointKey(firm, id, "transcript");
   CRM_ASSIGN_OR_RETURN(auto saved, LoadCheckpoint(blobs_, key));
@@ -193,17 +216,27 @@ Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx
   TranscriptionRequest req;
   req.language = language;
   CRM_ASSIGN_OR_RETURN(req.prompt, VocabularyPrompt(firm, id));
+  PreparedAudio prepared;
+  if (engine_.reads_samples()) {
+    // Already there, unless a damaged checkpoint was found after the decision to decode.
+    const ProgressSink still = ctx.Sink(kTranscribeFrom, kTranscribeFrom, "transcribing");
+    CRM_ASSIGN_OR_RETURN(prepared.samples, audio.Samples(still));
+    // Without speech regions the engine looks for them itself, or transcribes every window.
+    auto speech = audio.Speech(still);
+    if (speech.ok()) prepared.speech = *speech;
+    if (ctx.Cancelled()) return Cancelled();
+  }
   ctx.ReportProgress(kTranscribeFrom, "transcribing");
-  CRM_ASSIGN_OR_RETURN(
-      auto transcript,
-      engine_.Transcribe(path, req, ctx.Sink(kTranscribeFrom, kTranscribeTo, "transcribing")));
+  CRM_ASSIGN_OR_RETURN(auto transcript, engine_.Transcribe(audio.media_path(), prepared, req,
+                                                           ctx.Sink(kTranscribeFrom, kTranscribeTo,
+                                                                    "transcribing")));
   if (ctx.Cancelled()) return Cancelled();
   CRM_TRY(SaveCheckpoint(blobs_, key, TranscriptToJson(transcript)));
   return transcript;
 }
 
 Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string& firm,
-                                       const std::string& id, const std::string& path,
+                                       const std::string& id, RecordingAudio& audio,
                                        asr::Transcript* transcript) {
   std::string key = CheckpointKey(firm, id, "diarization");
   std::vector<diarization::Turn> turns;
@@ -213,16 +246,16 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
       turns.push_back({t.at(0).get<double>(), t.at(1).get<double>(), t.at(2).get<int>()});
   } else {
     ctx.ReportProgress(kDiarizeFrom, "diarizing");
-    CRM_ASSIGN_OR_RETURN(auto pcm, audio::DecodeFile(path));
+    const ProgressSink still = ctx.Sink(kDiarizeFrom, kDiarizeFrom, "diarizing");
+    CRM_ASSIGN_OR_RETURN(const audio::SampleSource* samples, audio.Samples(still));
+    CRM_ASSIGN_OR_RETURN(const std::vector<audio::SpeechSegment>* speech, audio.Speech(still));
     if (ctx.Cancelled()) return Cancelled();
-    std::string warning;
-    auto vad = audio::MakeVoiceActivityDetector({options_.vad, options_.vad_model}, &warning);
-    CRM_ASSIGN_OR_RETURN(auto speech, vad->Detect(pcm.data(), pcm.size()));
-    if (!speech.empty()) {
+    if (!speech->empty()) {
       diarization::Diarizer diarizer;
-      CRM_ASSIGN_OR_RETURN(auto d, diarizer.Run(pcm.data(), pcm.size(), speech,
-                                                ctx.Sink(kDiarizeFrom, kDiarizeTo, "diarizing")));
-      turns = std::move(d.exclusive_turns);
+      CRM_ASSIGN_OR_RETURN(
+          diarization::Diarization diarized,
+          diarizer.Run(*samples, *speech, ctx.Sink(kDiarizeFrom, kDiarizeTo, "diarizing")));
+      turns = std::move(diarized.exclusive_turns);
     }
     if (ctx.Cancelled()) return Cancelled();
     json j = json::array();
@@ -262,9 +295,24 @@ Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
   }
   if (language.empty()) language = options_.default_language;
 
-  CRM_ASSIGN_OR_RETURN(auto transcript, TranscribeStage(ctx, firm, id, path, language));
+  // Decoded once for every stage that reads samples; released when the job ends, however.
+  RecordingAudio audio(path, TemporaryDir(), {options_.vad, options_.vad_model});
+  CRM_ASSIGN_OR_RETURN(bool needs_samples, NeedsSamples(firm, id));
+  if (needs_samples) {
+    CRM_TRY(audio.Samples(ctx.Sink(0.0, kDecodeTo * 0.7, "decoding")));
+    if (ctx.Cancelled()) return Cancelled();
+    // A detector failure is not the job's: the stages go on without speech regions.
+    auto speech = audio.Speech(ctx.Sink(kDecodeTo * 0.7, kDecodeTo, "decoding"));
+    if (!speech.ok()) {
+      if (speech.error().code == ErrorCode::kCancelled) return Cancelled();
+      log::Warn("voice activity detection failed",
+                {{"recording_id", id}, {"error", speech.error().message}});
+    }
+  }
+
+  CRM_ASSIGN_OR_RETURN(auto transcript, TranscribeStage(ctx, firm, id, audio, language));
   if (options_.diarization) {
-    Status st = DiarizeStage(ctx, firm, id, path, &transcript);
+    Status st = DiarizeStage(ctx, firm, id, audio, &transcript);
     if (!st.ok()) {
       if (st.error().code == ErrorCode::kCancelled) return st.take_error();
       // The transcript is worth more than its speakers: keep it without labels.

@@ -1,6 +1,11 @@
 // The recording pipeline as a durable job: decode → transcribe → diarize (when enabled) →
 // assign speakers to words → index → done.
 //
+// The recording is decoded once per job (RecordingAudio: a temporary file of samples under the
+// temporary directory, released however the job ends) and its speech found once; the native
+// engine and the diarizer both read from it, in memory independent of the recording's length.
+// The remote engine sends the file itself and needs no decode unless diarization runs.
+//
 // One job (kind kTranscribeJobKind, dedupe key "transcribe:<recording id>") per recording. Its
 // progress (fraction, stage, ETA) lives on the job row, which the API and the SSE stream read.
 // Stages are checkpointed: the transcription and the diarization are kept as blobs under
@@ -18,6 +23,7 @@
 #include "jobs/job_queue.h"
 #include "jobs/worker_pool.h"
 #include "pipeline/engine.h"
+#include "pipeline/recording_audio.h"
 #include "storage/store.h"
 
 namespace crm::pipeline {
@@ -35,6 +41,9 @@ struct PipelineOptions {
   std::string vad = "silero";           // VAD
   std::string vad_model;                // VAD_MODEL
   int queue_timeout = 300;              // QUEUE_TIMEOUT, scaled with the audio's length
+  // Where a job keeps its decoded samples (DATA_DIR/tmp). Empty: the blob store's local "tmp"
+  // directory (DATA_DIR/tmp with the local driver), else the system's temporary directory.
+  std::string tmp_dir;
 };
 
 class RecordingPipeline {
@@ -47,8 +56,12 @@ class RecordingPipeline {
         writer_(std::move(writer)),
         options_(std::move(options)) {}
 
-  // The handler to register on a WorkerPool for kTranscribeJobKind.
+  // The handler to register on a WorkerPool for kTranscribeJobKind. Removes the decoded-sample
+  // files a crashed worker may have left in the temporary directory.
   jobs::Handler Handler();
+
+  // The directory decoded samples go to (see PipelineOptions::tmp_dir).
+  std::string TemporaryDir() const;
 
   // Queues (or finds the active) job of a recording and links it to the row.
   Result<std::string> Enqueue(jobs::JobQueue& queue, const std::string& firm_id,
@@ -60,11 +73,13 @@ class RecordingPipeline {
 
  private:
   Result<jobs::ResultWriter> Run(jobs::JobContext& ctx);
+  // Whether a stage still to run reads decoded samples (no usable checkpoint yet).
+  Result<bool> NeedsSamples(const std::string& firm, const std::string& id);
   Result<asr::Transcript> TranscribeStage(jobs::JobContext& ctx, const std::string& firm,
-                                          const std::string& id, const std::string& path,
+                                          const std::string& id, RecordingAudio& audio,
                                           const std::string& language);
   Status DiarizeStage(jobs::JobContext& ctx, const std::string& firm, const std::string& id,
-                      const std::string& path, asr::Transcript* transcript);
+                      RecordingAudio& audio, asr::Transcript* transcript);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;
