@@ -1,6 +1,7 @@
 // Diarization benchmark: accuracy on the fixture clips and speed of the whole command.
 //
 // usage: crm_diarization_bench [--source DIR] [--binary PATH] [--minutes N] [--clips a,b,...]
+//                              [--vads energy,silero]   (--minutes 0: accuracy only)
 //        crm_diarization_bench --diarize-file PATH --read source|buffer   (one measured run)
 //
 // For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
@@ -140,6 +141,33 @@ int MainSpeakers(const std::vector<NamedTurn>& ref) {
   return main;
 }
 
+// "Oracle clustering" of the detected speech: every 10 ms of it given its true reference speaker
+// (where several talk, the one with the most speech in the clip; where none does, the label is
+// irrelevant since it is false alarm anyway). The DER of this answer is the floor any clustering
+// of this VAD output can reach with one speaker at a time: what is above it is confusion.
+std::vector<NamedTurn> OracleTurns(const std::vector<NamedTurn>& ref,
+                                   const std::vector<audio::SpeechSegment>& speech) {
+  std::map<std::string, double> seconds;
+  for (const NamedTurn& t : ref) seconds[t.speaker] += t.end - t.start;
+  std::vector<NamedTurn> out;
+  for (const audio::SpeechSegment& s : speech) {
+    for (double t = s.start; t < s.end; t += 0.01) {
+      const double e = std::min(s.end, t + 0.01), mid = 0.5 * (t + e);
+      std::string best = "none";
+      for (const NamedTurn& r : ref) {
+        if (r.start <= mid && mid < r.end && (best == "none" || seconds[r.speaker] > seconds[best]))
+          best = r.speaker;
+      }
+      if (!out.empty() && out.back().speaker == best && out.back().end >= t - 1e-9) {
+        out.back().end = e;
+      } else {
+        out.push_back({t, e, best});
+      }
+    }
+  }
+  return out;
+}
+
 bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
   std::ofstream out(path, std::ios::binary);
   auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
@@ -173,6 +201,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> clips = {"dev00", "dev01", "trn01", "trn02", "trn03", "trn04",
                                     "trn05", "trn06", "trn07", "trn08", "trn09", "sample"};
   std::string diarize_file, read = "source";
+  std::vector<std::string> vads = {"energy", "silero"};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--diarize-file")
@@ -185,7 +214,11 @@ int main(int argc, char** argv) {
       binary = v;
     else if (a == "--minutes")
       minutes = std::atof(v.c_str());
-    else if (a == "--clips") {
+    else if (a == "--vads") {
+      vads.clear();
+      std::stringstream s(v);
+      for (std::string c; std::getline(s, c, ',');) vads.push_back(c);
+    } else if (a == "--clips") {
       clips.clear();
       std::stringstream s(v);
       for (std::string c; std::getline(s, c, ',');) clips.push_back(c);
@@ -212,13 +245,14 @@ int main(int argc, char** argv) {
     audio.push_back(std::move(*pcm));
   }
 
-  for (const char* kind : {"energy", "silero"}) {
+  for (const std::string& kind : vads) {
     std::string warning;
     auto vad = audio::MakeVoiceActivityDetector({kind, silero_model}, &warning);
     std::printf("\n== VAD %s%s%s\n", vad->name().c_str(), warning.empty() ? "" : " — ",
                 warning.c_str());
-    std::printf("%-7s %7s %7s %7s %7s %9s %5s %4s | %9s %9s\n", "clip", "DER", "missed", "f.alarm",
-                "confus.", "DER c.25", "spk", "main", "1-spk DER", "seconds");
+    std::printf("%-7s %7s %7s %7s %7s %9s %5s %4s | %9s %9s %9s\n", "clip", "DER", "missed",
+                "f.alarm", "confus.", "DER c.25", "spk", "main", "1-spk DER", "oracle", "seconds");
+    Totals ami_oracle, tuning_oracle, held_out_oracle, sample_oracle;
     Totals ami, ami_one, sample, sample_one, tuning, tuning_one, held_out, held_out_one;
     double seconds = 0, cpu_seconds = 0, duration = 0;
     int count_right = 0, main_right = 0;
@@ -248,12 +282,14 @@ int main(int argc, char** argv) {
       auto hyp = NameTurns(d->turns);
       DerResult r0 = ScoreDiarization(*ref, hyp, c0), r25 = ScoreDiarization(*ref, hyp, c25);
       DerResult o0 = ScoreDiarization(*ref, one, c0), o25 = ScoreDiarization(*ref, one, c25);
+      const auto oracle = OracleTurns(*ref, *speech);
+      DerResult q0 = ScoreDiarization(*ref, oracle, c0), q25 = ScoreDiarization(*ref, oracle, c25);
       const double t = std::max(r0.total, 1e-9);
       const int main_speakers = MainSpeakers(*ref);
-      std::printf("%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %8.1f%% %2d/%-2d %4d | %8.1f%% %9.2f\n",
+      std::printf("%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %8.1f%% %2d/%-2d %4d | %8.1f%% %8.1f%% %9.2f\n",
                   clips[i].c_str(), 100 * r0.der(), 100 * r0.missed / t, 100 * r0.false_alarm / t,
                   100 * r0.confusion / t, 100 * r25.der(), r0.reference_speakers, d->num_speakers,
-                  main_speakers, 100 * o0.der(), Since(t0));
+                  main_speakers, 100 * o0.der(), 100 * q0.der(), Since(t0));
       count_right += r0.reference_speakers == d->num_speakers;
       main_right += main_speakers == d->num_speakers;
       bool is_sample = clips[i] == "sample";
@@ -263,6 +299,8 @@ int main(int argc, char** argv) {
         (IsTuning(clips[i]) ? tuning_one : held_out_one).Add(o0, o25);
       }
       (is_sample ? sample_one : ami_one).Add(o0, o25);
+      (is_sample ? sample_oracle : ami_oracle).Add(q0, q25);
+      if (!is_sample) (IsTuning(clips[i]) ? tuning_oracle : held_out_oracle).Add(q0, q25);
     }
     std::printf(
         "AMI overall: DER %.1f%% (missed %.1f%%, false alarm %.1f%%, confusion %.1f%%), "
@@ -280,6 +318,11 @@ int main(int argc, char** argv) {
         100 * tuning.Der(), 100 * tuning.Der25(), 100 * tuning_one.Der(), 100 * held_out.Der(),
         100 * held_out.Der25(), 100 * held_out_one.Der());
     std::printf(
+        "oracle clustering of the detected speech (collar 0 / 0.25 s): AMI %.1f%% / %.1f%%, "
+        "tuning %.1f%%, held out %.1f%%, sample.wav %.1f%% / %.1f%%\n",
+        100 * ami_oracle.Der(), 100 * ami_oracle.Der25(), 100 * tuning_oracle.Der(),
+        100 * held_out_oracle.Der(), 100 * sample_oracle.Der(), 100 * sample_oracle.Der25());
+    std::printf(
         "speaker count right on %d of %zu clips (on %d counting the main speakers only); library "
         "time %.3f s wall, %.3f s CPU "
         "for %.0f s (real-time factor %.4f wall, %.4f CPU, VAD included)\n",
@@ -288,6 +331,7 @@ int main(int argc, char** argv) {
   }
 
   // Speed of the whole command on a longer recording.
+  if (minutes <= 0) return 0;
   std::vector<float> longer;
   const size_t want = static_cast<size_t>(minutes * 60 * 16000);
   while (longer.size() < want && !audio.empty()) {
