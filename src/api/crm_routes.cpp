@@ -1,9 +1,14 @@
 // Clients, contacts, meetings, tasks and a client's timeline: the CRM core's routes. All four
 // resources share the RecordStore engine and one route shape (clients are the model).
+//
+// List pages are cached per caller and query, validated on every hit against the firm's data
+// version (one primary-key read), so a page is never served after any write to the firm's
+// records, from this server or any other process on the database.
 #include "api/app.h"
 #include "common/text.h"
 #include "domain/audit.h"
 #include "domain/crm.h"
+#include "http/response_cache.h"
 
 namespace crm::api {
 
@@ -28,7 +33,52 @@ Response Respond(const Result<json>& r, bool created = false) {
   return created ? Created(*r) : Ok(*r);
 }
 
-void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr) {
+// Everything a list page depends on besides the firm's data version: who asks (firm, user, key,
+// role: pages will later depend on the records a user may see), which resource and parent, and
+// the normalised query.
+std::string ListCacheKey(const Principal& p, const domain::ResourceSpec& spec,
+                         const std::map<std::string, std::string>& scope, const domain::ListQuery& q) {
+  std::string key;
+  key.reserve(160);
+  auto add = [&key](std::string_view part) {
+    key += part;
+    key.push_back('\x1f');  // a byte no id, name or query parameter can hold unescaped
+  };
+  add(p.firm_id);
+  add(p.user_id);
+  add(p.api_key_id);
+  add(p.role);
+  add(spec.table);
+  for (auto& [k, v] : scope) {
+    add(k);
+    add(v);
+  }
+  add(std::to_string(q.limit));
+  add(q.cursor);
+  add(q.q);
+  add(q.sort);
+  for (auto& [k, v] : q.filters) {
+    add(k);
+    add(v);
+  }
+  return key;
+}
+
+// 200 with the page and its ETag, or 304 when the client already holds this very page.
+Response ListResponse(const Request& req, const http::CachedBody& page) {
+  Response res;
+  res.content_type = "application/json";
+  res.Header("ETag", page.etag);
+  if (http::IfNoneMatchHits(req.Header("If-None-Match"), page.etag)) {
+    res.status = 304;
+    return res;
+  }
+  res.shared_body = page.body;
+  return res;
+}
+
+void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr,
+                      const std::shared_ptr<http::ResponseCache>& cache) {
   const auto* spec = rr.spec;
   std::string item = rr.collection + "/{" + rr.item_param + "}";
   auto scope_of = [rr](const Request& req) {
@@ -45,14 +95,21 @@ void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr) 
   };
   json item_doc = {{"parameters", json::array()}};
 
-  router.Add("GET", rr.collection, [&app, spec, scope_of, parent_ok](Request& req) {
+  router.Add("GET", rr.collection, [&app, spec, scope_of, parent_ok, cache](Request& req) {
     if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
     auto q = domain::ParseListQuery(req.query, *spec);
     if (!q.ok()) return Response::FromError(q.error());
-    auto page = app.records->List(req.principal.firm_id, *spec, *q, scope_of(req));
+    auto scope = scope_of(req);
+    // The version is read before the page: see http/response_cache.h.
+    auto version = app.records->DataVersion(req.principal.firm_id);
+    std::string key = version.ok() ? ListCacheKey(req.principal, *spec, scope, *q) : std::string();
+    if (version.ok())
+      if (auto hit = cache->Get(key, *version)) return ListResponse(req, *hit);
+    auto page = app.records->List(req.principal.firm_id, *spec, *q, scope);
     if (!page.ok()) return Response::FromError(page.error());
-    return Page(page->data, page->next_cursor);
-  }, {.summary = "Lister les " + spec->table + " (pagination par curseur, ?q= recherche sans accents)", .tag = rr.tag,
+    if (!version.ok()) return Response::Text(200, std::move(page->json), "application/json");
+    return ListResponse(req, cache->Put(key, *version, std::move(page->json)));
+  }, {.light = true, .summary = "Lister les " + spec->table + " (pagination par curseur, ?q= recherche sans accents)", .tag = rr.tag,
       .doc = {{"x-list", true}, {"x-resource", spec->table}}});
 
   router.Add("POST", rr.collection, [&app, spec, rr, parent_ok](Request& req) {
@@ -128,11 +185,13 @@ Response Timeline(App& app, Request& req) {
 }  // namespace
 
 void RegisterCrmRoutes(http::Router& r, App& app) {
-  RegisterResource(r, app, {"/api/clients", "id", &domain::ClientSpec(), "clients", "admin"});
+  // List pages of the four resources, shared by the routes and kept as long as the router.
+  auto cache = std::make_shared<http::ResponseCache>();
+  RegisterResource(r, app, {"/api/clients", "id", &domain::ClientSpec(), "clients", "admin"}, cache);
   RegisterResource(r, app, {"/api/clients/{id}/contacts", "contact_id", &domain::ContactSpec(), "clients", "member",
-                            "client_id", "id"});
-  RegisterResource(r, app, {"/api/meetings", "id", &domain::MeetingSpec(), "meetings"});
-  RegisterResource(r, app, {"/api/tasks", "id", &domain::TaskSpec(), "tasks"});
+                            "client_id", "id"}, cache);
+  RegisterResource(r, app, {"/api/meetings", "id", &domain::MeetingSpec(), "meetings"}, cache);
+  RegisterResource(r, app, {"/api/tasks", "id", &domain::TaskSpec(), "tasks"}, cache);
   r.Add("GET", "/api/clients/{id}/timeline", [&app](Request& req) { return Timeline(app, req); },
         {.summary = "Chronologie d'un client : rendez-vous, notes et tâches", .tag = "clients"});
 }

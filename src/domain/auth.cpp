@@ -88,6 +88,52 @@ AuthService::AuthService(storage::Store& store, AuthOptions options)
   dummy_hash_ = HashPassword(RandomHex(16)).value();
 }
 
+AuthService::~AuthService() {
+  {
+    std::lock_guard lock(last_used_mu_);
+    stopping_ = true;
+  }
+  last_used_cv_.notify_all();
+  if (last_used_flusher_.joinable()) last_used_flusher_.join();
+  (void)FlushLastUsed();
+}
+
+void AuthService::NoteKeyUsed(const std::string& key_id, int64_t now) {
+  std::lock_guard lock(last_used_mu_);
+  auto& last = key_last_used_[key_id];
+  if (now - last < options_.last_used_every_seconds) return;
+  last = now;
+  pending_last_used_[key_id] = now;
+  if (!last_used_flusher_.joinable() && !stopping_) {
+    last_used_flusher_ = std::thread([this] {
+      std::unique_lock lock(last_used_mu_);
+      while (!stopping_) {
+        last_used_cv_.wait_for(lock, std::chrono::milliseconds(options_.last_used_flush_ms));
+        if (stopping_) break;
+        lock.unlock();
+        (void)FlushLastUsed();
+        lock.lock();
+      }
+    });
+  }
+}
+
+Status AuthService::FlushLastUsed() {
+  std::map<std::string, int64_t> pending;
+  {
+    std::lock_guard lock(last_used_mu_);
+    pending.swap(pending_last_used_);
+  }
+  if (pending.empty()) return OkStatus();
+  Status st = store_.Transaction([&](storage::Connection& c) -> Status {
+    for (auto& [id, at] : pending)
+      CRM_TRY(c.Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", {FormatIsoUtc(at), id}));
+    return OkStatus();
+  });
+  if (!st.ok()) log::Warn("could not record API keys' last use", {{"error", st.error().message}});
+  return st;
+}
+
 Result<LoginResult> AuthService::Login(const std::string& email, const std::string& password,
                                        const std::string& ip, const std::string& user_agent) {
   std::string folded = FoldForSearch(Trim(email));
@@ -148,26 +194,22 @@ Result<Principal> AuthService::Authenticate(const std::string& session_token,
   p.ip = ip;
   int64_t now = NowUnix();
   if (!api_key.empty()) {
-    CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-        "SELECT k.id, k.firm_id, k.role, k.revoked_at FROM api_keys k WHERE k.key_hash = ?",
-        {Sha256Hex(api_key)}));
-    if (!row || !row->IsNull("revoked_at"))
+    // One indexed read, in place (no row copies): this runs for every API request.
+    bool found = false, revoked = false;
+    CRM_TRY(store_.ForEachRow(
+        "SELECT k.id, k.firm_id, k.role, k.revoked_at IS NOT NULL FROM api_keys k WHERE k.key_hash = ?",
+        {Sha256Hex(api_key)}, [&](const storage::RowView& row) -> Status {
+          found = true;
+          p.api_key_id.assign(row.Text(0));
+          p.firm_id.assign(row.Text(1));
+          p.role.assign(row.Text(2));
+          revoked = row.Int(3) != 0;
+          return OkStatus();
+        }));
+    if (!found || revoked)
       return Error(ErrorCode::kUnauthenticated, "Clé d'API invalide ou révoquée. / Invalid or revoked API key.", nullptr, "invalid_api_key");
     p.authenticated = true;
-    p.api_key_id = row->Text("id");
-    p.firm_id = row->Text("firm_id");
-    p.role = row->Text("role");
-    bool write = false;
-    {
-      std::lock_guard lock(last_used_mu_);
-      auto& last = key_last_used_[p.api_key_id];
-      if (now - last >= 60) {
-        last = now;
-        write = true;
-      }
-    }
-    if (write)
-      (void)store_.Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", {FormatIsoUtc(now), p.api_key_id});
+    NoteKeyUsed(p.api_key_id, now);
     return p;
   }
   if (session_token.empty()) return p;

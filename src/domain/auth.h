@@ -4,10 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,6 +53,10 @@ struct AuthOptions {
   int login_limit = 10;                     // RATE_LIMIT_LOGIN
   int login_window_seconds = 60;
   bool login_limit_enabled = true;
+  // API keys' last_used_at: written at most once per key per this many seconds, by a background
+  // thread every last_used_flush_ms, never on the request path.
+  int last_used_every_seconds = 60;
+  int last_used_flush_ms = 1000;
 };
 
 struct LoginResult {
@@ -68,6 +74,7 @@ struct NewApiKey {
 class AuthService {
  public:
   AuthService(storage::Store& store, AuthOptions options);
+  ~AuthService();  // writes the last-used times still pending
 
   // Fails with one generic message whether the account exists or not; throttled per account and
   // per IP (kRateLimited with details.retry_after).
@@ -96,6 +103,10 @@ class AuthService {
   Result<std::string> CreatePasswordReset(const std::string& email);
   Status ResetPassword(const std::string& token, const std::string& password);
 
+  // Writes the API keys' last-used times noted since the previous flush (the background thread
+  // calls it; shutdown and tests may too).
+  Status FlushLastUsed();
+
   // Creates a user; firm_id empty with role platform_admin for the platform admin.
   Result<std::string> CreateUser(const std::string& firm_id, const std::string& email,
                                  const std::string& name, const std::string& role,
@@ -107,8 +118,14 @@ class AuthService {
   Throttle per_account_;
   Throttle per_ip_;
   std::string dummy_hash_;
+  void NoteKeyUsed(const std::string& key_id, int64_t now);
+
   std::mutex last_used_mu_;
+  std::condition_variable last_used_cv_;
   std::map<std::string, int64_t> key_last_used_;  // throttles last_used_at writes
+  std::map<std::string, int64_t> pending_last_used_;  // key id → time, waiting for the flusher
+  std::thread last_used_flusher_;  // started on the first pending write
+  bool stopping_ = false;
 };
 
 }  // namespace crm::domain

@@ -356,23 +356,40 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
   for (size_t i = 0; i < spec.fields.size(); ++i)
     if (spec.fields[i].name == sort_col) sort_index = 4 + i;
   ListPage page;
+  page.json.reserve(64 + static_cast<size_t>(query.limit) * 512);
+  page.json += "{\"data\":[";
   std::string last_key, last_id;
   bool more = false;
   CRM_TRY(store_.ForEachRow(sql, params, [&](const storage::RowView& row) -> Status {
-    if (static_cast<int>(page.data.size()) == query.limit) {
+    if (static_cast<int>(page.count) == query.limit) {
       more = true;
       return OkStatus();
     }
-    std::string obj;
-    obj.reserve(768);
-    AppendApiJson(obj, spec, row);
-    page.data.push_back(std::move(obj));
-    last_id = std::string(row.Text(0));
-    last_key = std::string(row.Text(sort_index));
+    if (page.count++) page.json.push_back(',');
+    AppendApiJson(page.json, spec, row);
+    last_id.assign(row.Text(0));
+    last_key.assign(row.Text(sort_index));
     return OkStatus();
   }));
-  if (more) page.next_cursor = Base64UrlEncode(json::array({sort_col == "id" ? last_id : last_key, last_id}).dump());
+  page.json += "],\"next_cursor\":";
+  if (more) {
+    page.next_cursor = Base64UrlEncode(json::array({sort_col == "id" ? last_id : last_key, last_id}).dump());
+    AppendJsonString(page.json, *page.next_cursor);
+  } else {
+    page.json += "null";
+  }
+  page.json.push_back('}');
   return page;
+}
+
+Result<int64_t> RecordStore::DataVersion(const std::string& firm_id) {
+  int64_t version = 0;
+  CRM_TRY(store_.ForEachRow("SELECT version FROM firm_data_versions WHERE firm_id = ?", {firm_id},
+                            [&](const storage::RowView& row) -> Status {
+                              version = row.Int(0);
+                              return OkStatus();
+                            }));
+  return version;
 }
 
 Result<json> RecordStore::Update(const std::string& firm_id, const ResourceSpec& spec,

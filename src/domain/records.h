@@ -65,7 +65,10 @@ struct ListQuery {
 };
 
 struct ListPage {
-  std::vector<std::string> data;  // each a JSON object, serialised directly from its row
+  // The whole page as the API answers it, {"data": [...], "next_cursor": ...}, written straight
+  // from the statement's rows (list pages are the hot path).
+  std::string json;
+  size_t count = 0;
   std::optional<std::string> next_cursor;
 };
 
@@ -91,6 +94,11 @@ class RecordStore {
   Status Delete(const std::string& firm_id, const ResourceSpec& spec, const std::string& id,
                 std::optional<int64_t> expected_version,
                 const std::map<std::string, std::string>& scope = {});
+
+  // The firm's data version: bumped (by database triggers, migration 0006) in the same
+  // transaction as every write to its clients, contacts, meetings and tasks, whoever writes.
+  // 0 before the first write. Read it BEFORE reading the data it stands for.
+  Result<int64_t> DataVersion(const std::string& firm_id);
 
   // True when `id` is a record of `table` in the firm.
   Result<bool> ExistsInFirm(const std::string& firm_id, const std::string& table,

@@ -66,6 +66,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json";
   std::string body;
+  // Sent instead of `body` when set: a body shared with a cache, written without a copy.
+  std::shared_ptr<const std::string> shared_body;
   std::optional<FileBody> file;                          // streamed from disk when set
   std::function<void(StreamWriter&)> stream;             // server-sent events etc., when set
 

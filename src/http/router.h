@@ -22,6 +22,10 @@ struct RouteOptions {
   size_t max_body = 1 << 20;        // bytes; larger bodies → 413
   BodySinkFactory body_sink;        // set: the body streams into it instead of memory
   bool rate_limited = true;
+  // Requests without a body run their middleware and handler on the I/O thread instead of the
+  // handler pool, saving two thread hops. Only for handlers that read a few indexed rows or a
+  // cache (list pages): never files, the network, writes or bulk work.
+  bool light = false;
   // How errors raised before the handler (auth, limits, CSRF) are written; empty = the API's
   // {"error": {"code", "message", "details"}}.
   std::function<Response(const Error&)> error_format;

@@ -4,8 +4,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <list>
 #include <mutex>
@@ -59,6 +61,13 @@ const char* kCsp =
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' "
     "'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'";
+
+const std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "same-origin"},
+    {"Content-Security-Policy", kCsp},
+};
 
 bool IsUnsafeMethod(const std::string& m) {
   return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
@@ -182,14 +191,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto cl = header_parser_->content_length()) content_length_ = *cl;
     else content_length_.reset();
     chunked_ = header_parser_->chunked();
-    net::post(*server_->handlers, [self = shared_from_this()] { self->Prepare(); });
+    auto m = server_->router.Match(req_.method, req_.path);
+    if (m.route && m.route->options.light && !chunked_ && content_length_.value_or(0) == 0)
+      return Prepare(std::move(m));
+    net::post(*server_->handlers, [self = shared_from_this(), m = std::move(m)]() mutable { self->Prepare(std::move(m)); });
   }
 
-  // ---- 2. route + middleware, on the handler pool ----
-  void Prepare() {
+  // ---- 2. route + middleware, on the handler pool (or inline for light routes) ----
+  void Prepare(RouteMatch m) {
     std::optional<Response> reject;
     int retry_after = 0;
-    auto m = server_->router.Match(req_.method, req_.path);
     if (!m.route) {
       if (m.path_exists) {
         reject = Response::FromError(Error(ErrorCode::kBadRequest, "Méthode non autorisée pour cette adresse. / Method not allowed on this path.", nullptr, "method_not_allowed"));
@@ -241,7 +252,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // through the I/O thread in between.
     if (!reject && !sink_ && !chunked_ && content_length_.value_or(0) == 0) {
       Response res = CallHandler();
-      net::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+      // dispatch: a light route is already on the connection's strand and sends right away.
+      net::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
         self->Send(std::move(res));
       });
       return;
@@ -358,32 +370,73 @@ class Session : public std::enable_shared_from_this<Session> {
   // ---- 5. response, on the I/O thread ----
   void Send(Response res, int status_override = 0) {
     res_ = std::move(res);
-    int status = status_override ? status_override : res_.status;
-    status_ = status;
+    status_ = status_override ? status_override : res_.status;
+    if (server_->stopping) keep_alive_ = false;
+    if (res_.stream || res_.file) return SendWithSerializer();
+    // An in-memory body: the head is written by hand into a buffer the session keeps, and head
+    // and body leave in one gather write (no serializer, no copy of the body).
+    bool no_body_status = status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200);
+    const std::string& body = res_.shared_body ? *res_.shared_body : res_.body;
+    AppendHead(no_body_status);
+    if (!no_body_status) {
+      head_ += "Content-Length: ";
+      head_ += std::to_string(body.size());
+      head_ += "\r\n";
+    }
+    head_ += "\r\n";
+    std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::const_buffer()};
+    if (!no_body_status && req_.method != "HEAD") buffers[1] = net::buffer(body);
+    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->Finish(!ec);
+    });
+  }
+
+  // The headers every response carries besides Content-Length / Transfer-Encoding.
+  template <typename Fn>
+  void ForEachHeader(bool no_body_status, Fn&& fn) {
+    if (!res_.content_type.empty() && !no_body_status) fn("Content-Type", res_.content_type);
+    fn("Server", "crm-ai");
+    fn("X-Request-Id", req_.request_id);
+    for (const auto& [name, value] : kSecurityHeaders) fn(name, value);
+    if (res_.stream || res_.content_type.rfind("application/json", 0) == 0) fn("Cache-Control", "no-store");
+    for (auto& [k, v] : res_.headers) fn(k, v);
+  }
+
+  // Status line and headers, without Content-Length and the blank line.
+  void AppendHead(bool no_body_status) {
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    head_ += std::to_string(status_);
+    head_ += ' ';
+    auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status_));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\n";
+    ForEachHeader(no_body_status, [this](std::string_view name, std::string_view value) {
+      head_ += name;
+      head_ += ": ";
+      size_t at = head_.size();
+      head_ += value;
+      // Values come from handlers (file names, ETags...): CR and LF never reach the wire.
+      if (std::memchr(value.data(), '\r', value.size()) || std::memchr(value.data(), '\n', value.size()))
+        for (size_t i = at; i < head_.size(); ++i)
+          if (head_[i] == '\r' || head_[i] == '\n') head_[i] = ' ';
+      head_ += "\r\n";
+    });
+    if (!keep_alive_) head_ += "Connection: close\r\n";
+  }
+
+  // Streams (chunked) and files (read in pieces) go through Beast's serializer.
+  void SendWithSerializer() {
     auto header = std::make_shared<bhttp::response<bhttp::buffer_body>>();
     header->version(11);
-    header->result(static_cast<unsigned>(status));
-    if (!res_.content_type.empty()) header->set(bhttp::field::content_type, res_.content_type);
-    header->set(bhttp::field::server, "crm-ai");
-    header->set("X-Request-Id", req_.request_id);
-    header->set("X-Content-Type-Options", "nosniff");
-    header->set("X-Frame-Options", "DENY");
-    header->set("Referrer-Policy", "same-origin");
-    header->set("Content-Security-Policy", kCsp);
-    if (res_.content_type.rfind("application/json", 0) == 0) header->set(bhttp::field::cache_control, "no-store");
-    for (auto& [k, v] : res_.headers) header->insert(k, v);
-    if (server_->stopping) keep_alive_ = false;
+    header->result(static_cast<unsigned>(status_));
+    ForEachHeader(false, [&](std::string_view name, std::string_view value) {
+      header->insert(beast::string_view(name.data(), name.size()), beast::string_view(value.data(), value.size()));
+    });
+    if (res_.stream) keep_alive_ = false;
     header->keep_alive(keep_alive_);
-    if (res_.stream) {
-      header->chunked(true);
-      header->set(bhttp::field::cache_control, "no-store");
-      keep_alive_ = false;
-      header->keep_alive(false);
-    } else if (res_.file) {
-      header->content_length(res_.file->length);
-    } else {
-      header->content_length(req_.method == "HEAD" ? res_.body.size() : res_.body.size());
-    }
+    if (res_.stream) header->chunked(true);
+    else header->content_length(res_.file->length);
     response_ = header;
     serializer_ = std::make_shared<bhttp::response_serializer<bhttp::buffer_body>>(*response_);
     response_->body().data = nullptr;
@@ -397,21 +450,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteBody() {
     if (req_.method == "HEAD") return WriteLast();
     if (res_.stream) return StartStream();
-    if (res_.file) {
-      file_ = std::fopen(res_.file->path.c_str(), "rb");
-      if (!file_ || fseeko(file_, static_cast<off_t>(res_.file->offset), SEEK_SET) != 0) return Finish(false);
-      remaining_ = res_.file->length;
-      return WriteFileChunk();
-    }
-    if (res_.body.empty()) return WriteLast();
-    response_->body().data = res_.body.data();
-    response_->body().size = res_.body.size();
-    response_->body().more = true;
-    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) return self->Finish(false);
-      self->WriteLast();
-    });
+    file_ = std::fopen(res_.file->path.c_str(), "rb");
+    if (!file_ || fseeko(file_, static_cast<off_t>(res_.file->offset), SEEK_SET) != 0) return Finish(false);
+    remaining_ = res_.file->length;
+    WriteFileChunk();
   }
 
   void WriteFileChunk() {
@@ -498,11 +540,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Finish(bool ok) {
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-    log::Info("request", {{"request_id", req_.request_id}, {"method", req_.method},
-                          {"path", req_.path}, {"status", status_}, {"ms", std::round(ms * 100) / 100},
-                          {"ip", remote_ip_}, {"firm_id", req_.principal.firm_id},
-                          {"user_id", req_.principal.user_id}});
+    log::Line line(log::Level::kInfo, "request");
+    if (line.enabled()) {
+      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+      line.Str("request_id", req_.request_id).Str("method", req_.method).Str("path", req_.path)
+          .Int("status", status_).Fixed2("ms", ms).Str("ip", remote_ip_)
+          .Str("firm_id", req_.principal.firm_id).Str("user_id", req_.principal.user_id).Queue();
+    }
     response_.reset();
     serializer_.reset();
     res_ = Response();
@@ -539,6 +583,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<BodySink> sink_;
   Response res_;
   int status_ = 0;
+  std::string head_;  // the response head being written (reused across keep-alive requests)
   std::shared_ptr<bhttp::response<bhttp::buffer_body>> response_;
   std::shared_ptr<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
   std::FILE* file_ = nullptr;
@@ -652,6 +697,7 @@ void Server::Wait() {
     if (t.joinable()) t.join();
   impl_->io_threads.clear();
   if (impl_->handlers) impl_->handlers->join();
+  log::Flush();  // every access-log line of the requests served is on stderr before Wait returns
 }
 
 int Server::port() const { return impl_->bound_port; }

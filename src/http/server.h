@@ -1,10 +1,12 @@
 // The HTTP server: Boost.Beast over Asio, one session object per connection.
 //
-// Request path: the I/O thread reads the headers (with a deadline), the handler pool matches the
-// route and runs the middleware (request id, authentication, role, CSRF, rate limits), the I/O
+// Request path: the I/O thread reads the headers (with a deadline) and matches the route, the
+// handler pool runs the middleware (request id, authentication, role, CSRF, rate limits), the I/O
 // thread then reads the body (into memory with a size limit, or streamed into the route's
-// BodySink), the handler pool runs the handler, and the I/O thread writes the response with the
-// security headers and one JSON access-log line. The I/O threads never run handlers.
+// BodySink), the handler pool runs the handler, and the I/O thread writes the response (head and
+// body in one write) with the security headers and queues one JSON access-log line. The I/O
+// threads run no handler except those of routes marked `light` (a few indexed reads or a cache,
+// no body), whose whole request stays on the I/O thread. See README.md.
 //
 // Stop() is graceful: stop accepting, let in-flight requests finish (up to a deadline), exit.
 #pragma once

@@ -1,0 +1,137 @@
+// Against a real SQLite database with every migration applied: the firm data version that list
+// caches are validated against, and the throttled, deferred recording of API keys' last use.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "common/ids.h"
+#include "domain/auth.h"
+#include "domain/crm.h"
+#include "domain/firms.h"
+#include "domain/records.h"
+#include "storage/migrations/migrations.h"
+#include "storage/store.h"
+
+namespace crm::domain {
+namespace {
+
+class AuthRecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("crm-auth-records-" + RandomHex(6));
+    std::filesystem::create_directories(dir_);
+    auto s = storage::OpenSqlite({(dir_ / "db.sqlite3").string()});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s).value();
+    auto applied = storage::ApplyMigrations(*store_);
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    firm_ = AddFirm("Cabinet A");
+    other_firm_ = AddFirm("Cabinet B");
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string AddFirm(const std::string& name) {
+    auto f = CreateFirm(*store_, {{"name", name}});
+    EXPECT_TRUE(f.ok()) << f.error().message;
+    return (*f)["id"];
+  }
+  std::optional<std::string> LastUsed(const std::string& key_id) {
+    auto row = store_->QueryOne("SELECT last_used_at FROM api_keys WHERE id = ?", {key_id});
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (*row)->OptText("last_used_at");
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::string firm_, other_firm_;
+};
+
+TEST_F(AuthRecordsTest, DataVersionMovesWithEveryWriteToTheFirmsRecordsAndOnlyTheirs) {
+  RecordStore records(*store_);
+  auto v = [&](const std::string& firm) { return records.DataVersion(firm).value(); };
+  EXPECT_EQ(v(firm_), 0);
+  auto client = records.Create(firm_, ClientSpec(), {{"name", "Hélène Dupré"}});
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  std::string id = (*client)["id"];
+  int64_t after_create = v(firm_);
+  EXPECT_GT(after_create, 0);
+  ASSERT_TRUE(records.Update(firm_, ClientSpec(), id, {{"notes", "Succession"}}, std::nullopt).ok());
+  int64_t after_update = v(firm_);
+  EXPECT_GT(after_update, after_create);
+  auto contact = records.Create(firm_, ContactSpec(), {{"name", "Paul"}}, {{"client_id", id}});
+  ASSERT_TRUE(contact.ok()) << contact.error().message;
+  int64_t after_contact = v(firm_);
+  EXPECT_GT(after_contact, after_update);
+  // A write by anyone (here: plain SQL, as another process would) moves it too.
+  ASSERT_TRUE(store_->Exec("UPDATE clients SET name = 'Autre' WHERE id = ?", {id}).ok());
+  int64_t after_sql = v(firm_);
+  EXPECT_GT(after_sql, after_contact);
+  ASSERT_TRUE(records.Delete(firm_, ClientSpec(), id, std::nullopt).ok());
+  EXPECT_GT(v(firm_), after_sql);
+  EXPECT_EQ(v(other_firm_), 0);  // another firm's writes never touch it
+}
+
+TEST_F(AuthRecordsTest, AWriteThatRollsBackLeavesTheVersionAsItWas) {
+  RecordStore records(*store_);
+  ASSERT_TRUE(records.Create(firm_, ClientSpec(), {{"name", "Client"}}).ok());
+  int64_t before = records.DataVersion(firm_).value();
+  Status st = store_->Transaction([&](storage::Connection& c) -> Status {
+    CRM_TRY(c.Exec("UPDATE clients SET name = 'Annulé' WHERE firm_id = ?", {firm_}));
+    return Internal("abandoned");
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(records.DataVersion(firm_).value(), before);
+}
+
+TEST_F(AuthRecordsTest, ApiKeyLastUseIsWrittenOncePerIntervalAndNotOnTheRequestPath) {
+  AuthOptions options;
+  options.last_used_flush_ms = 3600 * 1000;  // the test flushes by hand
+  AuthService auth(*store_, options);
+  auto key = auth.CreateApiKey(firm_, "compta", "admin", "");
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  auto p = auth.Authenticate("", key->key, "127.0.0.1");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->firm_id, firm_);
+  EXPECT_EQ(p->role, "admin");
+  EXPECT_FALSE(LastUsed(key->id)) << "written while authenticating";
+  ASSERT_TRUE(auth.FlushLastUsed().ok());
+  auto first = LastUsed(key->id);
+  ASSERT_TRUE(first);
+  // Within the interval, further uses note nothing new.
+  ASSERT_TRUE(store_->Exec("UPDATE api_keys SET last_used_at = 'marker' WHERE id = ?", {key->id}).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(auth.Authenticate("", key->key, "127.0.0.1").ok());
+  ASSERT_TRUE(auth.FlushLastUsed().ok());
+  EXPECT_EQ(LastUsed(key->id), "marker");
+}
+
+TEST_F(AuthRecordsTest, PendingLastUseIsWrittenWhenTheServiceStops) {
+  std::string key_id;
+  {
+    AuthOptions options;
+    options.last_used_flush_ms = 3600 * 1000;
+    AuthService auth(*store_, options);
+    auto key = auth.CreateApiKey(firm_, "compta", "member", "");
+    ASSERT_TRUE(key.ok());
+    key_id = key->id;
+    ASSERT_TRUE(auth.Authenticate("", key->key, "127.0.0.1").ok());
+    EXPECT_FALSE(LastUsed(key_id));
+  }
+  EXPECT_TRUE(LastUsed(key_id));
+}
+
+TEST_F(AuthRecordsTest, RevokedAndUnknownKeysAreRefused) {
+  AuthService auth(*store_, AuthOptions{});
+  auto key = auth.CreateApiKey(firm_, "compta", "admin", "");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(auth.Authenticate("", "crm_unknown", "127.0.0.1").error().code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(auth.RevokeApiKey(firm_, key->id).ok());
+  auto r = auth.Authenticate("", key->key, "127.0.0.1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace crm::domain
