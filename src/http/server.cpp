@@ -81,7 +81,12 @@ struct Server::Impl {
   ServerOptions opts;
   Router router;
   Middleware mw;
-  net::io_context ioc;
+  // One io_context per I/O thread, each run by its thread alone (as nginx's workers): a
+  // connection stays on one thread, and threads never contend for one shared scheduler. The
+  // first also runs the acceptor, which deals connections out in turn.
+  net::io_context ioc{1};
+  std::vector<std::unique_ptr<net::io_context>> more_iocs;
+  size_t next_ioc = 0;
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<net::thread_pool> handlers;
   std::vector<std::thread> io_threads;
@@ -608,7 +613,9 @@ void Server::Impl::CloseIdleSessions() {
 }
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  size_t k = next_ioc++ % (more_iocs.size() + 1);
+  net::io_context& ctx = k == 0 ? ioc : *more_iocs[k - 1];
+  acceptor.async_accept(net::make_strand(ctx), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!stopping && ec != net::error::operation_aborted) {
         log::Warn("accept failed", {{"error", ec.message()}});
@@ -649,19 +656,22 @@ Status Server::Start() {
                                      ec.message() + "; set APP_HOST/APP_PORT to a free address");
   impl_->bound_port = impl_->acceptor.local_endpoint().port();
   impl_->handlers = std::make_unique<net::thread_pool>(std::max(1, o.handler_threads));
+  for (int i = 1; i < std::max(1, o.io_threads); ++i) impl_->more_iocs.push_back(std::make_unique<net::io_context>(1));
   impl_->Accept();
-  for (int i = 0; i < std::max(1, o.io_threads); ++i)
-    impl_->io_threads.emplace_back([this] {
-      auto guard = net::make_work_guard(impl_->ioc);
+  for (int i = 0; i < std::max(1, o.io_threads); ++i) {
+    net::io_context& ctx = i == 0 ? impl_->ioc : *impl_->more_iocs[i - 1];
+    impl_->io_threads.emplace_back([&ctx] {
+      auto guard = net::make_work_guard(ctx);
       for (;;) {
         try {
-          impl_->ioc.run();
+          ctx.run();
           break;
         } catch (const std::exception& e) {
           log::Error("I/O thread error", {{"error", e.what()}});
         }
       }
     });
+  }
   return OkStatus();
 }
 
@@ -682,6 +692,7 @@ void Server::Stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     impl_->CloseIdleSessions();
     impl_->ioc.stop();
+    for (auto& ctx : impl_->more_iocs) ctx->stop();
     std::lock_guard lock(impl_->mu);
     impl_->done = true;
     impl_->cv.notify_all();
