@@ -28,6 +28,9 @@ constexpr int64_t kNc = 4096;
 constexpr int64_t kMcTarget = 120;
 // At most this many rows of x go through the streaming path of MatMulWeights.
 constexpr int64_t kStreamRowsMax = 8;
+// Tasks per thread of a streamed product: threads take tasks as they come, so a thread that
+// starts late (woken, descheduled) costs at most one small task of imbalance.
+constexpr int64_t kTasksPerThread = 8;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -201,8 +204,8 @@ void MatMulWeightsBatch(const float* x, int64_t m, int64_t ldx, const WeightProd
   if (m <= 0 || count <= 0) return;
   const IsaOps& ops = Ops();
   if (m <= kStreamRowsMax) {
-    // Tasks of at least 16 weight rows, a few per thread and matrix for balance, numbered across
-    // all the matrices so one pass of the pool covers them.
+    // Tasks of at least 16 weight rows, several per thread and matrix for balance, numbered
+    // across all the matrices so one pass of the pool covers them.
     const int threads = pool ? pool->size() : 1;
     int64_t chunks[8], first[9] = {0};
     WeightProduct local[8];
@@ -211,7 +214,7 @@ void MatMulWeightsBatch(const float* x, int64_t m, int64_t ldx, const WeightProd
       for (int b = 0; b < batch; ++b) {
         local[b] = products[done + b];
         const int64_t n = local[b].w.rows;
-        chunks[b] = std::max<int64_t>(16, CeilDiv(CeilDiv(n, 4 * threads), 16) * 16);
+        chunks[b] = std::max<int64_t>(16, CeilDiv(CeilDiv(n, kTasksPerThread * threads), 16) * 16);
         first[b + 1] = first[b] + CeilDiv(n, chunks[b]);
       }
       RunTasks(pool, first[batch], [&](int64_t t) {
