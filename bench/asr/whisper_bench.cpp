@@ -1,15 +1,16 @@
-// Whisper engine benchmark on a random-weight model in the base layout (or any model file):
-// encoder time per 30 s window, its GFLOP/s and fraction of the machine's fp32 FMA peak
-// (measured in the same run), decoder ms per token (greedy and beam 5), real-time factor on a
-// 10-minute recording, peak RSS against the model size. With --whisper-cpp PATH (whisper-cli of
-// whisper.cpp) the same model and audio go through whisper.cpp with the same threads, and the
-// ratios and greedy token agreement on 30 s inputs are printed.
+// Whisper engine benchmark on random-weight models in the base layout (or a given model file),
+// against whisper.cpp measured in the same run when its path is given:
+// - the machine's fp32 FMA peak (measured here);
+// - encoder time per 30 s window, its GFLOP/s and fraction of that peak;
+// - decoder ms per token, greedy and beam 5 (5 sequences per step), per model type (f16, q8_0);
+// - end to end, `crm-ai transcribe` and `whisper-cli` as child processes: wall time and peak
+//   RSS (wait4) on jfk.wav and on a 10-minute recording made of the repository's speech
+//   fixtures, its real-time factor.
+// Both engines get the same threads and options: English, beam 5, temperature fallback off.
 //
-//   whisper_bench [--model M.bin] [--type f16] [--threads 2] [--whisper-cpp /path/whisper-cli]
-//                 [--minutes 10] [--skip-rtf]
-#include <immintrin.h>
-#include <sys/resource.h>
-#include <time.h>
+//   whisper_bench [--types f16,q8_0] [--model M.bin] [--threads 2] [--minutes 10]
+//                 [--whisper-cpp /path/whisper-cli] [--crm-ai PATH] [--audio FILE30]
+//                 [--skip-long]
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,12 +19,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "asr/whisper/decoding.h"
@@ -31,11 +28,13 @@
 #include "asr/whisper/model.h"
 #include "asr/whisper/transcriber.h"
 #include "audio/decoder.h"
+#include "bench_support.h"
 #include "kernels/kernels.h"
 
 namespace {
 
 using namespace crm::asr::whisper;
+using crm::bench::ChildRun;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -54,310 +53,388 @@ bool Flag(int argc, char** argv, const std::string& name) {
   return false;
 }
 
-// Peak fp32 FMA throughput: 12 independent FMA chains per thread, kept in registers.
-#define CRM_FMA_CHAINS(FMADD, T, SET1, REDUCE)                                                  \
-  T a0 = SET1(1.0f), a1 = SET1(1.001f), a2 = SET1(1.002f), a3 = SET1(1.003f);              \
-  T a4 = SET1(1.004f), a5 = SET1(1.005f), a6 = SET1(1.006f), a7 = SET1(1.007f);            \
-  T a8 = SET1(1.008f), a9 = SET1(1.009f), a10 = SET1(1.01f), a11 = SET1(1.011f);           \
-  const T m = SET1(0.999999f), b = SET1(1e-7f);                                            \
-  for (int64_t it = 0; it < iters; ++it) {                                                  \
-    a0 = FMADD(a0, m, b); a1 = FMADD(a1, m, b); a2 = FMADD(a2, m, b);                       \
-    a3 = FMADD(a3, m, b); a4 = FMADD(a4, m, b); a5 = FMADD(a5, m, b);                       \
-    a6 = FMADD(a6, m, b); a7 = FMADD(a7, m, b); a8 = FMADD(a8, m, b);                       \
-    a9 = FMADD(a9, m, b); a10 = FMADD(a10, m, b); a11 = FMADD(a11, m, b);                   \
-  }                                                                                         \
-  return REDUCE(a0) + REDUCE(a1) + REDUCE(a2) + REDUCE(a3) + REDUCE(a4) + REDUCE(a5) +      \
-         REDUCE(a6) + REDUCE(a7) + REDUCE(a8) + REDUCE(a9) + REDUCE(a10) + REDUCE(a11);
-
-__attribute__((target("avx2,fma"))) double FmaLoop(int64_t iters) {
-  CRM_FMA_CHAINS(_mm256_fmadd_ps, __m256, _mm256_set1_ps, _mm256_cvtss_f32)
-}
-
-__attribute__((target("avx512f"))) double FmaLoop512(int64_t iters) {
-  CRM_FMA_CHAINS(_mm512_fmadd_ps, __m512, _mm512_set1_ps, _mm512_reduce_add_ps)
-}
-
-double CpuSeconds(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-// The peak at the vector width the kernels use, per second of CPU time of each thread (so
-// other processes sharing the cores do not lower it), summed over the threads.
-double FmaPeakGflops(int threads, bool wide) {
-  const int64_t iters = 20'000'000;
-  std::vector<std::thread> pool;
-  std::vector<double> rate(threads);
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      const double c0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
-      volatile double sink = wide ? FmaLoop512(iters) : FmaLoop(iters);
-      (void)sink;
-      rate[t] = iters * 12.0 * (wide ? 16 : 8) * 2 / (CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - c0);
-    });
-  }
-  for (auto& th : pool) th.join();
-  double total = 0;
-  for (double r : rate) total += r;
-  return total / 1e9;
+std::string Load() {
+  double l[3] = {0, 0, 0};
+  getloadavg(l, 3);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+  return buf;
 }
 
 double EncoderGflop(const HParams& hp) {
   const double n = hp.n_audio_state, ctx = hp.n_audio_ctx, mels = hp.n_mels;
-  double f = 2 * ctx * 2 * (3 * mels) * n + 2 * ctx * (3 * n) * n;          // convolutions
+  double f = 2 * ctx * 2 * (3 * mels) * n + 2 * ctx * (3 * n) * n;         // convolutions
   f += hp.n_audio_layer * (2 * ctx * 12 * n * n + 2 * 2 * ctx * ctx * n);  // blocks
   return f / 1e9;
 }
 
-int64_t PeakRssBytes() {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<int64_t>(ru.ru_maxrss) * 1024;
+// Text tokens (no special or timestamp tokens) among `ids`.
+int TextTokens(const Tokenizer& tok, const std::vector<int>& ids) {
+  return static_cast<int>(
+      std::count_if(ids.begin(), ids.end(), [&](int t) { return tok.IsText(t); }));
 }
 
-std::vector<float> Speechlike(size_t seconds, uint32_t seed) {
-  // Voiced bursts (harmonics with a wandering pitch) separated by pauses, over faint noise.
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> noise(0.0f, 0.003f);
-  std::vector<float> pcm(seconds * kSampleRate);
-  double phase = 0;
-  for (size_t i = 0; i < pcm.size(); ++i) {
-    const double t = static_cast<double>(i) / kSampleRate;
-    const double on = std::fmod(t, 7.0) < 5.0 ? 1.0 : 0.0;
-    const double f0 = 120 + 30 * std::sin(0.7 * t) + 10 * std::sin(5.3 * t);
-    phase += 2 * M_PI * f0 / kSampleRate;
-    double v = 0;
-    for (int h = 1; h <= 6; ++h) v += std::sin(h * phase) / h;
-    pcm[i] = static_cast<float>(0.1 * on * v * (0.6 + 0.4 * std::sin(3 * t))) + noise(rng);
-  }
-  return pcm;
+// The engine alone in a child process (see --engine-child below): the CLI's decoding with the
+// repetition guard off, which whisper.cpp does not have, so both decode the same token counts.
+int EngineChild(int argc, char** argv) {
+  auto model = WhisperModel::Load(Arg(argc, argv, "model", ""));
+  auto pcm = crm::audio::DecodeFile(Arg(argc, argv, "audio", ""));
+  if (!model.ok() || !pcm.ok()) return 1;
+  crm::kernels::ThreadPool pool(std::stoi(Arg(argc, argv, "threads", "2")));
+  const int beam = std::stoi(Arg(argc, argv, "beam", "5"));
+  Transcriber transcriber(*model, &pool, beam);
+  TranscribeOptions o;
+  o.language = "en";
+  o.beam_size = beam;
+  o.temperatures = {0.0f};
+  o.stop_repetition_loops = Arg(argc, argv, "guard", "on") == "on";
+  auto tr = transcriber.Run(pcm->data(), pcm->size(), o);
+  if (!tr.ok()) return 1;
+  int tokens = 0;
+  for (const auto& s : tr->segments) tokens += TextTokens((*model)->tokenizer(), s.tokens);
+  std::printf("%d %d\n", tokens, transcriber.windows_decoded());
+  return 0;
 }
 
-void WriteWav(const std::string& path, const std::vector<float>& pcm) {
-  std::ofstream f(path, std::ios::binary);
-  const uint32_t data = static_cast<uint32_t>(pcm.size() * 2), riff = 36 + data;
-  const uint32_t fmt_size = 16, rate = kSampleRate, byte_rate = kSampleRate * 2;
-  const uint16_t pcm_tag = 1, channels = 1, align = 2, bits = 16;
-  f.write("RIFF", 4).write(reinterpret_cast<const char*>(&riff), 4).write("WAVEfmt ", 8);
-  f.write(reinterpret_cast<const char*>(&fmt_size), 4);
-  f.write(reinterpret_cast<const char*>(&pcm_tag), 2).write(reinterpret_cast<const char*>(&channels), 2);
-  f.write(reinterpret_cast<const char*>(&rate), 4).write(reinterpret_cast<const char*>(&byte_rate), 4);
-  f.write(reinterpret_cast<const char*>(&align), 2).write(reinterpret_cast<const char*>(&bits), 2);
-  f.write("data", 4).write(reinterpret_cast<const char*>(&data), 4);
-  for (float x : pcm) {
-    const int16_t s = static_cast<int16_t>(std::clamp(x, -1.0f, 1.0f) * 32767);
-    f.write(reinterpret_cast<const char*>(&s), 2);
-  }
-}
-
-struct CppResult {
-  double encode_ms = -1, decode_ms_per_token = -1;
-  std::vector<int> tokens;
+struct DecoderTimes {
+  double greedy_ms = 0, greedy_cpu = 0, beam_ms = 0, beam_cpu = 0, search_ms = 0;
 };
 
-// Runs whisper-cli and reads its timings (stderr) and tokens (-ojf JSON).
-CppResult RunWhisperCpp(const std::string& cli, const std::string& model, const std::string& wav,
-                        int threads, const std::string& out_base) {
-  CppResult r;
-  const std::string log = out_base + ".log";
-  const std::string cmd = cli + " -m " + model + " -f " + wav + " -t " + std::to_string(threads) +
-                          " -l en -nf -bs 1 -bo 1 -sns -ojf -of " + out_base + " > " + log +
-                          " 2>&1";
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "whisper.cpp failed: %s\n", cmd.c_str());
-    return r;
+// Our decoder's ms per step with `n_seq` sequences, 64 steps after a 3-token prompt.
+std::pair<double, double> StepTime(TextDecoder& decoder, const Tokenizer& tok, int n_seq,
+                                   crm::kernels::ThreadPool* pool) {
+  std::vector<float> logits(5 * static_cast<size_t>(tok.n_vocab()));
+  const std::vector<int> prompt = {tok.sot(), tok.LanguageToken("en"), tok.transcribe()};
+  decoder.Reset();
+  decoder.Forward(prompt.data(), 1, 3, logits.data(), pool);
+  decoder.Reorder(std::vector<int>(n_seq, 0));
+  std::vector<int> next(n_seq, 440);
+  const int steps = 64;
+  const auto start = Clock::now();
+  const double c0 = crm::bench::ProcessCpuSeconds();
+  for (int s = 0; s < steps; ++s) decoder.Forward(next.data(), n_seq, 1, logits.data(), pool);
+  const double cpu = (crm::bench::ProcessCpuSeconds() - c0) / pool->size();
+  return {Seconds(start) * 1e3 / steps, cpu * 1e3 / steps};
+}
+
+DecoderTimes MeasureDecoder(const WhisperModel& model, const float* encoded,
+                            crm::kernels::ThreadPool* pool) {
+  const Tokenizer& tok = model.tokenizer();
+  TextDecoder decoder(model, 5);
+  decoder.SetAudio(encoded, pool);
+  DecoderTimes t;
+  StepTime(decoder, tok, 1, pool);  // warm-up
+  // The best of three: other processes share the machine.
+  t.greedy_ms = t.beam_ms = 1e9;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto [g, gc] = StepTime(decoder, tok, 1, pool);
+    auto [b, bc] = StepTime(decoder, tok, 5, pool);
+    if (g < t.greedy_ms) t.greedy_ms = g, t.greedy_cpu = gc;
+    if (b < t.beam_ms) t.beam_ms = b, t.beam_cpu = bc;
   }
-  std::ifstream in(log);
-  std::string line;
-  while (std::getline(in, line)) {
-    double ms = 0, per = 0;
-    int runs = 0;
-    if (line.find("encode time") != std::string::npos &&
-        std::sscanf(line.c_str() + line.find('=') + 1, "%lf ms / %d runs", &ms, &runs) == 2)
-      r.encode_ms = ms / std::max(runs, 1);
-    if (line.find("decode time") != std::string::npos &&
-        std::sscanf(line.c_str() + line.find('=') + 1, "%lf ms / %d runs ( %lf", &ms, &runs,
-                    &per) == 3)
-      r.decode_ms_per_token = per;
+  // The whole greedy search (filters and choice included) over 64 tokens.
+  WindowDecoder window(model, &decoder, pool);
+  DecodingOptions greedy;
+  greedy.beam_size = 1;
+  greedy.sample_len = 64;
+  greedy.stop_repetition_loops = false;
+  greedy.language_token = tok.LanguageToken("en");
+  const auto t0 = Clock::now();
+  auto res = window.Decode(greedy);
+  t.search_ms = Seconds(t0) * 1e3 / std::max<size_t>(res.tokens.size() + 1, 1);
+  return t;
+}
+
+std::vector<std::string> CppArgs(const std::string& cli, const std::string& model,
+                                 const std::string& wav, int threads, int beam,
+                                 const std::string& out_base) {
+  return {cli,
+          "-m",
+          model,
+          "-f",
+          wav,
+          "-t",
+          std::to_string(threads),
+          "-l",
+          "en",
+          "-bs",
+          std::to_string(beam),
+          "-bo",
+          std::to_string(std::max(beam, 1)),
+          "-nf",
+          "-sns",
+          "-ojf",
+          "-of",
+          out_base};
+}
+
+std::vector<std::string> CrmArgs(const std::string& crm, const std::string& model,
+                                 const std::string& wav, int threads) {
+  return {crm,
+          "transcribe",
+          wav,
+          "--model",
+          model,
+          "--threads",
+          std::to_string(threads),
+          "--language",
+          "en",
+          "--beam-size",
+          "5",
+          "--no-fallback",
+          "--vad",
+          "off",
+          "--format",
+          "verbose_json"};
+}
+
+int CrmTokens(const Tokenizer& tok, const std::string& json_path) {
+  auto doc = nlohmann::json::parse(crm::bench::ReadFile(json_path), nullptr, false);
+  int n = 0;
+  if (doc.is_discarded() || !doc.contains("segments")) return -1;
+  for (const auto& s : doc["segments"]) n += TextTokens(tok, s["tokens"].get<std::vector<int>>());
+  return n;
+}
+
+void PrintRun(const char* who, const ChildRun& r, double audio_seconds, int tokens,
+              double model_mb) {
+  const double rss = r.max_rss_bytes / 1048576.0;
+  std::printf(
+      "  %-34s %7.2f s wall (RTF %.3f), %7.2f s CPU, peak RSS %4.0f MB (model + %.0f MB), "
+      "%d text tokens%s\n",
+      who, r.wall_seconds, r.wall_seconds / audio_seconds, r.cpu_seconds, rss, rss - model_mb,
+      tokens, r.exit_code == 0 ? "" : "  [FAILED]");
+}
+
+// A recording of `minutes` made of the repository's speech fixtures, one after the other,
+// repeated as needed.
+std::vector<float> LongRecording(const std::string& source, int minutes) {
+  std::vector<std::string> files = {
+      source + "/tests/data/asr/jfk.wav", source + "/tests/data/diarization/sample.wav",
+      source + "/tests/data/diarization/dev00.wav", source + "/tests/data/diarization/dev01.wav"};
+  for (int i = 1; i <= 9; ++i) {
+    files.push_back(source + "/tests/data/diarization/trn0" + std::to_string(i) + ".wav");
   }
-  std::ifstream j(out_base + ".json");
-  if (j) {
-    auto doc = nlohmann::json::parse(j, nullptr, false);
-    if (!doc.is_discarded()) {
-      for (const auto& seg : doc["transcription"])
-        for (const auto& t : seg["tokens"]) r.tokens.push_back(t["id"].get<int>());
-    }
+  std::vector<float> pieces;
+  for (const auto& f : files) {
+    auto pcm = crm::audio::DecodeFile(f);
+    if (pcm.ok()) pieces.insert(pieces.end(), pcm->begin(), pcm->end());
   }
-  return r;
+  const size_t want = static_cast<size_t>(minutes) * 60 * kSampleRate;
+  std::vector<float> out;
+  while (!pieces.empty() && out.size() < want) {
+    out.insert(out.end(), pieces.begin(),
+               pieces.begin() + std::min(pieces.size(), want - out.size()));
+  }
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (Flag(argc, argv, "engine-child")) return EngineChild(argc, argv);
   const int threads = std::stoi(Arg(argc, argv, "threads", "2"));
-  const std::string type = Arg(argc, argv, "type", "f16");
   const std::string cpp = Arg(argc, argv, "whisper-cpp", "");
+  const std::string crm_ai = Arg(argc, argv, "crm-ai", CRM_BINARY_DIR "/crm-ai");
   const int minutes = std::stoi(Arg(argc, argv, "minutes", "10"));
-  std::string model_path = Arg(argc, argv, "model", "");
   const std::string source = CRM_SOURCE_DIR;
-  const fs::path tmp = fs::temp_directory_path() / ("crm-whisper-bench-" + std::to_string(getpid()));
+  const std::string audio30 =
+      Arg(argc, argv, "audio", source + "/tests/data/diarization/dev00.wav");
+  const fs::path tmp =
+      fs::temp_directory_path() / ("crm-whisper-bench-" + std::to_string(getpid()));
   fs::create_directories(tmp);
-  if (model_path.empty()) {
-    model_path = (tmp / ("base-" + type + ".bin")).string();
-    const std::string cmd = "/usr/bin/python3 " + source +
-                            "/tools/whisper_reference/make_model.py --vocab-from " + source +
-                            "/tests/data/asr/for-tests-ggml-tiny.bin --layout base --type " +
-                            type + " --seed 5 --out " + model_path;
-    if (std::system(cmd.c_str()) != 0) return 1;
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+
+  // The model files: generated (random weights, base layout) or the one given.
+  std::vector<std::pair<std::string, std::string>> models;  // type, path
+  if (!Arg(argc, argv, "model", "").empty()) {
+    models.push_back({"given", Arg(argc, argv, "model", "")});
+  } else {
+    std::string types = Arg(argc, argv, "types", "f16,q8_0") + ",";
+    for (size_t at; (at = types.find(',')) != std::string::npos; types.erase(0, at + 1)) {
+      const std::string type = types.substr(0, at);
+      if (type.empty()) continue;
+      const std::string path = (tmp / ("base-" + type + ".bin")).string();
+      const std::string cmd = "/usr/bin/python3 " + source +
+                              "/tools/whisper_reference/make_model.py --vocab-from " + source +
+                              "/tests/data/asr/for-tests-ggml-tiny.bin --layout base --type " +
+                              type + " --seed 5 --out " + path;
+      if (std::system(cmd.c_str()) != 0) return 1;
+      models.push_back({type, path});
+    }
   }
-  std::printf("whisper bench: model %s, %d threads, kernels %s\n", model_path.c_str(), threads,
-              crm::kernels::CpuFeatures().c_str());
+  std::printf("whisper bench: %d threads, kernels %s; load average %s (2 cores shared)\n", threads,
+              crm::kernels::CpuFeatures().c_str(), Load().c_str());
 
   const bool wide = crm::kernels::ActiveIsa() == crm::kernels::Isa::kAvx512;
-  const double peak = FmaPeakGflops(threads, wide);
-  std::printf("reference  fp32 FMA peak: %.1f GFLOP/s (%d threads, %s)\n", peak, threads,
-              wide ? "avx512" : "avx2");
+  const double peak = crm::bench::FmaPeakGflops(threads, wide);
+  std::printf("reference  fp32 FMA peak: %.1f GFLOP/s (%d threads, %s, per CPU second)\n", peak,
+              threads, wide ? "avx512" : "avx2");
 
-  auto loaded = WhisperModel::Load(model_path);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+  auto pcm30 = crm::audio::DecodeFile(audio30);
+  if (!pcm30.ok()) {
+    std::fprintf(stderr, "%s: %s\n", audio30.c_str(), pcm30.error().message.c_str());
     return 1;
   }
-  auto model = *loaded;
-  const HParams& hp = model->hparams();
+  pcm30->resize(kChunkSamples, 0.0f);
   crm::kernels::ThreadPool pool(threads);
+  double f16_greedy_cpp = -1;  // whisper.cpp's greedy ms/token on the first model (f16)
 
-  // Encoder.
-  const auto pcm30 = Speechlike(30, 1);
-  const float gmax = model->mel().GlobalMax(pcm30.data(), pcm30.size(), kChunkSamples);
-  std::vector<float> mel;
-  auto t0 = Clock::now();
-  model->mel().Window(pcm30.data(), pcm30.size(), kChunkSamples, 0, gmax, &mel);
-  const double mel_ms = Seconds(t0) * 1e3;
-  AudioEncoder encoder(*model);
-  encoder.Run(mel.data(), &pool);  // warm-up
-  double enc = 1e9, enc_cpu = 1e9;
-  for (int i = 0; i < 3; ++i) {
-    t0 = Clock::now();
-    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-    encoder.Run(mel.data(), &pool);
-    enc = std::min(enc, Seconds(t0));
-    enc_cpu = std::min(enc_cpu, CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0);
-  }
-  const double gflop = EncoderGflop(hp);
-  // CPU time over the threads: the wall time the window would take on otherwise idle cores.
-  const double enc_idle = enc_cpu / threads;
-  std::printf("encoder    %.0f ms per 30 s window wall, %.0f ms CPU/thread (mel %.0f ms), "
-              "%.1f GFLOP -> %.1f GFLOP/s = %.0f%% of FMA peak\n",
-              enc * 1e3, enc_idle * 1e3, mel_ms, gflop, gflop / enc_idle,
-              100 * gflop / enc_idle / peak);
-
-  // Decoder: ms per token, greedy (1 sequence) and beam 5 (5 sequences per step).
-  const Tokenizer& tok = model->tokenizer();
-  TextDecoder decoder(*model, 5);
-  decoder.SetAudio(encoder.output(), &pool);
-  std::vector<float> logits(5 * static_cast<size_t>(hp.n_vocab));
-  const std::vector<int> prompt = {tok.sot(), tok.LanguageToken("en"), tok.transcribe()};
-  auto per_token = [&](int n_seq) {
-    decoder.Reset();
-    decoder.Forward(prompt.data(), 1, 3, logits.data(), &pool);
-    decoder.Reorder(std::vector<int>(n_seq, 0));
-    std::vector<int> next(n_seq, 440);
-    const int steps = 64;
-    const auto start = Clock::now();
-    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-    for (int s = 0; s < steps; ++s) decoder.Forward(next.data(), n_seq, 1, logits.data(), &pool);
-    const double cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / threads;
-    return std::make_pair(Seconds(start) * 1e3 / steps, cpu * 1e3 / steps);
-  };
-  per_token(1);
-  const auto [greedy_ms, greedy_cpu] = per_token(1);
-  const auto [beam_ms, beam_cpu] = per_token(5);
-  // The whole greedy search (filters and choice included) over 64 tokens.
-  WindowDecoder window(*model, &decoder, &pool);
-  DecodingOptions greedy;
-  greedy.beam_size = 1;
-  greedy.sample_len = 64;
-  greedy.language_token = tok.LanguageToken("en");
-  t0 = Clock::now();
-  auto res = window.Decode(greedy);
-  const double search_ms = Seconds(t0) * 1e3 / std::max<size_t>(res.tokens.size() + 1, 1);
-  std::printf("decoder    greedy %.2f ms/token wall, %.2f CPU/thread (%.2f wall with search); "
-              "beam 5 %.2f ms/step wall, %.2f CPU/thread (5 tokens)\n",
-              greedy_ms, greedy_cpu, search_ms, beam_ms, beam_cpu);
-
-  // Real-time factor on a long recording, default decoding.
-  if (!Flag(argc, argv, "skip-rtf")) {
-    const auto pcm = Speechlike(static_cast<size_t>(minutes) * 60, 2);
-    Transcriber transcriber(model, &pool, 5);
-    TranscribeOptions o;
-    o.language = "en";
-    t0 = Clock::now();
-    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-    auto tr = transcriber.Run(pcm.data(), pcm.size(), o);
-    const double s = Seconds(t0), cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / threads;
-    std::printf("long-form  %d min, default decoding: %.1f s wall (RTF %.3f), %.1f s CPU/thread "
-                "(RTF %.3f); %d windows, %zu segments\n",
-                minutes, s, s / (minutes * 60.0), cpu, cpu / (minutes * 60.0),
-                transcriber.windows_decoded(), tr.ok() ? tr->segments.size() : 0);
-  }
-  const double model_mb = static_cast<double>(fs::file_size(model_path)) / (1 << 20);
-  const double rss_mb = static_cast<double>(PeakRssBytes()) / (1 << 20);
-  std::printf("memory     peak RSS %.0f MB, model file %.0f MB, RSS - model = %.0f MB\n", rss_mb,
-              model_mb, rss_mb - model_mb);
-
-  if (!cpp.empty()) {
-    // Same model, same 30 s audio, same threads; greedy without fallback.
-    // --audio FILE: a recording of exactly 30 s to compare on (default: the synthetic one).
-    std::string wav = Arg(argc, argv, "audio", "");
-    std::vector<float> pcm_read = pcm30;
-    if (wav.empty()) {
-      wav = (tmp / "speech30.wav").string();
-      WriteWav(wav, pcm30);
-    } else {
-      auto decoded = crm::audio::DecodeFile(wav);
-      if (!decoded.ok()) {
-        std::fprintf(stderr, "%s\n", decoded.error().message.c_str());
-        return 1;
-      }
-      pcm_read = *decoded;
+  for (size_t mi = 0; mi < models.size(); ++mi) {
+    const auto& [type, path] = models[mi];
+    auto loaded = WhisperModel::Load(path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+      return 1;
     }
-    auto c = RunWhisperCpp(cpp, model_path, wav, threads, (tmp / "cpp").string());
-    std::printf("whisper.cpp encoder %.0f ms per window -> ours is %.2fx faster\n", c.encode_ms,
-                c.encode_ms / (enc * 1e3));
-    std::printf("whisper.cpp decoder %.2f ms/token -> ours is %.2fx of it\n",
-                c.decode_ms_per_token, greedy_ms / c.decode_ms_per_token);
-    // Our greedy tokens on the same audio, as the CLI computes the window.
-    Transcriber tr(model, &pool, 5);
+    const WhisperModel& model = **loaded;
+    std::printf("\n== %s model (%s, %.0f MB)\n", type.c_str(), path.c_str(),
+                fs::file_size(path) / 1048576.0);
+
+    // Encoder, on the 30 s recording.
+    const float gmax = model.mel().GlobalMax(pcm30->data(), pcm30->size(), kChunkSamples);
+    std::vector<float> mel;
+    model.mel().Window(pcm30->data(), pcm30->size(), kChunkSamples, 0, gmax, &mel);
+    AudioEncoder encoder(model);
+    encoder.Run(mel.data(), &pool);  // warm-up
+    double enc = 1e9, enc_cpu = 1e9;
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = Clock::now();
+      const double c0 = crm::bench::ProcessCpuSeconds();
+      encoder.Run(mel.data(), &pool);
+      enc = std::min(enc, Seconds(t0));
+      enc_cpu = std::min(enc_cpu, crm::bench::ProcessCpuSeconds() - c0);
+    }
+    const double gflop = EncoderGflop(model.hparams());
+    // CPU time over the threads: the wall time the window would take on otherwise idle cores.
+    const double enc_idle = enc_cpu / threads;
+    std::printf(
+        "ours       encoder %.0f ms per 30 s window wall, %.0f ms CPU/thread; %.1f GFLOP "
+        "-> %.1f GFLOP/s wall (%.0f%% of peak), %.1f GFLOP/s per CPU (%.0f%%)\n",
+        enc * 1e3, enc_idle * 1e3, gflop, gflop / enc, 100 * gflop / enc / peak, gflop / enc_idle,
+        100 * gflop / enc_idle / peak);
+
+    const DecoderTimes d = MeasureDecoder(model, encoder.output(), &pool);
+    std::printf(
+        "ours       decoder greedy %.2f ms/token wall (%.2f CPU/thread; %.2f with the "
+        "search); beam 5 %.2f ms/step wall = %.2f ms/token (%.2f CPU/thread per step)\n",
+        d.greedy_ms, d.greedy_cpu, d.search_ms, d.beam_ms, d.beam_ms / 5, d.beam_cpu);
+    if (cpp.empty()) continue;
+
+    // whisper.cpp on the same model and recording: greedy, then beam 5; fallback off.
+    const std::string wav = (tmp / "audio30.wav").string();
+    crm::bench::WriteWav(wav, *pcm30);
+    const std::string base = (tmp / ("cpp-" + type)).string();
+    const ChildRun g =
+        crm::bench::RunChild(CppArgs(cpp, path, wav, threads, 1, base + "-g"), "", base + "-g.log");
+    const ChildRun b =
+        crm::bench::RunChild(CppArgs(cpp, path, wav, threads, 5, base + "-b"), "", base + "-b.log");
+    const auto tg = crm::bench::ParseWhisperCppLog(base + "-g.log");
+    const auto tb = crm::bench::ParseWhisperCppLog(base + "-b.log");
+    if (g.exit_code != 0 || b.exit_code != 0)
+      std::printf("whisper.cpp FAILED (see %s)\n", base.c_str());
+    std::printf(
+        "whisper.cpp encoder %.0f ms per window; decoder greedy %.2f ms/token (%d "
+        "calls), beam 5 %.2f ms/token = %.2f ms/step (%d tokens in batches)\n",
+        tg.encode_ms, tg.decode_ms, tg.decode_runs, tb.batchd_ms, tb.batchd_ms * 5, tb.batchd_runs);
+    std::printf(
+        "ratios     encoder %.2fx faster (target >= 1.5); greedy %.2fx of whisper.cpp's "
+        "ms/token; beam 5 %.2fx\n",
+        tg.encode_ms / (enc * 1e3), d.greedy_ms / tg.decode_ms, d.beam_ms / (tb.batchd_ms * 5));
+    if (mi == 0) {
+      f16_greedy_cpp = tg.decode_ms;
+    } else if (f16_greedy_cpp > 0) {
+      std::printf("ratios     %s greedy against whisper.cpp's %s greedy: %.2fx\n", type.c_str(),
+                  models[0].first.c_str(), d.greedy_ms / f16_greedy_cpp);
+    }
+    // Agreement of the greedy text tokens on the same recording (a check that both engines
+    // compute the same model).
+    Transcriber tr(*loaded, &pool, 5);
     TranscribeOptions o;
     o.language = "en";
     o.beam_size = 1;
     o.temperatures = {0.0f};
-    o.no_speech_threshold = NAN;
-    o.stop_repetition_loops = false;  // whisper.cpp has no such guard
-    auto ours = tr.Run(pcm_read.data(), pcm_read.size(), o);
-    // whisper.cpp's JSON lists text tokens only: compare those.
-    std::vector<int> our_tokens;
+    o.stop_repetition_loops = false;
+    auto ours = tr.Run(pcm30->data(), pcm30->size(), o);
+    std::vector<int> mine, theirs;
     if (ours.ok())
       for (const auto& s : ours->segments)
         for (int t : s.tokens)
-          if (tok.IsText(t)) our_tokens.push_back(t);
+          if (model.tokenizer().IsText(t)) mine.push_back(t);
+    for (int t : crm::bench::WhisperCppTokens(base + "-g.json"))
+      if (model.tokenizer().IsText(t)) theirs.push_back(t);
     size_t same = 0;
-    std::vector<int> theirs;
-    for (int t : c.tokens)
-      if (tok.IsText(t)) theirs.push_back(t);
-    while (same < our_tokens.size() && same < theirs.size() && our_tokens[same] == theirs[same])
-      ++same;
-    std::printf("whisper.cpp text tokens: %zu ours, %zu theirs, first %zu identical\n",
-                our_tokens.size(), theirs.size(), same);
-    auto head = [](const std::vector<int>& v) {
-      std::string s;
-      for (size_t i = 0; i < std::min<size_t>(v.size(), 12); ++i) s += std::to_string(v[i]) + " ";
-      return s;
-    };
-    std::printf("  ours:   %s\n  theirs: %s\n", head(our_tokens).c_str(), head(theirs).c_str());
+    while (same < mine.size() && same < theirs.size() && mine[same] == theirs[same]) ++same;
+    std::printf("agreement  greedy text tokens: %zu ours, %zu whisper.cpp, first %zu identical\n",
+                mine.size(), theirs.size(), same);
   }
+
+  // End to end, the first model (f16 by default), as separate processes.
+  if (!Flag(argc, argv, "skip-long")) {
+    const auto& [type, path] = models[0];
+    auto model = WhisperModel::Load(path);
+    const Tokenizer& tok = (*model)->tokenizer();
+    const double model_mb = fs::file_size(path) / 1048576.0;
+    const std::string jfk = source + "/tests/data/asr/jfk.wav";
+    const std::string long_wav = (tmp / "long.wav").string();
+    crm::bench::WriteWav(long_wav, LongRecording(source, minutes));
+    const bool have_crm = access(crm_ai.c_str(), X_OK) == 0;
+    if (!have_crm)
+      std::printf("\n(no %s: build the crm-ai target for end-to-end runs)\n", crm_ai.c_str());
+    struct Input {
+      std::string name, wav;
+      double seconds;
+      int reps;
+    };
+    for (const Input& in :
+         {Input{"jfk.wav", jfk, 11.0, 2},
+          Input{std::to_string(minutes) + "-minute file", long_wav, minutes * 60.0, 1}}) {
+      std::printf("\n== end to end, %s (%s model; beam 5, fallback off, %d threads; load %s)\n",
+                  in.name.c_str(), type.c_str(), threads, Load().c_str());
+      ChildRun best_crm, best_engine, best_cpp;
+      best_crm.wall_seconds = best_engine.wall_seconds = best_cpp.wall_seconds = 1e9;
+      int crm_tokens = -1, engine_tokens = -1, cpp_tokens = -1;
+      // Interleaved repetitions, the best of each kept.
+      for (int rep = 0; rep < in.reps; ++rep) {
+        if (have_crm) {
+          const std::string out = (tmp / "crm.json").string();
+          ChildRun r = crm::bench::RunChild(CrmArgs(crm_ai, path, in.wav, threads), out,
+                                            (tmp / "crm.log").string());
+          if (r.wall_seconds < best_crm.wall_seconds) best_crm = r;
+          crm_tokens = CrmTokens(tok, out);
+        }
+        const std::string out = (tmp / "engine.txt").string();
+        ChildRun r = crm::bench::RunChild(
+            {self, "--engine-child", "--model", path, "--audio", in.wav, "--threads",
+             std::to_string(threads), "--beam", "5", "--guard", "off"},
+            out, "");
+        if (r.wall_seconds < best_engine.wall_seconds) best_engine = r;
+        engine_tokens = std::atoi(crm::bench::ReadFile(out).c_str());
+        if (!cpp.empty()) {
+          const std::string base = (tmp / "cpp-e2e").string();
+          ChildRun c =
+              crm::bench::RunChild(CppArgs(cpp, path, in.wav, threads, 5, base), "", base + ".log");
+          if (c.wall_seconds < best_cpp.wall_seconds) best_cpp = c;
+          cpp_tokens = TextTokens(tok, crm::bench::WhisperCppTokens(base + ".json"));
+        }
+      }
+      if (have_crm) PrintRun("crm-ai transcribe", best_crm, in.seconds, crm_tokens, model_mb);
+      PrintRun("engine, repetition guard off", best_engine, in.seconds, engine_tokens, model_mb);
+      if (!cpp.empty()) {
+        PrintRun("whisper-cli", best_cpp, in.seconds, cpp_tokens, model_mb);
+        std::printf(
+            "ratios     whisper-cli wall / ours: crm-ai %.2fx, engine (guard off) %.2fx "
+            "(target >= 1.5)\n",
+            best_cpp.wall_seconds / best_crm.wall_seconds,
+            best_cpp.wall_seconds / best_engine.wall_seconds);
+      }
+      if (have_crm) {
+        std::printf("memory     crm-ai peak RSS - model = %.0f MB (target <= 200)\n",
+                    best_crm.max_rss_bytes / 1048576.0 - model_mb);
+      }
+    }
+  }
+  std::printf("\nload average at the end: %s\n", Load().c_str());
   fs::remove_all(tmp);
   return 0;
 }
