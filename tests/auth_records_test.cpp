@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/ids.h"
+#include "common/text.h"
 #include "domain/auth.h"
 #include "domain/crm.h"
 #include "domain/firms.h"
@@ -120,6 +121,38 @@ TEST_F(AuthRecordsTest, PendingLastUseIsWrittenWhenTheServiceStops) {
     EXPECT_FALSE(LastUsed(key_id));
   }
   EXPECT_TRUE(LastUsed(key_id));
+}
+
+TEST_F(AuthRecordsTest, SessionLastSeenAndEndedSessionsAreWrittenOffTheRequestPath) {
+  AuthOptions options;
+  options.last_used_flush_ms = 3600 * 1000;
+  AuthService auth(*store_, options);
+  ASSERT_TRUE(auth.CreateUser(firm_, "marie@exemple.fr", "Marie", "member", "motdepasse-solide-1").ok());
+  auto login = auth.Login("marie@exemple.fr", "motdepasse-solide-1", "127.0.0.1", "test");
+  ASSERT_TRUE(login.ok()) << login.error().message;
+  std::string token = login->session_token;
+  auto seen = [&]() {
+    auto row = store_->QueryOne("SELECT last_seen_at FROM sessions WHERE user_id = ?", {login->principal.user_id});
+    EXPECT_TRUE(row.ok());
+    return row->has_value() ? (*row)->Int("last_seen_at") : int64_t{-1};
+  };
+  int64_t old_seen = NowUnix() - 120;
+  ASSERT_TRUE(store_->Exec("UPDATE sessions SET last_seen_at = ?", {old_seen}).ok());
+  auto p = auth.Authenticate(token, "", "127.0.0.1");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->firm_id, firm_);
+  EXPECT_EQ(seen(), old_seen) << "written while authenticating";
+  ASSERT_TRUE(auth.FlushLastUsed().ok());
+  EXPECT_GE(seen(), NowUnix() - 5);
+  // Idle too long: refused at once; the row goes with the next flush.
+  ASSERT_TRUE(store_->Exec("UPDATE sessions SET last_seen_at = ?", {NowUnix() - 3 * 3600}).ok());
+  auto ended = auth.Authenticate(token, "", "127.0.0.1");
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(seen(), -1);
+  ASSERT_TRUE(auth.FlushLastUsed().ok());
+  EXPECT_EQ(seen(), -1);
+  EXPECT_FALSE(auth.Authenticate(token, "", "127.0.0.1").ok());
 }
 
 TEST_F(AuthRecordsTest, RevokedAndUnknownKeysAreRefused) {

@@ -104,6 +104,16 @@ void AuthService::NoteKeyUsed(const std::string& key_id, int64_t now) {
   if (now - last < options_.last_used_every_seconds) return;
   last = now;
   pending_last_used_[key_id] = now;
+  StartFlusherLocked();
+}
+
+void AuthService::NoteSession(const std::string& id_hash, int64_t seen_at) {
+  std::lock_guard lock(last_used_mu_);
+  pending_sessions_[id_hash] = seen_at;
+  StartFlusherLocked();
+}
+
+void AuthService::StartFlusherLocked() {
   if (!last_used_flusher_.joinable() && !stopping_) {
     last_used_flusher_ = std::thread([this] {
       std::unique_lock lock(last_used_mu_);
@@ -119,15 +129,21 @@ void AuthService::NoteKeyUsed(const std::string& key_id, int64_t now) {
 }
 
 Status AuthService::FlushLastUsed() {
-  std::map<std::string, int64_t> pending;
+  std::map<std::string, int64_t> pending, sessions;
   {
     std::lock_guard lock(last_used_mu_);
     pending.swap(pending_last_used_);
+    sessions.swap(pending_sessions_);
   }
-  if (pending.empty()) return OkStatus();
+  if (pending.empty() && sessions.empty()) return OkStatus();
   Status st = store_.Transaction([&](storage::Connection& c) -> Status {
     for (auto& [id, at] : pending)
       CRM_TRY(c.Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", {FormatIsoUtc(at), id}));
+    for (auto& [id_hash, seen_at] : sessions) {
+      if (seen_at < 0) CRM_TRY(c.Exec("DELETE FROM sessions WHERE id_hash = ?", {id_hash}));
+      else CRM_TRY(c.Exec("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?",
+                          {seen_at, id_hash, seen_at}));
+    }
     return OkStatus();
   });
   if (!st.ok()) log::Warn("could not record API keys' last use", {{"error", st.error().message}});
@@ -217,13 +233,15 @@ Result<Principal> AuthService::Authenticate(const std::string& session_token,
       "SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.firm_id, u.role, u.email, u.name, u.disabled "
       "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
       {Sha256Hex(session_token)}));
+  // The writes below (an ended session's removal, last_seen_at at most once a minute) are left to
+  // the background flusher: authentication itself only reads. An ended session is refused now
+  // whether or not its row is gone yet.
   if (!row || row->Int("disabled") != 0 || row->Int("expires_at") <= now ||
       row->Int("last_seen_at") + options_.session_idle_seconds <= now) {
-    if (row) (void)store_.Exec("DELETE FROM sessions WHERE id_hash = ?", {Sha256Hex(session_token)});
+    if (row) NoteSession(Sha256Hex(session_token), -1);
     return Error(ErrorCode::kUnauthenticated, "Session expirée : reconnectez-vous. / Session expired, please log in again.", nullptr, "session_expired");
   }
-  if (now - row->Int("last_seen_at") >= 60)
-    (void)store_.Exec("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, Sha256Hex(session_token)});
+  if (now - row->Int("last_seen_at") >= 60) NoteSession(Sha256Hex(session_token), now);
   p.authenticated = true;
   p.via_session = true;
   p.user_id = row->Text("user_id");

@@ -53,8 +53,9 @@ struct AuthOptions {
   int login_limit = 10;                     // RATE_LIMIT_LOGIN
   int login_window_seconds = 60;
   bool login_limit_enabled = true;
-  // API keys' last_used_at: written at most once per key per this many seconds, by a background
-  // thread every last_used_flush_ms, never on the request path.
+  // API keys' last_used_at: written at most once per key per this many seconds. It, sessions'
+  // last_seen_at (at most once a minute) and the removal of ended sessions are written by a
+  // background thread every last_used_flush_ms, never on the request path.
   int last_used_every_seconds = 60;
   int last_used_flush_ms = 1000;
 };
@@ -103,8 +104,8 @@ class AuthService {
   Result<std::string> CreatePasswordReset(const std::string& email);
   Status ResetPassword(const std::string& token, const std::string& password);
 
-  // Writes the API keys' last-used times noted since the previous flush (the background thread
-  // calls it; shutdown and tests may too).
+  // Writes the API keys' last-used times and sessions' last-seen times (and removals) noted since
+  // the previous flush (the background thread calls it; shutdown and tests may too).
   Status FlushLastUsed();
 
   // Creates a user; firm_id empty with role platform_admin for the platform admin.
@@ -119,11 +120,14 @@ class AuthService {
   Throttle per_ip_;
   std::string dummy_hash_;
   void NoteKeyUsed(const std::string& key_id, int64_t now);
+  void NoteSession(const std::string& id_hash, int64_t seen_at);  // seen_at < 0: delete it
+  void StartFlusherLocked();
 
   std::mutex last_used_mu_;
   std::condition_variable last_used_cv_;
   std::map<std::string, int64_t> key_last_used_;  // throttles last_used_at writes
   std::map<std::string, int64_t> pending_last_used_;  // key id → time, waiting for the flusher
+  std::map<std::string, int64_t> pending_sessions_;   // session hash → last seen (-1: ended)
   std::thread last_used_flusher_;  // started on the first pending write
   bool stopping_ = false;
 };
