@@ -14,7 +14,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libicu-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
-  wrk nginx-light curl sqlite3
+  wrk nginx-light curl sqlite3 valgrind
 )
 
 missing=()
