@@ -2,6 +2,7 @@
 //
 // usage: crm_diarization_bench [--source DIR] [--binary PATH] [--minutes N] [--clips a,b,...]
 //                              [--vads energy,silero]   (--minutes 0: accuracy only)
+//                              [--imposed-count]  (each clip given its count of main speakers)
 //        crm_diarization_bench --diarize-file PATH --read source|buffer   (one measured run)
 //
 // For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
@@ -202,8 +203,19 @@ int main(int argc, char** argv) {
                                     "trn05", "trn06", "trn07", "trn08", "trn09", "sample"};
   std::string diarize_file, read = "source";
   std::vector<std::string> vads = {"energy", "silero"};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
+  bool imposed_count = false;
+  for (int i = 1; i < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--imposed-count") {
+      imposed_count = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "option %s needs a value\n", a.c_str());
+      return 2;
+    }
+    std::string v = argv[i + 1];
     if (a == "--diarize-file")
       diarize_file = v;
     else if (a == "--read")
@@ -265,7 +277,9 @@ int main(int argc, char** argv) {
       const double cpu0 = CpuSeconds(RUSAGE_SELF);
       auto speech = vad->Detect(pcm.data(), pcm.size());
       if (!speech.ok()) return 1;
-      Diarizer diarizer;
+      DiarizationOptions options;
+      if (imposed_count) options.num_speakers = std::max(1, MainSpeakers(*ref));
+      Diarizer diarizer(options);
       auto d = diarizer.Run(pcm.data(), pcm.size(), *speech);
       if (!d.ok()) {
         std::fprintf(stderr, "%s: %s\n", clips[i].c_str(), d.error().message.c_str());
