@@ -300,10 +300,11 @@ int main(int argc, char** argv) {
       DerResult q0 = ScoreDiarization(*ref, oracle, c0), q25 = ScoreDiarization(*ref, oracle, c25);
       const double t = std::max(r0.total, 1e-9);
       const int main_speakers = MainSpeakers(*ref);
-      std::printf("%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %8.1f%% %2d/%-2d %4d | %8.1f%% %8.1f%% %9.2f\n",
-                  clips[i].c_str(), 100 * r0.der(), 100 * r0.missed / t, 100 * r0.false_alarm / t,
-                  100 * r0.confusion / t, 100 * r25.der(), r0.reference_speakers, d->num_speakers,
-                  main_speakers, 100 * o0.der(), 100 * q0.der(), Since(t0));
+      std::printf(
+          "%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %8.1f%% %2d/%-2d %4d | %8.1f%% %8.1f%% %9.2f\n",
+          clips[i].c_str(), 100 * r0.der(), 100 * r0.missed / t, 100 * r0.false_alarm / t,
+          100 * r0.confusion / t, 100 * r25.der(), r0.reference_speakers, d->num_speakers,
+          main_speakers, 100 * o0.der(), 100 * q0.der(), Since(t0));
       count_right += r0.reference_speakers == d->num_speakers;
       main_right += main_speakers == d->num_speakers;
       bool is_sample = clips[i] == "sample";

@@ -18,8 +18,8 @@
 namespace crm::diarization {
 
 struct ResegmentationOptions {
-  int components = 8;                  // Gaussians per speaker
-  int em_iterations = 6;               // EM passes per training
+  int components = 8;     // Gaussians per speaker
+  int em_iterations = 6;  // EM passes per training
   // Train / decode rounds: the speakers keep improving up to 4 (README.md: AMI 34.8 -> 34.4 %
   // from 2 to 4 rounds, the same from 4 to 10).
   int iterations = 4;
