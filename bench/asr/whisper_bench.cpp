@@ -6,11 +6,13 @@
 // - end to end, `crm-ai transcribe` and `whisper-cli` as child processes: wall time and peak
 //   RSS (wait4) on jfk.wav and on a 10-minute recording made of the repository's speech
 //   fixtures, its real-time factor.
-// Both engines get the same threads and options: English, beam 5, temperature fallback off.
+// Both engines get the same threads and options: English, beam 5 (--beam), temperature
+// fallback off. With random weights the two beam searches end their sequences at different
+// lengths; greedy (--beam 1) makes both decode the same tokens.
 //
 //   whisper_bench [--types f16,q8_0] [--model M.bin] [--threads 2] [--minutes 10]
 //                 [--whisper-cpp /path/whisper-cli] [--crm-ai PATH] [--audio FILE30]
-//                 [--skip-long]
+//                 [--beam 5] [--skip-long] [--only-end-to-end]
 #include <unistd.h>
 
 #include <algorithm>
@@ -82,7 +84,7 @@ int EngineChild(int argc, char** argv) {
   if (!model.ok() || !pcm.ok()) return 1;
   crm::kernels::ThreadPool pool(std::stoi(Arg(argc, argv, "threads", "2")));
   const int beam = std::stoi(Arg(argc, argv, "beam", "5"));
-  Transcriber transcriber(*model, &pool, beam);
+  Transcriber transcriber(*model, &pool, std::max(beam, 5));  // best_of stays 5
   TranscribeOptions o;
   o.language = "en";
   o.beam_size = beam;
@@ -169,7 +171,7 @@ std::vector<std::string> CppArgs(const std::string& cli, const std::string& mode
 }
 
 std::vector<std::string> CrmArgs(const std::string& crm, const std::string& model,
-                                 const std::string& wav, int threads) {
+                                 const std::string& wav, int threads, int beam) {
   return {crm,
           "transcribe",
           wav,
@@ -180,7 +182,7 @@ std::vector<std::string> CrmArgs(const std::string& crm, const std::string& mode
           "--language",
           "en",
           "--beam-size",
-          "5",
+          std::to_string(beam),
           "--no-fallback",
           "--vad",
           "off",
@@ -237,6 +239,7 @@ int main(int argc, char** argv) {
   const std::string cpp = Arg(argc, argv, "whisper-cpp", "");
   const std::string crm_ai = Arg(argc, argv, "crm-ai", CRM_BINARY_DIR "/crm-ai");
   const int minutes = std::stoi(Arg(argc, argv, "minutes", "10"));
+  const int beam = std::stoi(Arg(argc, argv, "beam", "5"));
   const std::string source = CRM_SOURCE_DIR;
   const std::string audio30 =
       Arg(argc, argv, "audio", source + "/tests/data/diarization/dev00.wav");
@@ -280,7 +283,7 @@ int main(int argc, char** argv) {
   crm::kernels::ThreadPool pool(threads);
   double f16_greedy_cpp = -1;  // whisper.cpp's greedy ms/token on the first model (f16)
 
-  for (size_t mi = 0; mi < models.size(); ++mi) {
+  for (size_t mi = 0; mi < models.size() && !Flag(argc, argv, "only-end-to-end"); ++mi) {
     const auto& [type, path] = models[mi];
     auto loaded = WhisperModel::Load(path);
     if (!loaded.ok()) {
@@ -389,8 +392,8 @@ int main(int argc, char** argv) {
     for (const Input& in :
          {Input{"jfk.wav", jfk, 11.0, 2},
           Input{std::to_string(minutes) + "-minute file", long_wav, minutes * 60.0, 1}}) {
-      std::printf("\n== end to end, %s (%s model; beam 5, fallback off, %d threads; load %s)\n",
-                  in.name.c_str(), type.c_str(), threads, Load().c_str());
+      std::printf("\n== end to end, %s (%s model; beam %d, fallback off, %d threads; load %s)\n",
+                  in.name.c_str(), type.c_str(), beam, threads, Load().c_str());
       ChildRun best_crm, best_engine, best_cpp;
       best_crm.wall_seconds = best_engine.wall_seconds = best_cpp.wall_seconds = 1e9;
       int crm_tokens = -1, engine_tokens = -1, cpp_tokens = -1;
@@ -398,7 +401,7 @@ int main(int argc, char** argv) {
       for (int rep = 0; rep < in.reps; ++rep) {
         if (have_crm) {
           const std::string out = (tmp / "crm.json").string();
-          ChildRun r = crm::bench::RunChild(CrmArgs(crm_ai, path, in.wav, threads), out,
+          ChildRun r = crm::bench::RunChild(CrmArgs(crm_ai, path, in.wav, threads, beam), out,
                                             (tmp / "crm.log").string());
           if (r.wall_seconds < best_crm.wall_seconds) best_crm = r;
           crm_tokens = CrmTokens(tok, out);
@@ -406,14 +409,14 @@ int main(int argc, char** argv) {
         const std::string out = (tmp / "engine.txt").string();
         ChildRun r = crm::bench::RunChild(
             {self, "--engine-child", "--model", path, "--audio", in.wav, "--threads",
-             std::to_string(threads), "--beam", "5", "--guard", "off"},
+             std::to_string(threads), "--beam", std::to_string(beam), "--guard", "off"},
             out, "");
         if (r.wall_seconds < best_engine.wall_seconds) best_engine = r;
         engine_tokens = std::atoi(crm::bench::ReadFile(out).c_str());
         if (!cpp.empty()) {
           const std::string base = (tmp / "cpp-e2e").string();
-          ChildRun c =
-              crm::bench::RunChild(CppArgs(cpp, path, in.wav, threads, 5, base), "", base + ".log");
+          ChildRun c = crm::bench::RunChild(CppArgs(cpp, path, in.wav, threads, beam, base), "",
+                                            base + ".log");
           if (c.wall_seconds < best_cpp.wall_seconds) best_cpp = c;
           cpp_tokens = TextTokens(tok, crm::bench::WhisperCppTokens(base + ".json"));
         }
