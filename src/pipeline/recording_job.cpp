@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "diarization/diarization.h"
 #include "diarization/words.h"
+#include "pipeline/speaker_matching.h"
 
 namespace crm::pipeline {
 
@@ -255,6 +256,10 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
       CRM_ASSIGN_OR_RETURN(
           diarization::Diarization diarized,
           diarizer.Run(*samples, *speech, ctx.Sink(kDiarizeFrom, kDiarizeTo, "diarizing")));
+      // Speakers the firm enrolled get their names here; a failure never fails the recording.
+      if (auto named = MatchKnownSpeakers(store_, firm, id, diarized); !named.ok())
+        log::Warn("known speakers not matched",
+                  {{"recording_id", id}, {"error", named.error().message}});
       turns = std::move(diarized.exclusive_turns);
     }
     if (ctx.Cancelled()) return Cancelled();
