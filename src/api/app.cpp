@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/json_writer.h"
@@ -86,6 +87,16 @@ std::vector<Check> RunChecks(App& app) {
   else out.push_back({"storage", "ok", std::to_string(space.available >> 30) + " GiB free in " + app.config.data_dir, ""});
   for (auto& check : app.checks) out.push_back(check());
   return out;
+}
+
+int PageLimit(const http::Request& req) {
+  auto l = req.Query("limit");
+  if (!l) return 50;
+  try {
+    return std::clamp(std::stoi(*l), 1, 200);
+  } catch (...) {
+    return 50;
+  }
 }
 
 std::optional<int64_t> IfMatchVersion(const http::Request& req) {

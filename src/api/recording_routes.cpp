@@ -31,16 +31,6 @@ std::map<std::string, std::string> QueryFields(const Request& req) {
   return out;
 }
 
-int ParseLimit(const Request& req) {
-  auto l = req.Query("limit");
-  if (!l) return 50;
-  try {
-    return std::clamp(std::stoi(*l), 1, 200);
-  } catch (...) {
-    return 50;
-  }
-}
-
 // The target of an upload route: /api/meetings/{id}/... or /api/clients/{id}/...
 Result<domain::RecordingTarget> TargetOf(pipeline::Services& s, const Request& req) {
   if (req.route_pattern.rfind("/api/meetings/", 0) == 0)
@@ -220,7 +210,7 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
   r.Add(
       "GET", "/api/recordings",
       [&s](Request& req) {
-        auto page = s.recordings.List(req.principal.firm_id, ParseLimit(req),
+        auto page = s.recordings.List(req.principal.firm_id, PageLimit(req),
                                       req.Query("cursor").value_or(""), req.Query("client_id"),
                                       req.Query("meeting_id"));
         if (!page.ok()) return Fail(page.error());
@@ -430,7 +420,7 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
       "GET", "/api/jobs",
       [&s](Request& req) {
         jobs::ListFilter f;
-        f.limit = ParseLimit(req);
+        f.limit = PageLimit(req);
         f.cursor = req.Query("cursor").value_or("");
         f.kind = req.Query("kind").value_or("");
         if (auto st = req.Query("state")) {

@@ -85,16 +85,6 @@ std::optional<int64_t> ExpectedVersion(const Request& req, const json& body) {
   return std::nullopt;
 }
 
-int ParseLimit(const Request& req) {
-  auto l = req.Query("limit");
-  if (!l) return 50;
-  try {
-    return std::clamp(std::stoi(*l), 1, 200);
-  } catch (...) {
-    return 50;
-  }
-}
-
 // One range: [start, end] or {"start", "end"}.
 std::optional<diarization::TimeRange> ParseRange(const json& r) {
   if (r.is_array() && r.size() == 2 && r[0].is_number() && r[1].is_number())
@@ -315,7 +305,7 @@ Response Similar(App& app, Request& req) {
     min_confidence = v;
   }
   auto r = domain::FindSimilarSpeakers(*app.store, req.principal.firm_id, req.Param("id"),
-                                       req.Param("label"), static_cast<size_t>(ParseLimit(req)),
+                                       req.Param("label"), static_cast<size_t>(PageLimit(req)),
                                        min_confidence);
   if (!r.ok()) return Fail(r.error());
   std::vector<json> data;
@@ -429,7 +419,7 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
 
   r.Add("GET", "/api/voiceprints",
         [&app](Request& req) {
-          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, ParseLimit(req),
+          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, PageLimit(req),
                                               req.Query("cursor").value_or(""));
           if (!page.ok()) return Fail(page.error());
           std::vector<json> data;

@@ -187,29 +187,28 @@ Line::Line(Level level, std::string_view message)
 
 Line& Line::Str(std::string_view key, std::string_view value) {
   if (!enabled_) return *this;
+  Key(key);
+  if (json_)
+    AppendLogString(text_, value);
+  else
+    text_ += value;
+  return *this;
+}
+
+void Line::Key(std::string_view key) {
   if (json_) {
     text_ += ',';
     AppendJsonKey(text_, key);
-    AppendLogString(text_, value);
   } else {
     text_ += ' ';
     text_ += key;
     text_ += '=';
-    text_ += value;
   }
-  return *this;
 }
 
 Line& Line::Int(std::string_view key, int64_t value) {
   if (!enabled_) return *this;
-  if (json_) {
-    text_ += ',';
-    AppendJsonKey(text_, key);
-  } else {
-    text_ += ' ';
-    text_ += key;
-    text_ += '=';
-  }
+  Key(key);
   AppendJsonInt(text_, value);
   return *this;
 }
@@ -218,14 +217,7 @@ Line& Line::Fixed2(std::string_view key, double value) {
   if (!enabled_) return *this;
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", value);
-  if (json_) {
-    text_ += ',';
-    AppendJsonKey(text_, key);
-  } else {
-    text_ += ' ';
-    text_ += key;
-    text_ += '=';
-  }
+  Key(key);
   text_ += buf;
   return *this;
 }

@@ -50,6 +50,8 @@ class Line {
   void WriteNow();
 
  private:
+  void Key(std::string_view key);  // the separator and the key, in the line's format
+
   bool enabled_;
   bool json_;
   std::string text_;
