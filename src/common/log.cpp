@@ -19,11 +19,12 @@ namespace crm::log {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
-std::atomic<int> g_format{isatty(2) ? static_cast<int>(Format::kText) : static_cast<int>(Format::kJson)};
+std::atomic<int> g_format{isatty(2) ? static_cast<int>(Format::kText)
+                                    : static_cast<int>(Format::kJson)};
 
 // Queued lines wait here until the flusher (or a Write/Flush) writes them to stderr.
 constexpr std::chrono::milliseconds kFlushInterval{20};
-constexpr size_t kWakeFlusherBytes = 32 * 1024;   // flush early when this much is queued
+constexpr size_t kWakeFlusherBytes = 32 * 1024;    // flush early when this much is queued
 constexpr size_t kWriteInlineBytes = 1024 * 1024;  // a producer flushes itself past this
 
 struct Sink {
@@ -82,10 +83,14 @@ void StartFlusher() {
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -95,20 +100,25 @@ void AppendNowIso(std::string& out) {
   thread_local int64_t cached_second = -1;
   thread_local char cached[32];
   auto now = std::chrono::system_clock::now();
-  int64_t ms_total = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  int64_t ms_total =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   int64_t sec = ms_total / 1000;
   int ms = static_cast<int>(ms_total % 1000);
   if (sec != cached_second) {
     std::time_t t = static_cast<std::time_t>(sec);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     cached_second = sec;
   }
   out += cached;
-  char frac[8] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                  static_cast<char>('0' + ms % 10), 'Z', 0};
+  char frac[8] = {'.',
+                  static_cast<char>('0' + ms / 100),
+                  static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10),
+                  'Z',
+                  0};
   out += frac;
 }
 
@@ -137,11 +147,16 @@ void Configure(Level min_level, Format format) {
 Level MinLevel() { return static_cast<Level>(g_min_level.load()); }
 
 bool ParseLevel(std::string_view s, Level* out) {
-  if (s == "debug") *out = Level::kDebug;
-  else if (s == "info") *out = Level::kInfo;
-  else if (s == "warn" || s == "warning") *out = Level::kWarn;
-  else if (s == "error") *out = Level::kError;
-  else return false;
+  if (s == "debug")
+    *out = Level::kDebug;
+  else if (s == "info")
+    *out = Level::kInfo;
+  else if (s == "warn" || s == "warning")
+    *out = Level::kWarn;
+  else if (s == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
@@ -157,8 +172,9 @@ void Write(Level level, std::string_view message, const nlohmann::json& fields) 
     line = NowIso() + " " + LevelName(level) + " " + std::string(message);
     if (fields.is_object())
       for (auto& [k, v] : fields.items())
-        line += " " + k + "=" + (v.is_string() ? v.get<std::string>()
-                                 : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        line += " " + k + "=" +
+                (v.is_string() ? v.get<std::string>()
+                               : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   line += '\n';
   FlushWith(line);
@@ -234,8 +250,10 @@ void Line::Queue() {
     s.pending += text_;
     queued = s.pending.size();
   }
-  if (queued >= kWriteInlineBytes) FlushWith({});
-  else if (queued >= kWakeFlusherBytes) s.cv.notify_one();
+  if (queued >= kWriteInlineBytes)
+    FlushWith({});
+  else if (queued >= kWakeFlusherBytes)
+    s.cv.notify_one();
   enabled_ = false;
 }
 
