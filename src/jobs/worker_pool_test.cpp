@@ -142,9 +142,19 @@ TEST_F(WorkerPoolTest, TwoPoolsOnOneDatabaseFileCompleteEveryJobExactlyOnce) {
   options.lease = std::chrono::seconds(10);
   WorkerPool a(*queue_, options);
   WorkerPool b(*other_queue, options);
-  // A little work per job leaves the database lock free now and then for the other pool.
-  a.Register("noop", RecordingHandler("a", milliseconds(1)));
-  b.Register("noop", RecordingHandler("b", milliseconds(1)));
+  // A little work per job leaves the database lock free now and then for the other pool. SQLite's
+  // lock is not fair, so one pool could take every job; each pool's first job therefore waits
+  // until the other pool has claimed one too, which makes both pools share the queue every run.
+  std::atomic<bool> a_claimed{false}, b_claimed{false};
+  auto first_waits = [](std::atomic<bool>* mine, std::atomic<bool>* other, Handler inner) {
+    return [mine, other, inner](JobContext& ctx) -> Result<ResultWriter> {
+      *mine = true;
+      WaitFor([&] { return other->load(); }, std::chrono::seconds(10));
+      return inner(ctx);
+    };
+  };
+  a.Register("noop", first_waits(&a_claimed, &b_claimed, RecordingHandler("a", milliseconds(1))));
+  b.Register("noop", first_waits(&b_claimed, &a_claimed, RecordingHandler("b", milliseconds(1))));
   ASSERT_TRUE(a.Start().ok());
   ASSERT_TRUE(b.Start().ok());
   for (int i = 0; i < 500; ++i) Enqueue("noop");
