@@ -89,6 +89,11 @@ std::vector<Check> RunChecks(App& app) {
   return out;
 }
 
+nlohmann::json JsonBodyDoc(const nlohmann::json& schema) {
+  return {{"requestBody",
+           {{"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}}}};
+}
+
 int PageLimit(const http::Request& req) {
   auto l = req.Query("limit");
   if (!l) return 50;

@@ -73,5 +73,7 @@ http::Response Page(const std::vector<nlohmann::json>& data, const std::optional
 // The same page from objects already serialised as JSON text.
 http::Response Page(const std::vector<std::string>& json_objects, const std::optional<std::string>& next);
 std::string SessionCookieName();
+// A route's OpenAPI "requestBody": a required JSON body of the given schema.
+nlohmann::json JsonBodyDoc(const nlohmann::json& schema);
 
 }  // namespace crm::api

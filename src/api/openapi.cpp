@@ -100,7 +100,8 @@ json BuildOpenApi(const http::Router& router) {
       responses[r.method == "POST" ? "201" : "200"] = {{"description", "Succès"}};
     }
     if (spec && (doc.value("x-create", false) || doc.value("x-update", false)))
-      op["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + spec->table + "_input"}}}}}}}};
+      op["requestBody"] =
+          JsonBodyDoc({{"$ref", "#/components/schemas/" + spec->table + "_input"}})["requestBody"];
     if (doc.value("x-update", false))
       params.push_back({{"name", "If-Match"}, {"in", "header"}, {"required", false}, {"schema", {{"type", "string"}}}});
     for (auto& [k, v] : doc.items())

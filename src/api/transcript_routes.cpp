@@ -238,39 +238,28 @@ void RegisterTranscriptRoutes(http::Router& r, App& app) {
          .summary = "Corriger le texte d'un segment ({text, version} ou If-Match : 409 si périmé ; "
                     "l'historique garde l'ancien texte)",
          .tag = "transcripts",
-         .doc = {{"requestBody",
-                  {{"required", true},
-                   {"content",
-                    {{"application/json",
-                      {{"schema",
-                        {{"type", "object"},
-                         {"required", {"text"}},
-                         {"additionalProperties", false},
-                         {"properties",
-                          {{"text", {{"type", "string"}, {"maxLength", 10000}}},
-                           {"version", {{"type", "integer"}}}}}}}}}}}}}}});
+         .doc = JsonBodyDoc({{"type", "object"},
+                             {"required", {"text"}},
+                             {"additionalProperties", false},
+                             {"properties",
+                              {{"text", {{"type", "string"}, {"maxLength", 10000}}},
+                               {"version", {{"type", "integer"}}}}}})});
 
   r.Add("GET", base + "/segments/{segment_id}/revisions",
         [&app](Request& req) { return Revisions(app, req); },
         {.summary = "Historique des corrections d'un segment (qui, quand, ancien et nouveau texte)",
          .tag = "transcripts"});
 
-  r.Add(
-      "PATCH", "/api/recordings/{id}/speakers",
-      [&app](Request& req) { return NameSpeakers(app, req); },
-      {.max_body = 64 * 1024,
-       .summary =
-           "Nommer les intervenants d'un enregistrement ({\"SPEAKER_1\": \"Maître Dupont\"}, "
-           "null pour retirer un nom ; version ou If-Match : 409 si périmé)",
-       .tag = "transcripts",
-       .doc = {{"requestBody",
-                {{"required", true},
-                 {"content",
-                  {{"application/json",
-                    {{"schema",
-                      {{"type", "object"},
-                       {"additionalProperties",
-                        {{"type", json::array({"string", "null"})}, {"maxLength", 100}}}}}}}}}}}}});
+  r.Add("PATCH", "/api/recordings/{id}/speakers",
+        [&app](Request& req) { return NameSpeakers(app, req); },
+        {.max_body = 64 * 1024,
+         .summary =
+             "Nommer les intervenants d'un enregistrement ({\"SPEAKER_1\": \"Maître Dupont\"}, "
+             "null pour retirer un nom ; version ou If-Match : 409 si périmé)",
+         .tag = "transcripts",
+         .doc = JsonBodyDoc({{"type", "object"},
+                             {"additionalProperties",
+                              {{"type", json::array({"string", "null"})}, {"maxLength", 100}}}})});
 
   r.Add(
       "GET", base + "/export", [&app](Request& req) { return Export(app, req); },

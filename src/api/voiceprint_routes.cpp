@@ -385,11 +385,6 @@ json ObjectSchema(json properties, std::vector<std::string> required = {}) {
   return s;
 }
 
-json JsonBodyDoc(const json& schema) {
-  return {{"requestBody",
-           {{"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}}}};
-}
-
 json SourcesSchema() {
   json range = {
       {"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", 2}, {"maxItems", 2}};
