@@ -120,6 +120,13 @@ Result<size_t> DecodedFile::Read(size_t start, float* out, size_t n) const {
   return take;
 }
 
+std::string ScratchDirectory(const std::string& preferred) {
+  std::error_code ec;
+  if (!preferred.empty() && std::filesystem::is_directory(preferred, ec)) return preferred;
+  auto system_tmp = std::filesystem::temp_directory_path(ec);
+  return ec ? std::string("/tmp") : system_tmp.string();
+}
+
 Result<int> RemoveStaleDecodedFiles(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return 0;

@@ -103,6 +103,11 @@ class DecodedFile final : public SampleSource {
   int skipped_frames_ = 0;
 };
 
+// Where a tool without a configured data directory keeps decoded samples: `preferred` when it
+// is an existing directory (the data directory's tmp/), else the system's temporary directory
+// ($TMPDIR, or /tmp).
+std::string ScratchDirectory(const std::string& preferred);
+
 // Deletes the `crm-decoded-*` files a crash left in `dir`; returns how many were removed.
 // A missing directory is not an error.
 Result<int> RemoveStaleDecodedFiles(const std::string& dir);

@@ -250,5 +250,14 @@ TEST_F(SampleSourceTest, StaleFilesOfACrashAreRemovedAndNothingElse) {
   EXPECT_EQ(*none, 0);
 }
 
+TEST(ScratchDirectoryTest, PrefersAnExistingDirectoryElseTheSystemTemporaryOne) {
+  const fs::path dir = fs::temp_directory_path() / ("crm-scratch-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  EXPECT_EQ(ScratchDirectory(dir.string()), dir.string());
+  EXPECT_EQ(ScratchDirectory((dir / "missing").string()), fs::temp_directory_path().string());
+  EXPECT_EQ(ScratchDirectory(""), fs::temp_directory_path().string());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace crm::audio

@@ -4,8 +4,9 @@
 // --max-speakers N, --vad silero|energy (default: the VAD variable, else silero). Needs no data
 // directory and writes no file; logs go to stderr. Exit 0 on success, 2 for a bad option, 1 when
 // the file cannot be read or diarization fails, always with one line on stderr. The audio is
-// decoded into a temporary file of samples in $TMPDIR (or /tmp) that has no name and disappears
-// with the process; the diarizer reads it in pieces, so memory does not grow with the samples.
+// decoded into a temporary file of samples in $DATA_DIR/tmp when that exists (else $TMPDIR or /tmp)
+// that has no name and disappears with the process; the diarizer reads it in pieces, so memory does
+// not grow with the samples.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -118,9 +119,10 @@ int RunDiarize(const std::vector<std::string>& args) {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  std::error_code tmp_error;
-  const auto tmp_dir = std::filesystem::temp_directory_path(tmp_error);
-  auto samples = audio::DecodedFile::Decode(file, tmp_error ? "/tmp" : tmp_dir.string());
+  const char* data_dir = std::getenv("DATA_DIR");
+  auto samples = audio::DecodedFile::Decode(
+      file, audio::ScratchDirectory(std::string(data_dir && *data_dir ? data_dir : "./storage") +
+                                    "/tmp"));
   if (!samples.ok()) return Fail(1, "cannot read " + file + ": " + samples.error().message);
   std::string warning;
   auto vad = audio::MakeVoiceActivityDetector({vad_kind, ""}, &warning);

@@ -6,10 +6,10 @@
 // --no-fallback (temperature 0 only), --prompt TEXT, --task transcribe|translate,
 // --word-timestamps, --diarize (speaker labels; implies word timestamps), --vad on|off (default
 // on: stretches without speech are skipped whole). Needs no data directory and writes no file;
-// logs go to stderr. The audio is decoded into a temporary file of samples in $TMPDIR (or /tmp)
-// that has no name and disappears with the process, and read one window at a time, so memory
-// does not grow with the recording's length. Exit 0 on success, 2 for a bad option, 1 when the
-// model or the audio cannot be used, always with one line on stderr.
+// logs go to stderr. The audio is decoded into a temporary file of samples in $DATA_DIR/tmp when
+// that exists (else $TMPDIR or /tmp) that has no name and disappears with the process, and read one
+// window at a time, so memory does not grow with the recording's length. Exit 0 on success, 2 for a
+// bad option, 1 when the model or the audio cannot be used, always with one line on stderr.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -159,9 +159,10 @@ int RunTranscribe(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   auto model = asr::whisper::WhisperModel::Load(o.model);
   if (!model.ok()) return Fail(1, model.error().message);
-  std::error_code tmp_error;
-  const auto tmp_dir = std::filesystem::temp_directory_path(tmp_error);
-  auto pcm = audio::DecodedFile::Decode(o.file, tmp_error ? "/tmp" : tmp_dir.string());
+  const char* data_dir = std::getenv("DATA_DIR");
+  auto pcm = audio::DecodedFile::Decode(
+      o.file, audio::ScratchDirectory(std::string(data_dir && *data_dir ? data_dir : "./storage") +
+                                      "/tmp"));
   if (!pcm.ok()) return Fail(1, "cannot read " + o.file + ": " + pcm.error().message);
   const audio::SampleSource& samples = **pcm;
 
