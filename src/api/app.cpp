@@ -1,6 +1,7 @@
 #include "api/app.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "common/json_writer.h"
@@ -94,14 +95,16 @@ nlohmann::json JsonBodyDoc(const nlohmann::json& schema) {
            {{"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}}}};
 }
 
-int PageLimit(const http::Request& req) {
+Result<int> PageLimit(const http::Request& req) {
   auto l = req.Query("limit");
   if (!l) return 50;
-  try {
-    return std::clamp(std::stoi(*l), 1, 200);
-  } catch (...) {
-    return 50;
+  int n = 0;
+  auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+  if (ec != std::errc() || end != l->data() + l->size() || n < 1 || n > 200) {
+    return InvalidArgument("Paramètres de liste invalides. / Invalid list parameters.",
+                           {{"limit", "must_be_1_to_200"}});
   }
+  return n;
 }
 
 std::optional<int64_t> IfMatchVersion(const http::Request& req) {

@@ -65,8 +65,8 @@ void RegisterOpenApiRoute(http::Router& r, App& app);
 
 // Helpers shared by route modules.
 std::optional<int64_t> IfMatchVersion(const http::Request& req);  // If-Match: "3" or W/"3"
-// ?limit= clamped to 1..200; 50 when absent or not a number.
-int PageLimit(const http::Request& req);
+// ?limit=: 50 when absent; a whole number from 1 to 200, otherwise 422 naming `limit`.
+Result<int> PageLimit(const http::Request& req);
 http::Response Created(const nlohmann::json& object);
 http::Response Ok(const nlohmann::json& object);                  // with an ETag from "version"
 http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next);

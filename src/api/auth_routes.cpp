@@ -224,11 +224,9 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
   }, {.min_role = "admin", .summary = "Révoquer une clé d'API", .tag = "api-keys"});
 
   r.Add("GET", "/api/audit", [&app](Request& req) {
-    int limit = 50;
-    if (auto l = req.Query("limit")) {
-      try { limit = std::stoi(*l); } catch (...) { limit = -1; }
-      if (limit < 1 || limit > 200) return Response::FromError(InvalidArgument("limit doit être entre 1 et 200.", {{"limit", "must_be_1_to_200"}}));
-    }
+    auto page_limit = PageLimit(req);
+    if (!page_limit.ok()) return Response::FromError(page_limit.error());
+    const int limit = *page_limit;
     std::string sql = "SELECT id, actor_user_id, actor_api_key_id, action, object_type, object_id, details, ip, created_at "
                       "FROM audit_log WHERE firm_id = ?";
     storage::Params params = {req.principal.firm_id};
@@ -248,7 +246,8 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     std::optional<std::string> next;
     if (static_cast<int>(rows->size()) > limit) next = (*rows)[limit - 1].Text("id");
     return Page(data, next);
-  }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit"});
+  }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit",
+      .doc = {{"x-list", {"limit", "cursor"}}}});
 }
 
 }  // namespace crm::api

@@ -85,9 +85,18 @@ json BuildOpenApi(const http::Router& router) {
     json responses = json::object();
     const auto& doc = r.options.doc;
     const domain::ResourceSpec* spec = doc.contains("x-resource") ? SpecFor(doc["x-resource"]) : nullptr;
-    if (doc.value("x-list", false)) {
-      for (const char* q : {"limit", "cursor", "q", "sort"})
-        params.push_back({{"name", q}, {"in", "query"}, {"required", false}, {"schema", {{"type", std::string(q) == "limit" ? "integer" : "string"}}}});
+    // Query parameters: "x-list" true (a CRM resource: limit, cursor, q, sort) or the names a
+    // list takes; "x-query" the names another route takes.
+    json query = json::array();
+    if (doc.contains("x-list"))
+      query = doc["x-list"].is_array() ? doc["x-list"] : json{"limit", "cursor", "q", "sort"};
+    if (doc.contains("x-query")) query.insert(query.end(), doc["x-query"].begin(), doc["x-query"].end());
+    for (const auto& q : query) {
+      const std::string name = q.get<std::string>();
+      const char* type = name == "limit" ? "integer" : name == "min_confidence" ? "number" : "string";
+      params.push_back({{"name", name}, {"in", "query"}, {"required", false}, {"schema", {{"type", type}}}});
+    }
+    if (doc.contains("x-list")) {
       json item = spec ? json{{"$ref", "#/components/schemas/" + spec->table}} : json{{"type", "object"}};
       responses["200"] = {{"description", "Une page"}, {"content", {{"application/json", {{"schema", {
           {"type", "object"}, {"properties", {{"data", {{"type", "array"}, {"items", item}}},

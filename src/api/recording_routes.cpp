@@ -210,7 +210,9 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
   r.Add(
       "GET", "/api/recordings",
       [&s](Request& req) {
-        auto page = s.recordings.List(req.principal.firm_id, PageLimit(req),
+        auto limit = PageLimit(req);
+        if (!limit.ok()) return Fail(limit.error());
+        auto page = s.recordings.List(req.principal.firm_id, *limit,
                                       req.Query("cursor").value_or(""), req.Query("client_id"),
                                       req.Query("meeting_id"));
         if (!page.ok()) return Fail(page.error());
@@ -218,7 +220,7 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
       },
       {.summary = "Lister les enregistrements (?client_id=, ?meeting_id=, pagination par curseur)",
        .tag = "recordings",
-       .doc = {{"x-list", true}}});
+       .doc = {{"x-list", {"limit", "cursor", "client_id", "meeting_id"}}}});
 
   r.Add("GET", "/api/recordings/{id}",
         [&s](Request& req) {
@@ -420,7 +422,9 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
       "GET", "/api/jobs",
       [&s](Request& req) {
         jobs::ListFilter f;
-        f.limit = PageLimit(req);
+        auto limit = PageLimit(req);
+        if (!limit.ok()) return Fail(limit.error());
+        f.limit = *limit;
         f.cursor = req.Query("cursor").value_or("");
         f.kind = req.Query("kind").value_or("");
         if (auto st = req.Query("state")) {
@@ -438,7 +442,7 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
       },
       {.summary = "Les tâches de fond du cabinet (état, progression, erreur)",
        .tag = "jobs",
-       .doc = {{"x-list", true}}});
+       .doc = {{"x-list", {"limit", "cursor", "kind", "state"}}}});
 
   r.Add("GET", "/api/jobs/{id}",
         [&s](Request& req) { return JobResponse(s.queue.Get(ScopeOf(req), req.Param("id"))); },

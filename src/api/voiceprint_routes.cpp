@@ -292,20 +292,27 @@ json SpeakersJson(const domain::RecordingSpeakers& rs) {
 
 Response Similar(App& app, Request& req) {
   std::optional<double> min_confidence;
+  json problems = json::object();
   if (auto m = req.Query("min_confidence")) {
     char* end = nullptr;
     double v = std::strtod(m->c_str(), &end);
     if (m->empty() || *end != '\0' || !(v >= 0 && v <= 1)) {
-      // Checked after the firm: a foreign recording is 404 whatever the query says.
-      auto exists =
-          domain::CheckRecordingsInFirm(*app.store, req.principal.firm_id, {req.Param("id")});
-      if (!exists.ok()) return Fail(exists.error());
-      return Invalid({{"min_confidence", "must_be_between_0_and_1"}});
+      problems["min_confidence"] = "must_be_between_0_and_1";
+    } else {
+      min_confidence = v;
     }
-    min_confidence = v;
+  }
+  auto limit = PageLimit(req);
+  if (!limit.ok()) problems.update(limit.error().details);
+  if (!problems.empty()) {
+    // Checked after the firm: a foreign recording is 404 whatever the query says.
+    auto exists =
+        domain::CheckRecordingsInFirm(*app.store, req.principal.firm_id, {req.Param("id")});
+    if (!exists.ok()) return Fail(exists.error());
+    return Invalid(problems);
   }
   auto r = domain::FindSimilarSpeakers(*app.store, req.principal.firm_id, req.Param("id"),
-                                       req.Param("label"), static_cast<size_t>(PageLimit(req)),
+                                       req.Param("label"), static_cast<size_t>(*limit),
                                        min_confidence);
   if (!r.ok()) return Fail(r.error());
   std::vector<json> data;
@@ -414,7 +421,9 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
 
   r.Add("GET", "/api/voiceprints",
         [&app](Request& req) {
-          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, PageLimit(req),
+          auto limit = PageLimit(req);
+          if (!limit.ok()) return Fail(limit.error());
+          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, *limit,
                                               req.Query("cursor").value_or(""));
           if (!page.ok()) return Fail(page.error());
           std::vector<json> data;
@@ -424,9 +433,7 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
         {.summary = "Lister les empreintes vocales du cabinet (nom, lien, secondes de parole ; "
                     "jamais le vecteur)",
          .tag = "voiceprints",
-         .doc = {{"parameters",
-                  {{{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}}}},
-                   {{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}}}}}});
+         .doc = {{"x-list", {"limit", "cursor"}}}});
 
   r.Add("POST", "/api/voiceprints", [&app, blobs, b](Request& req) { return Enrol(app, b, req); },
         {.min_role = "admin",
@@ -497,7 +504,8 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
         [&app](Request& req) { return Similar(app, req); },
         {.summary = "Autres enregistrements du cabinet où la même voix parle (?min_confidence= "
                     "0..1, ?limit=), la plus probable d'abord",
-         .tag = "transcripts"});
+         .tag = "transcripts",
+         .doc = {{"x-query", {"min_confidence", "limit"}}}});
 
   r.Add("POST", "/api/recordings/{id}/speakers/{label}/apply",
         [&app](Request& req) { return Apply(app, req); },
