@@ -41,12 +41,20 @@ Status WriteAll(int fd, const float* data, size_t n) {
   return OkStatus();
 }
 
-// Creates a new file named kDecodedFilePrefix<pid>-<random> in `dir` and unlinks it at once:
-// the descriptor is all that remains, so the space is freed whenever the process lets go.
+// An anonymous file in `dir`: the descriptor is all there is, so the space is freed whenever the
+// process lets go. O_TMPFILE gives one that never has a name; on a file system without it, a
+// file named kDecodedFilePrefix<pid>-<random> is created and unlinked at once.
 Result<int> CreateUnlinkedFile(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return IoError("cannot create the temporary directory " + dir + ": " + ec.message());
+#ifdef O_TMPFILE
+  int anonymous = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (anonymous >= 0) return anonymous;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    return DiskError("cannot create a temporary file in " + dir, errno);
+  }
+#endif
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
     const std::string path = (std::filesystem::path(dir) /
