@@ -6,8 +6,8 @@
 // detector with a single warning. Knows nothing of firms or HTTP.
 //
 // Both detectors stream: NewStream() turns audio fed in pieces into frame probabilities with
-// state carried across calls, and DetectSpeechInFile() runs a detector over a file decoded piece
-// by piece, in memory bounded whatever the file's length. Implementation and design notes:
+// state carried across calls; DetectSpeech() runs a detector over a SampleSource and
+// DetectSpeechInFile() over a file decoded piece by piece, in memory bounded whatever the length. Implementation and design notes:
 // audio/vad/README.md.
 #pragma once
 
@@ -95,6 +95,15 @@ struct VadReport {
   bool degraded = false;
 };
 VadReport DescribeVoiceActivityDetector(const VadOptions& options);
+
+class SampleSource;
+
+// Speech segments of `source` (16 kHz), read in pieces through the detector's stream: the
+// segments Detect() gives on the whole samples, in memory independent of the length. A detector
+// that cannot stream is given the samples whole.
+Result<std::vector<SpeechSegment>> DetectSpeech(const VoiceActivityDetector& detector,
+                                                const SampleSource& source,
+                                                const ProgressSink& progress = {});
 
 // Speech segments of a whole file, decoded (any format FFmpeg reads, resampled to 16 kHz) and
 // analysed piece by piece: memory stays bounded whatever the file's length.

@@ -175,8 +175,8 @@ int RunTranscribe(const std::vector<std::string>& args) {
     const std::string kind = Env("VAD").empty() ? "silero" : Env("VAD");
     vad = audio::MakeVoiceActivityDetector({kind, Env("VAD_MODEL")}, &warning);
     if (!warning.empty()) log::Warn(warning);
-    // Streamed from the file: the detector's pieces, never the whole recording.
-    auto found = audio::DetectSpeechInFile(*vad, o.file);
+    // Read in pieces from the samples decoded once above, never the whole recording.
+    auto found = audio::DetectSpeech(*vad, samples);
     if (!found.ok()) return Fail(1, "voice activity detection failed: " + found.error().message);
     speech = std::move(found).value();
     have_speech = true;

@@ -88,7 +88,7 @@ class WhisperLocalEngine final : public TranscriptionEngine {
       if (!warning.empty()) log::Warn(warning);
       ProgressSink vad_progress{[&](double f) { progress.Report(0.08 + 0.02 * f); },
                                 progress.is_cancelled};
-      auto found = DetectSpeech(*vad, *samples, vad_progress);
+      auto found = audio::DetectSpeech(*vad, *samples, vad_progress);
       if (found.ok()) {
         own_speech = std::move(*found);
         speech = &own_speech;

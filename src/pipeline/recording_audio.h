@@ -19,13 +19,6 @@
 
 namespace crm::pipeline {
 
-// Speech segments of `source`, read in pieces through the detector's stream: the segments
-// detector.Detect() gives on the whole samples, in memory independent of the length. A detector
-// that cannot stream is given the samples whole.
-Result<std::vector<audio::SpeechSegment>> DetectSpeech(const audio::VoiceActivityDetector& detector,
-                                                       const audio::SampleSource& source,
-                                                       const ProgressSink& progress = {});
-
 class RecordingAudio {
  public:
   // `media_path`: the recording's file; `tmp_dir`: where the decoded samples are kept.

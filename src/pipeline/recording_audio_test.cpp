@@ -49,7 +49,7 @@ TEST_F(RecordingAudioTest, SpeechReadInPiecesIsTheSpeechOfTheWholeBuffer) {
   for (audio::VoiceActivityDetector* d : {silero->get(), energy.get()}) {
     auto whole = d->Detect(pcm->data(), pcm->size());
     ASSERT_TRUE(whole.ok());
-    auto pieces = DetectSpeech(*d, **file);
+    auto pieces = audio::DetectSpeech(*d, **file);
     ASSERT_TRUE(pieces.ok()) << pieces.error().message;
     ASSERT_EQ(pieces->size(), whole->size()) << d->name();
     ASSERT_FALSE(whole->empty()) << d->name();

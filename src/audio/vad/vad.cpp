@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "audio/decoder.h"
+#include "audio/sample_source.h"
 #include "audio/vad/energy_detector.h"
 #include "audio/vad/segmentation.h"
 #include "audio/vad/silero_network.h"
@@ -170,34 +171,69 @@ VadReport DescribeVoiceActivityDetector(const VadOptions& options) {
   return r;
 }
 
+namespace {
+
+// Feeds the detector's stream everything `read` gives, in pieces of 4 s, and segments as it
+// goes: the segments Detect() gives on the whole samples, in memory independent of the length.
+// `expected` (samples, 0 when unknown) only scales the progress.
+template <typename Read>
+Result<std::vector<SpeechSegment>> SegmentStream(const VoiceActivityDetector& detector,
+                                                 VadStream& stream, Read&& read, double expected,
+                                                 const ProgressSink& progress) {
+  vad::SpeechSegmenter segmenter(detector.frame_seconds(), detector.segmentation());
+  std::vector<float> piece(kSampleRate * 4);
+  std::vector<float> p;
+  std::vector<SpeechSegment> segments;
+  size_t samples = 0;
+  for (;;) {
+    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "voice detection cancelled");
+    CRM_ASSIGN_OR_RETURN(size_t got, read(samples, piece.data(), piece.size()));
+    if (got == 0) break;
+    samples += got;
+    p.clear();
+    stream.Feed(piece.data(), got, &p);
+    segmenter.Push(p.data(), p.size(), &segments);
+    if (expected > 0) progress.Report(std::min(0.99, static_cast<double>(samples) / expected));
+  }
+  p.clear();
+  stream.Finish(&p);
+  segmenter.Push(p.data(), p.size(), &segments);
+  segmenter.Finish(static_cast<double>(samples) / kSampleRate, &segments);
+  progress.Report(1.0);
+  return segments;
+}
+
+}  // namespace
+
 Result<std::vector<SpeechSegment>> DetectSpeechInFile(const VoiceActivityDetector& detector,
                                                       const std::string& path,
                                                       const ProgressSink& progress) {
   CRM_ASSIGN_OR_RETURN(auto pcm, PcmStream::Open(path, kSampleRate));
   auto stream = detector.NewStream();
   if (!stream) return Internal("detector '" + detector.name() + "' cannot stream");
-  vad::SpeechSegmenter segmenter(detector.frame_seconds(), detector.segmentation());
-  std::vector<float> piece(kSampleRate * 4);
-  std::vector<float> p;
-  std::vector<SpeechSegment> segments;
-  size_t samples = 0;
-  const double expected = pcm->info().duration_seconds * kSampleRate;
-  for (;;) {
-    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "voice detection cancelled");
-    CRM_ASSIGN_OR_RETURN(size_t got, pcm->Read(piece.data(), piece.size()));
-    if (got == 0) break;
-    samples += got;
-    p.clear();
-    stream->Feed(piece.data(), got, &p);
-    segmenter.Push(p.data(), p.size(), &segments);
-    if (expected > 0) progress.Report(std::min(0.99, static_cast<double>(samples) / expected));
+  return SegmentStream(
+      detector, *stream, [&](size_t, float* out, size_t n) { return pcm->Read(out, n); },
+      pcm->info().duration_seconds * kSampleRate, progress);
+}
+
+Result<std::vector<SpeechSegment>> DetectSpeech(const VoiceActivityDetector& detector,
+                                                const SampleSource& source,
+                                                const ProgressSink& progress) {
+  if (source.sample_rate() != kSampleRate) {
+    return InvalidArgument("voice activity detection needs 16 kHz audio");
   }
-  p.clear();
-  stream->Finish(&p);
-  segmenter.Push(p.data(), p.size(), &segments);
-  segmenter.Finish(static_cast<double>(samples) / kSampleRate, &segments);
-  progress.Report(1.0);
-  return segments;
+  auto stream = detector.NewStream();
+  if (!stream) {
+    std::vector<float> all(source.size());
+    CRM_ASSIGN_OR_RETURN(size_t got, source.Read(0, all.data(), all.size()));
+    all.resize(got);
+    // Detect() is not const; the detector is only read through it.
+    return const_cast<VoiceActivityDetector&>(detector).Detect(all.data(), all.size(), progress);
+  }
+  return SegmentStream(
+      detector, *stream,
+      [&](size_t at, float* out, size_t n) { return source.Read(at, out, n); },
+      static_cast<double>(source.size()), progress);
 }
 
 }  // namespace crm::audio
