@@ -13,6 +13,7 @@
 #include "domain/records.h"
 #include "storage/migrations/migrations.h"
 #include "storage/store.h"
+#include "storage/temp_database.h"
 
 namespace crm::domain {
 namespace {
@@ -20,19 +21,16 @@ namespace {
 class AuthRecordsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("crm-auth-records-" + RandomHex(6));
-    std::filesystem::create_directories(dir_);
-    auto s = storage::OpenSqlite({(dir_ / "db.sqlite3").string()});
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(s).value();
-    auto applied = storage::ApplyMigrations(*store_);
-    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    auto db = storage::TempDatabase::Create("crm-auth-records");
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(db).value();
+    store_ = &db_->store();
     firm_ = AddFirm("Cabinet A");
     other_firm_ = AddFirm("Cabinet B");
   }
   void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_ = nullptr;
+    db_.reset();
   }
   std::string AddFirm(const std::string& name) {
     auto f = CreateFirm(*store_, {{"name", name}});
@@ -45,8 +43,8 @@ class AuthRecordsTest : public ::testing::Test {
     return (*row)->OptText("last_used_at");
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::TempDatabase> db_;
+  storage::Store* store_ = nullptr;
   std::string firm_, other_firm_;
 };
 

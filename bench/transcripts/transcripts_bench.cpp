@@ -18,6 +18,7 @@
 #include "domain/transcripts.h"
 #include "storage/migrations/migrations.h"
 #include "storage/store.h"
+#include "storage/temp_database.h"
 
 namespace {
 
@@ -91,12 +92,12 @@ int main(int argc, char** argv) {
   int rounds = argc > 2 ? std::atoi(argv[2]) : 200;
   const int kSegments = 400;
   log::Configure(log::Level::kWarn, log::Format::kText);
-  fs::path dir = fs::temp_directory_path() / ("crm-bench-transcripts-" + RandomHex(4));
-  fs::create_directories(dir);
-  auto opened = storage::OpenSqlite({(dir / "db.sqlite3").string()});
-  if (!opened.ok()) return 1;
-  auto& store = **opened;
-  Check(storage::ApplyMigrations(store).ok() ? OkStatus() : Internal("migrations"), "migrate");
+  auto db = storage::TempDatabase::Create("crm-bench-transcripts");
+  if (!db.ok()) {
+    std::fprintf(stderr, "database: %s\n", db.error().message.c_str());
+    return 1;
+  }
+  auto& store = (*db)->store();
   std::string now = NowIsoUtc();
   for (const char* firm : {"F1", "F2"}) {
     Check(store.Exec("INSERT INTO firms (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
@@ -210,7 +211,5 @@ int main(int argc, char** argv) {
   for (int qi = 0; qi < 4; ++qi)
     std::printf("  q=%-12s FTS5 %.3f ms; LIKE scan %.3f ms; ratio %.2f\n", queries[qi],
                 1e3 * fts_q[qi] / rounds, 1e3 * scan_q[qi] / rounds, scan_q[qi] / fts_q[qi]);
-  opened->reset();
-  fs::remove_all(dir);
   return 0;
 }

@@ -113,7 +113,9 @@ TEST_F(TranscriptSearchTest, PagesThroughResults) {
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->more, page_no < 2);
     for (const auto& h : page->hits) seen.insert(*h.segment_id);
-    if (page_no == 0) EXPECT_DOUBLE_EQ(*page->hits[0].start, 6);  // newest first
+    if (page_no == 0) {
+      EXPECT_DOUBLE_EQ(*page->hits[0].start, 6);  // newest first
+    }
   }
   EXPECT_EQ(seen.size(), 7u);
 }

@@ -15,19 +15,17 @@
 #include "domain/transcripts.h"
 #include "storage/migrations/migrations.h"
 #include "storage/store.h"
+#include "storage/temp_database.h"
 
 namespace crm::domain {
 
 class TranscriptsFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("crm-transcripts-" + RandomHex(6));
-    std::filesystem::create_directories(dir_);
-    auto s = storage::OpenSqlite({(dir_ / "db.sqlite3").string()});
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(s).value();
-    auto applied = storage::ApplyMigrations(*store_);
-    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    auto db = storage::TempDatabase::Create("crm-transcripts");
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(db).value();
+    store_ = &db_->store();
     firm_a_ = AddFirm("Cabinet A");
     firm_b_ = AddFirm("Cabinet B");
     client_a_ = AddClient(firm_a_, "Hélène Martin", "Succession de sa tante à Annecy.");
@@ -39,8 +37,8 @@ class TranscriptsFixture : public ::testing::Test {
     alice_.role = "member";
   }
   void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_ = nullptr;
+    db_.reset();
   }
 
   std::string AddFirm(const std::string& name) {
@@ -114,8 +112,8 @@ class TranscriptsFixture : public ::testing::Test {
     return t;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::TempDatabase> db_;
+  storage::Store* store_ = nullptr;
   std::string firm_a_, firm_b_, client_a_, client_b_, meeting_a_;
   Principal alice_;
 };

@@ -15,6 +15,7 @@
 #include "common/text.h"
 #include "storage/migrations/migrations.h"
 #include "storage/store.h"
+#include "storage/temp_database.h"
 
 namespace crm::jobs::testing {
 
@@ -33,12 +34,10 @@ class JobsDatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(InitCrypto());
-    dir_ = std::filesystem::temp_directory_path() / ("crm-jobs-" + RandomHex(6));
-    std::filesystem::create_directories(dir_);
-    store_ = OpenStore();
-    ASSERT_NE(store_, nullptr);
-    auto applied = storage::ApplyMigrations(*store_);
-    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    auto db = storage::TempDatabase::Create("crm-jobs");
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(db).value();
+    store_ = &db_->store();
     for (const char* firm : {"FIRM_A", "FIRM_B"})
       ASSERT_TRUE(
           store_
@@ -50,15 +49,15 @@ class JobsDatabaseTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_ = nullptr;
+    db_.reset();
   }
 
-  std::string DbPath() const { return (dir_ / "crm-ai.sqlite3").string(); }
+  std::string DbPath() const { return db_->path(); }
 
   // Another connection pool on the same file, as another process would have.
   std::unique_ptr<storage::Store> OpenStore() {
-    auto s = storage::OpenSqlite({DbPath()});
+    auto s = db_->OpenAnother();
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
     return s.ok() ? std::move(s).value() : nullptr;
   }
@@ -73,8 +72,8 @@ class JobsDatabaseTest : public ::testing::Test {
     return Count("SELECT COUNT(*) AS n FROM results WHERE job_id = ?", {job_id});
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::TempDatabase> db_;
+  storage::Store* store_ = nullptr;
 };
 
 }  // namespace crm::jobs::testing

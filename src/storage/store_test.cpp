@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "storage/migrations/migrations.h"
 #include "storage/store.h"
+#include "storage/temp_database.h"
 
 namespace crm::storage {
 namespace {
@@ -13,18 +14,17 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("crm-store-" + RandomHex(6));
-    std::filesystem::create_directories(dir_);
-    auto s = OpenSqlite({(dir_ / "db.sqlite3").string()});
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(s).value();
+    auto db = TempDatabase::Create("crm-store", /*migrate=*/false);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(db).value();
+    store_ = &db_->store();
   }
   void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_ = nullptr;
+    db_.reset();
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<TempDatabase> db_;
+  Store* store_ = nullptr;
 };
 
 TEST_F(StoreTest, OpensInWalModeWithForeignKeysAndFullSync) {
