@@ -3,6 +3,7 @@
 // usage: crm_diarization_bench [--source DIR] [--binary PATH] [--minutes N] [--clips a,b,...]
 //                              [--vads energy,silero]   (--minutes 0: accuracy only)
 //                              [--imposed-count]  (each clip given its count of main speakers)
+//                              [--single-back-end]  (ConsensusOptions::enabled = false)
 //        crm_diarization_bench --diarize-file PATH --read source|buffer   (one measured run)
 //
 // For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
@@ -95,6 +96,15 @@ double PeakMegabytes() {
   return -1;
 }
 
+// --single-back-end: one clustering -> BIC -> re-segmentation chain, no consensus.
+bool g_single_back_end = false;
+
+DiarizationOptions BenchOptions() {
+  DiarizationOptions o;
+  o.consensus.enabled = !g_single_back_end;
+  return o;
+}
+
 // One diarization of `path` with the Silero VAD, audio read from a decoded-file source or from a
 // buffer holding the whole recording. Prints one line: wall and CPU seconds, peak MB, speakers.
 int DiarizeFileOnce(const std::string& path, const std::string& read) {
@@ -106,11 +116,11 @@ int DiarizeFileOnce(const std::string& path, const std::string& read) {
   if (read == "source") {
     auto file = audio::DecodedFile::Decode(path, "/tmp");
     if (!file.ok()) return std::fprintf(stderr, "%s\n", file.error().message.c_str()), 1;
-    d = Diarizer().Run(**file, *vad);
+    d = Diarizer(BenchOptions()).Run(**file, *vad);
   } else if (read == "buffer") {
     auto pcm = audio::DecodeFile(path);
     if (!pcm.ok()) return std::fprintf(stderr, "%s\n", pcm.error().message.c_str()), 1;
-    d = Diarizer().Run(pcm->data(), pcm->size(), *vad);
+    d = Diarizer(BenchOptions()).Run(pcm->data(), pcm->size(), *vad);
   }
   if (!d.ok()) return std::fprintf(stderr, "%s\n", d.error().message.c_str()), 1;
   std::printf("%.2f %.2f %.0f %d\n", Since(t0), CpuSeconds(RUSAGE_SELF) - cpu0, PeakMegabytes(),
@@ -121,7 +131,8 @@ int DiarizeFileOnce(const std::string& path, const std::string& read) {
 // Runs this program on `path` in a child process and reads its line.
 bool MeasureChild(const std::string& self, const std::string& path, const std::string& read,
                   double* wall, double* cpu, double* peak, int* speakers) {
-  std::string cmd = self + " --diarize-file " + path + " --read " + read + " 2>/dev/null";
+  std::string cmd = self + " --diarize-file " + path + " --read " + read +
+                    (g_single_back_end ? " --single-back-end" : "") + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return false;
   int got = std::fscanf(p, "%lf %lf %lf %d", wall, cpu, peak, speakers);
@@ -211,6 +222,11 @@ int main(int argc, char** argv) {
       --i;
       continue;
     }
+    if (a == "--single-back-end") {
+      g_single_back_end = true;
+      --i;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "option %s needs a value\n", a.c_str());
       return 2;
@@ -277,7 +293,7 @@ int main(int argc, char** argv) {
       const double cpu0 = CpuSeconds(RUSAGE_SELF);
       auto speech = vad->Detect(pcm.data(), pcm.size());
       if (!speech.ok()) return 1;
-      DiarizationOptions options;
+      DiarizationOptions options = BenchOptions();
       if (imposed_count) options.num_speakers = std::max(1, MainSpeakers(*ref));
       Diarizer diarizer(options);
       auto d = diarizer.Run(pcm.data(), pcm.size(), *speech);

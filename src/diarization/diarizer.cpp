@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <unordered_map>
 
 #include "audio/vad/segmentation.h"
 #include "diarization/bic.h"
+#include "diarization/der.h"
 #include "diarization/features.h"
 #include "diarization/voiceprint.h"
 
@@ -192,6 +196,231 @@ std::vector<Turn> JoinTurns(std::vector<Turn> turns) {
   return out;
 }
 
+// Each speech frame gets the label of the window whose centre is nearest in time.
+std::vector<int> LabelsFromWindows(const std::vector<FrameRange>& windows,
+                                   const std::vector<int>& window_label,
+                                   const std::vector<FrameRange>& ranges, size_t rows) {
+  std::vector<int> labels(rows, -1);
+  std::vector<double> centre(windows.size());
+  for (size_t w = 0; w < windows.size(); ++w) centre[w] = 0.5 * (windows[w].begin + windows[w].end);
+  std::vector<size_t> order(windows.size());
+  for (size_t w = 0; w < order.size(); ++w) order[w] = w;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return centre[a] < centre[b]; });
+  size_t cursor = 0;
+  for (const FrameRange& r : ranges) {
+    for (size_t f = r.begin; f < r.end; ++f) {
+      if (order.empty()) {
+        labels[f] = 0;
+        continue;
+      }
+      while (cursor + 1 < order.size() &&
+             std::abs(centre[order[cursor + 1]] - f) <= std::abs(centre[order[cursor]] - f)) {
+        ++cursor;
+      }
+      labels[f] = window_label[order[cursor]];
+    }
+  }
+  return labels;
+}
+
+// Labels renumbered by first appearance (-1 kept); returns the count.
+int Canonical(std::vector<int>* labels) {
+  std::vector<int> map;
+  int next = 0;
+  for (int& l : *labels) {
+    if (l < 0) continue;
+    if (static_cast<size_t>(l) >= map.size()) map.resize(l + 1, -1);
+    if (map[l] < 0) map[l] = next++;
+    l = map[l];
+  }
+  return next;
+}
+
+// Frame labels stored one byte per frame (kNone: not speech): the consensus keeps one labelling
+// per distinct back-end answer, 0.7 MB each for two hours.
+constexpr uint8_t kNone = 255;
+
+std::vector<uint8_t> Compact(const std::vector<int>& labels) {
+  std::vector<uint8_t> out(labels.size(), kNone);
+  for (size_t f = 0; f < labels.size(); ++f) {
+    if (labels[f] >= 0 && labels[f] < kNone) out[f] = static_cast<uint8_t>(labels[f]);
+  }
+  return out;
+}
+
+std::vector<int> Expand(const std::vector<uint8_t>& labels) {
+  std::vector<int> out(labels.size(), -1);
+  for (size_t f = 0; f < labels.size(); ++f) {
+    if (labels[f] != kNone) out[f] = labels[f];
+  }
+  return out;
+}
+
+// Fraction of the speech frames on which two labellings agree under their best one-to-one
+// speaker mapping (Hungarian method on the co-occurrence counts).
+double Agreement(const std::vector<uint8_t>& a, int ka, const std::vector<uint8_t>& b, int kb) {
+  if (ka <= 0 || kb <= 0) return 0;
+  std::vector<double> count(static_cast<size_t>(ka) * kb, 0);
+  double total = 0;
+  for (size_t f = 0; f < a.size() && f < b.size(); ++f) {
+    if (a[f] == kNone || b[f] == kNone) continue;
+    count[a[f] * kb + b[f]] += 1;
+    total += 1;
+  }
+  if (total <= 0) return 0;
+  std::vector<std::vector<double>> cost(ka, std::vector<double>(kb));
+  for (int i = 0; i < ka; ++i) {
+    for (int j = 0; j < kb; ++j) cost[i][j] = -count[i * kb + j];
+  }
+  std::vector<int> assign = SolveAssignment(cost);
+  double matched = 0;
+  for (int i = 0; i < ka; ++i) {
+    if (assign[i] >= 0) matched += count[i * kb + assign[i]];
+  }
+  return matched / total;
+}
+
+// 64-bit FNV-1a of a labelling: identical starts of the back end are re-segmented once.
+uint64_t HashLabels(const std::vector<int>& labels) {
+  uint64_t h = 1469598103934665603ull;
+  for (int v : labels) h = (h ^ static_cast<uint64_t>(v + 1)) * 1099511628211ull;
+  return h;
+}
+
+size_t FramesOf(double seconds) {
+  return static_cast<size_t>(std::max(1.0, std::round(seconds / kFrameSeconds)));
+}
+
+// The consensus back end (ConsensusOptions): the clustering -> BIC -> re-segmentation chain run
+// with perturbed settings; the reference settings fix the speaker count, and among the answers
+// with that count the one agreeing most, frame by frame, with all the answers is kept.
+Result<FrameLabels> ConsensusBackEnd(
+    const Matrix& cepstra, const std::vector<FrameRange>& ranges,
+    const std::vector<FrameRange>& windows, const DiarizationOptions& o, SpeakerEmbedder* embedder,
+    const audio::SampleSource* source, const ClusteringOptions& copt,
+    const ResegmentationOptions& ropt,
+    const std::function<void(std::vector<int>*, double)>& bic_merge, const ProgressSink& progress) {
+  const ConsensusOptions& co = o.consensus;
+  const size_t rows = cepstra.rows;
+  const bool keep_secondary = ropt.overlap_margin > 0;
+  struct Answer {
+    std::vector<uint8_t> primary, secondary;
+    int speakers = 0;
+    double weight = 0;  // parameter settings that gave it
+  };
+  std::vector<Answer> answers;
+  std::unordered_map<uint64_t, size_t> seen;
+  const auto run = [&](const std::vector<FrameRange>& win, const std::vector<int>& window_label,
+                       double lambda) -> Status {
+    std::vector<int> start = LabelsFromWindows(win, window_label, ranges, rows);
+    bic_merge(&start, lambda);
+    Canonical(&start);
+    const uint64_t h = HashLabels(start);
+    auto it = seen.find(h);
+    if (it != seen.end()) {
+      answers[it->second].weight += 1;
+      return OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt));
+    Answer a;
+    a.speakers = r.speakers;
+    a.primary = Compact(r.primary);
+    if (keep_secondary) a.secondary = Compact(r.secondary);
+    a.weight = 1;
+    seen[h] = answers.size();
+    answers.push_back(std::move(a));
+    return OkStatus();
+  };
+
+  // Settings: embedders x window offsets x clustering thresholds x BIC weights; the first is the
+  // reference (the diarizer's embedder, no offset, the options' threshold and weight).
+  StatisticsEmbedder statistics;
+  std::vector<SpeakerEmbedder*> embedders = {embedder};
+  if (co.statistics_embedder && embedder->name() != statistics.name()) {
+    embedders.push_back(&statistics);
+  }
+  std::vector<double> offsets = {0.0};
+  for (double off : co.window_offsets_seconds) {
+    if (off > 0) offsets.push_back(off);
+  }
+  std::vector<double> t_scales = {1.0}, l_scales = {1.0};
+  for (double v : co.threshold_scales) {
+    if (v > 0 && v != 1.0) t_scales.push_back(v);
+  }
+  for (double v : co.bic_lambda_scales) {
+    if (v > 0 && v != 1.0) l_scales.push_back(v);
+  }
+  const double total_runs =
+      static_cast<double>(embedders.size() * offsets.size() * t_scales.size() * l_scales.size());
+  double done = 0;
+  for (size_t e = 0; e < embedders.size(); ++e) {
+    for (size_t w = 0; w < offsets.size(); ++w) {
+      std::vector<FrameRange> win = windows;
+      if (w > 0) {
+        // The same windows shifted by the offset inside every speech stretch long enough.
+        const size_t shift = FramesOf(offsets[w]);
+        std::vector<FrameRange> shifted;
+        for (const FrameRange& r : ranges) {
+          shifted.push_back(r.size() >= FramesOf(o.window_seconds) + shift
+                                ? FrameRange{r.begin + shift, r.end}
+                                : r);
+        }
+        win = MakeWindows(shifted, FramesOf(o.window_seconds), FramesOf(o.window_hop_seconds),
+                          FramesOf(o.min_window_seconds));
+        if (win.size() <= 1) win = windows;
+      }
+      if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+      EmbeddingInput input{source, &cepstra};
+      CRM_ASSIGN_OR_RETURN(Matrix emb, embedders[e]->Embed(input, win));
+      for (double ts : t_scales) {
+        ClusteringOptions c = copt;
+        c.threshold = copt.threshold * ts;
+        const std::vector<int> window_label = ClusterEmbeddings(emb, c);
+        for (double ls : l_scales) {
+          if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+          progress.Report(done / total_runs);
+          CRM_TRY(run(win, window_label, o.bic_lambda * ls));
+          done += 1;
+          // Every answer with one speaker is the same labelling: nothing to choose from.
+          if (done == 1 && answers[0].speakers <= 1) {
+            FrameLabels out;
+            out.primary = Expand(answers[0].primary);
+            out.secondary =
+                keep_secondary ? Expand(answers[0].secondary) : std::vector<int>(rows, -1);
+            out.speakers = answers[0].speakers;
+            progress.Report(1.0);
+            return out;
+          }
+        }
+      }
+    }
+  }
+  // The medoid among the answers with the reference's count (the reference wins ties).
+  const int count = answers[0].speakers;
+  size_t best = 0;
+  double best_score = -1;
+  for (size_t a = 0; a < answers.size(); ++a) {
+    if (answers[a].speakers != count) continue;
+    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+    double score = 0;
+    for (size_t b = 0; b < answers.size(); ++b) {
+      score += answers[b].weight * (a == b ? 1.0
+                                           : Agreement(answers[a].primary, answers[a].speakers,
+                                                       answers[b].primary, answers[b].speakers));
+    }
+    if (score > best_score) {
+      best_score = score;
+      best = a;
+    }
+  }
+  FrameLabels out;
+  out.primary = Expand(answers[best].primary);
+  out.secondary = keep_secondary ? Expand(answers[best].secondary) : std::vector<int>(rows, -1);
+  out.speakers = answers[best].speakers;
+  progress.Report(1.0);
+  return out;
+}
+
 }  // namespace
 
 std::string SpeakerLabel(int speaker) { return "SPEAKER_" + std::to_string(speaker + 1); }
@@ -307,73 +536,53 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
   for (const auto& s : speech) {
     ranges.push_back({FrameAt(s.start, mfcc.rows), FrameAt(s.end, mfcc.rows)});
   }
-  std::vector<int> labels(mfcc.rows, -1);
   Matrix cepstra = NormalisedCepstra(mfcc, ranges);
-  const auto frames = [](double seconds) {
-    return static_cast<size_t>(std::max(1.0, std::round(seconds / kFrameSeconds)));
-  };
+  const auto frames = FramesOf;
   std::vector<FrameRange> windows = MakeWindows(
       ranges, frames(o.window_seconds), frames(o.window_hop_seconds), frames(o.min_window_seconds));
   if (windows.empty()) {
     // Too little speech to compare voices: one speaker.
     windows = MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
   }
-  std::vector<int> window_label(windows.size(), 0);
-  if (windows.size() > 1) {
-    EmbeddingInput input{source, &cepstra};
-    CRM_ASSIGN_OR_RETURN(Matrix emb,
-                         embedder_->Embed(input, windows, SubProgress(progress, 0.3, 0.4)));
-    ClusteringOptions copt = o.clustering;
-    copt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
-    copt.max_clusters =
-        o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
-    // With BIC merging on, the dendrogram is only cut at its threshold (at least the minimum
-    // count): BIC merges the clusters down to the maximum or the imposed count. Cutting the
-    // dendrogram at exactly the imposed count splits off a few odd windows instead of a voice
-    // (README.md: dev00 with two speakers imposed, 46.5 % this way, 22.3 % the other).
-    if (o.bic_lambda > 0) copt.max_clusters = 255;
-    window_label = ClusterEmbeddings(emb, copt);
-  }
-  if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
-
-  // Each speech frame starts with the label of the window whose centre is nearest in time.
-  std::vector<double> centre(windows.size());
-  for (size_t w = 0; w < windows.size(); ++w) centre[w] = 0.5 * (windows[w].begin + windows[w].end);
-  std::vector<size_t> order(windows.size());
-  for (size_t w = 0; w < order.size(); ++w) order[w] = w;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return centre[a] < centre[b]; });
-  size_t cursor = 0;
-  for (const FrameRange& r : ranges) {
-    for (size_t f = r.begin; f < r.end; ++f) {
-      if (order.empty()) {
-        labels[f] = 0;
-        continue;
-      }
-      while (cursor + 1 < order.size() &&
-             std::abs(centre[order[cursor + 1]] - f) <= std::abs(centre[order[cursor]] - f)) {
-        ++cursor;
-      }
-      labels[f] = window_label[order[cursor]];
-    }
-  }
-
-  if (o.bic_lambda > 0) {
-    BicOptions bopt;
-    bopt.lambda = o.bic_lambda;
-    bopt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
-    bopt.max_clusters =
-        o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
-    MergeClustersByBic(cepstra, &labels, bopt);
-  }
-
   ResegmentationOptions ropt = o.resegmentation;
-  if (o.num_speakers > 0) {
-    ropt.keep_at_least = o.num_speakers;
+  ropt.keep_at_least = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+  const int bic_min = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+  const int bic_max =
+      o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
+  ClusteringOptions copt = o.clustering;
+  copt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+  copt.max_clusters =
+      o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
+  if (o.bic_lambda > 0) copt.max_clusters = 255;
+  // One back end: window labels -> frame labels -> BIC merging -> re-segmentation.
+  const auto bic_merge = [&](std::vector<int>* frame_labels, double lambda) {
+    if (lambda <= 0) return;
+    BicOptions bopt;
+    bopt.lambda = lambda;
+    bopt.min_clusters = bic_min;
+    bopt.max_clusters = bic_max;
+    MergeClustersByBic(cepstra, frame_labels, bopt);
+  };
+  const ConsensusOptions& co = o.consensus;
+  FrameLabels fl;
+  if (!co.enabled || windows.size() <= 1) {
+    std::vector<int> window_label(windows.size(), 0);
+    if (windows.size() > 1) {
+      EmbeddingInput input{source, &cepstra};
+      CRM_ASSIGN_OR_RETURN(Matrix emb,
+                           embedder_->Embed(input, windows, SubProgress(progress, 0.3, 0.4)));
+      window_label = ClusterEmbeddings(emb, copt);
+    }
+    if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
+    std::vector<int> labels = LabelsFromWindows(windows, window_label, ranges, mfcc.rows);
+    bic_merge(&labels, o.bic_lambda);
+    CRM_ASSIGN_OR_RETURN(
+        fl, Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
   } else {
-    ropt.keep_at_least = std::max(1, o.min_speakers);
+    CRM_ASSIGN_OR_RETURN(
+        fl, ConsensusBackEnd(cepstra, ranges, windows, o, embedder_.get(), source, copt, ropt,
+                             bic_merge, SubProgress(progress, 0.3, 0.9)));
   }
-  CRM_ASSIGN_OR_RETURN(
-      FrameLabels fl, Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
   if (o.final_bic_lambda > 0 && fl.speakers > ropt.keep_at_least) {
     BicOptions bopt;
     bopt.lambda = o.final_bic_lambda;
@@ -384,7 +593,6 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
           fl, Resegment(cepstra, std::move(merged), ropt, SubProgress(progress, 0.9, 0.95)));
     }
   }
-
   result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
   std::vector<Turn> all = result.exclusive_turns;
   std::vector<Turn> second = LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
