@@ -334,10 +334,13 @@ Result<FrameLabels> ConsensusBackEnd(
 
   // Settings: embedders x window offsets x clustering thresholds x BIC weights; the first is the
   // reference (the diarizer's embedder, no offset, the options' threshold and weight).
-  StatisticsEmbedder statistics;
+  std::vector<std::unique_ptr<SpeakerEmbedder>> others;
   std::vector<SpeakerEmbedder*> embedders = {embedder};
-  if (co.statistics_embedder && embedder->name() != statistics.name()) {
-    embedders.push_back(&statistics);
+  for (const std::string& name : co.other_embedders) {
+    CRM_ASSIGN_OR_RETURN(std::unique_ptr<SpeakerEmbedder> other, MakeSpeakerEmbedder(name));
+    if (other->name() == embedder->name()) continue;
+    embedders.push_back(other.get());
+    others.push_back(std::move(other));
   }
   std::vector<double> offsets = {0.0};
   for (double off : co.window_offsets_seconds) {
@@ -441,6 +444,10 @@ Status ValidateOptions(const DiarizationOptions& o) {
     return InvalidArgument("embedding window and hop must be positive");
   }
   if (!(o.read_block_seconds > 0)) return InvalidArgument("read block must be positive");
+  for (const std::string& name : o.consensus.other_embedders) {
+    CRM_TRY(MakeSpeakerEmbedder(name));
+  }
+  CRM_TRY(MakeSpeakerEmbedder(o.embedder));
   const double share = o.resegmentation.min_speaker_share;
   if (!(share >= 0 && share < 1)) {
     return InvalidArgument("minimum speaker share must be in [0, 1), got " + std::to_string(share));
@@ -450,7 +457,11 @@ Status ValidateOptions(const DiarizationOptions& o) {
 
 Diarizer::Diarizer(DiarizationOptions options, std::unique_ptr<SpeakerEmbedder> embedder)
     : options_(std::move(options)), embedder_(std::move(embedder)) {
-  if (!embedder_) embedder_ = std::make_unique<SupervectorEmbedder>();
+  if (!embedder_) {
+    // An unknown name leaves it null; ValidateOptions() reports it when the diarizer runs.
+    auto made = MakeSpeakerEmbedder(options_.embedder);
+    if (made.ok()) embedder_ = std::move(made).value();
+  }
 }
 
 Result<Diarization> Diarizer::Run(const float* pcm, size_t n, audio::VoiceActivityDetector& vad,

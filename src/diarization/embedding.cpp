@@ -10,7 +10,7 @@ Result<Matrix> StatisticsEmbedder::Embed(const EmbeddingInput& input,
   if (input.features == nullptr) return InvalidArgument("statistics embedder needs features");
   const Matrix& x = *input.features;
   const size_t d = x.cols;
-  Matrix out(windows.size(), 2 * d);
+  Matrix out(windows.size(), (options_.spread ? 2 : 1) * d);
   std::vector<double> sum(d), sq(d);
   for (size_t w = 0; w < windows.size(); ++w) {
     if (w % 512 == 0 && progress.Cancelled()) {
@@ -32,7 +32,9 @@ Result<Matrix> StatisticsEmbedder::Embed(const EmbeddingInput& input,
     for (size_t j = 0; j < d && n > 0; ++j) {
       double mean = sum[j] / n;
       e[j] = static_cast<float>(mean);
-      e[d + j] = static_cast<float>(std::sqrt(std::max(0.0, sq[j] / n - mean * mean)));
+      if (options_.spread) {
+        e[d + j] = static_cast<float>(std::sqrt(std::max(0.0, sq[j] / n - mean * mean)));
+      }
     }
   }
   // Every statistic weighs the same in distances, whatever its scale.
@@ -42,7 +44,8 @@ Result<Matrix> StatisticsEmbedder::Embed(const EmbeddingInput& input,
     const double mean = s / out.rows;
     for (size_t i = 0; i < out.rows; ++i) s2 += (out.at(i, j) - mean) * (out.at(i, j) - mean);
     const double sd = std::sqrt(s2 / out.rows) + 1e-6;
-    for (size_t i = 0; i < out.rows; ++i) out.at(i, j) = static_cast<float>((out.at(i, j) - mean) / sd);
+    for (size_t i = 0; i < out.rows; ++i)
+      out.at(i, j) = static_cast<float>((out.at(i, j) - mean) / sd);
   }
   return out;
 }
@@ -71,7 +74,8 @@ Matrix ProjectPrincipal(const Matrix& x, int dims) {
   Matrix out(n, k);
   std::vector<double> v(d), w(d), proj(n);
   for (size_t comp = 0; comp < k; ++comp) {
-    for (size_t j = 0; j < d; ++j) v[j] = 1.0 / std::sqrt(double(d)) * (1.0 + 0.01 * ((j * 7919 + comp * 104729) % 97));
+    for (size_t j = 0; j < d; ++j)
+      v[j] = 1.0 / std::sqrt(double(d)) * (1.0 + 0.01 * ((j * 7919 + comp * 104729) % 97));
     for (int it = 0; it < 30; ++it) {
       std::fill(w.begin(), w.end(), 0.0);
       for (size_t i = 0; i < n; ++i) {
@@ -151,6 +155,21 @@ Result<Matrix> SupervectorEmbedder::Embed(const EmbeddingInput& input,
     }
   }
   return ProjectPrincipal(sv, options_.dims);
+}
+
+Result<std::unique_ptr<SpeakerEmbedder>> MakeSpeakerEmbedder(const std::string& name) {
+  if (name == "cepstral-mean") {
+    return std::unique_ptr<SpeakerEmbedder>(
+        std::make_unique<StatisticsEmbedder>(StatisticsEmbedder::Options{false}));
+  }
+  if (name == "statistics") {
+    return std::unique_ptr<SpeakerEmbedder>(std::make_unique<StatisticsEmbedder>());
+  }
+  if (name == "gmm-supervector") {
+    return std::unique_ptr<SpeakerEmbedder>(std::make_unique<SupervectorEmbedder>());
+  }
+  return InvalidArgument("unknown speaker embedder '" + name +
+                         "' (cepstral-mean, statistics or gmm-supervector)");
 }
 
 }  // namespace crm::diarization

@@ -2,12 +2,13 @@
 //
 // The diarizer only talks to SpeakerEmbedder, so a neural embedding model (an ONNX x-vector or
 // ECAPA file, say) can be plugged in later without touching segmentation, clustering or
-// re-segmentation. The shipped StatisticsEmbedder needs no model: it describes a stretch by the
-// mean and the standard deviation of its cepstra, the long-term spectral envelope of the voice
-// and how much it moves.
+// re-segmentation. The shipped embedders need no model: StatisticsEmbedder describes a stretch by
+// the mean of its cepstra, the long-term spectral envelope of the voice (the default,
+// "cepstral-mean"), optionally with their spread; SupervectorEmbedder by a GMM adapted to it.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,13 +44,22 @@ class SpeakerEmbedder {
                                const ProgressSink& progress = {}) = 0;
 };
 
-// Mean and standard deviation of every feature column over the window: 2 x cols values, each
+// The mean of every feature column over the window (the long-term spectral envelope of the
+// voice), and with `spread` its standard deviation too: cols or 2 x cols values, each
 // standardised over the windows of the call.
 class StatisticsEmbedder : public SpeakerEmbedder {
  public:
-  std::string name() const override { return "statistics"; }
+  struct Options {
+    bool spread = true;  // add the standard deviations
+  };
+  StatisticsEmbedder() = default;
+  explicit StatisticsEmbedder(Options options) : options_(options) {}
+  std::string name() const override { return options_.spread ? "statistics" : "cepstral-mean"; }
   Result<Matrix> Embed(const EmbeddingInput& input, const std::vector<FrameRange>& windows,
                        const ProgressSink& progress = {}) override;
+
+ private:
+  Options options_;
 };
 
 // GMM mean supervectors: a background GMM (`components` diagonal Gaussians) is trained on the
@@ -74,5 +84,10 @@ class SupervectorEmbedder : public SpeakerEmbedder {
  private:
   Options options_;
 };
+
+// The shipped embedders by name: "cepstral-mean" (StatisticsEmbedder without spread, the
+// default), "statistics" (with spread), "gmm-supervector". An unknown name is an error that lists
+// them.
+Result<std::unique_ptr<SpeakerEmbedder>> MakeSpeakerEmbedder(const std::string& name);
 
 }  // namespace crm::diarization
