@@ -18,6 +18,8 @@
 // included), and by this program in a child process in two ways, each with its own peak memory
 // (VmHWM): the audio read from an audio::DecodedFile source in pieces, and the reference, the
 // whole recording decoded into memory first (DecodeFile) and given as a buffer.
+// One voice alone: every reference speaker's solo stretches put end to end (and jfk.wav) should
+// be found as one speaker; the bench counts those that are.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +182,44 @@ std::vector<NamedTurn> OracleTurns(const std::vector<NamedTurn>& ref,
   return out;
 }
 
+// One-voice recordings made from the clips: for every reference speaker, the stretches of at
+// least 0.3 s where they speak alone, end to end with 0.3 s of silence between; kept when they add
+// up to 6 s. Each should be found as one speaker.
+struct OneVoice {
+  std::string name;
+  std::vector<float> pcm;
+};
+std::vector<OneVoice> OneVoiceRecordings(const std::string& clip, const std::vector<float>& pcm,
+                                         const std::vector<NamedTurn>& ref) {
+  constexpr size_t kHop = 160;  // 10 ms
+  const size_t frames = pcm.size() / kHop;
+  std::map<std::string, std::vector<int>> active;  // speaker -> 0/1 per frame
+  std::vector<int> talkers(frames, 0);
+  for (const NamedTurn& t : ref) {
+    auto& a = active[t.speaker];
+    a.resize(frames, 0);
+    for (size_t f = static_cast<size_t>(t.start * 100); f < frames && f < t.end * 100; ++f) {
+      if (!a[f]) ++talkers[f];
+      a[f] = 1;
+    }
+  }
+  std::vector<OneVoice> out;
+  for (const auto& [speaker, a] : active) {
+    OneVoice v{clip + "/" + speaker, {}};
+    for (size_t f = 0; f < frames;) {
+      size_t e = f;
+      while (e < frames && a[e] && talkers[e] == 1) ++e;
+      if (e - f >= 30) {
+        v.pcm.insert(v.pcm.end(), pcm.begin() + f * kHop, pcm.begin() + e * kHop);
+        v.pcm.insert(v.pcm.end(), 4800, 0.0f);
+      }
+      f = e > f ? e : f + 1;
+    }
+    if (v.pcm.size() >= 6 * 16000) out.push_back(std::move(v));
+  }
+  return out;
+}
+
 bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
   std::ofstream out(path, std::ios::binary);
   auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
@@ -263,12 +303,21 @@ int main(int argc, char** argv) {
   const std::string silero_model = std::string(CRM_DEFAULT_BUILD_DIR) + "/silero_vad_v5.onnx";
   crm::log::Configure(crm::log::Level::kError, crm::log::Format::kText);
 
+  // One-voice recordings: the clips' speakers alone, and jfk.wav (one speaker, 11 s).
+  std::vector<OneVoice> one_voice;
+  if (auto jfk = audio::DecodeFile(source + "/tests/data/asr/jfk.wav"); jfk.ok()) {
+    one_voice.push_back({"jfk", std::move(*jfk)});
+  }
   std::vector<std::vector<float>> audio;
   for (const auto& c : clips) {
     auto pcm = audio::DecodeFile(dir + c + ".wav");
     if (!pcm.ok()) {
       std::fprintf(stderr, "%s: %s\n", c.c_str(), pcm.error().message.c_str());
       return 1;
+    }
+    auto ref = ParseRttm(Slurp(dir + c + ".rttm"));
+    if (ref.ok()) {
+      for (auto& v : OneVoiceRecordings(c, *pcm, *ref)) one_voice.push_back(std::move(v));
     }
     audio.push_back(std::move(*pcm));
   }
@@ -359,6 +408,23 @@ int main(int argc, char** argv) {
         "for %.0f s (real-time factor %.4f wall, %.4f CPU, VAD included)\n",
         count_right, clips.size(), main_right, seconds, cpu_seconds, duration, seconds / duration,
         cpu_seconds / duration);
+    int one = 0;
+    std::string split;
+    for (const OneVoice& v : one_voice) {
+      auto speech = vad->Detect(v.pcm.data(), v.pcm.size());
+      if (!speech.ok()) return 1;
+      auto d = Diarizer(BenchOptions()).Run(v.pcm.data(), v.pcm.size(), *speech);
+      if (!d.ok()) return 1;
+      if (d->num_speakers == 1) {
+        ++one;
+      } else {
+        split += " " + v.name + " (" + std::to_string(d->num_speakers) + ")";
+      }
+    }
+    std::printf(
+        "one voice alone (a speaker's solo stretches end to end, and jfk.wav): %d of %zu "
+        "found as one speaker%s%s\n",
+        one, one_voice.size(), split.empty() ? "" : "; not:", split.c_str());
   }
 
   // Speed of the whole command on a longer recording.
