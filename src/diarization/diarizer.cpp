@@ -321,7 +321,10 @@ Result<FrameLabels> ConsensusBackEnd(
       answers[it->second].weight += 1;
       return OkStatus();
     }
-    CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt));
+    // Cancellation reaches into every re-segmentation; progress is reported between runs.
+    ProgressSink cancel_only;
+    cancel_only.is_cancelled = progress.is_cancelled;
+    CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt, cancel_only));
     Answer a;
     a.speakers = r.speakers;
     a.primary = Compact(r.primary);
@@ -555,16 +558,18 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
     // Too little speech to compare voices: one speaker.
     windows = MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
   }
-  ResegmentationOptions ropt = o.resegmentation;
-  ropt.keep_at_least = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
+  // The speaker count's bounds: the imposed count, or [min, max].
   const int bic_min = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
   const int bic_max =
       o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
+  ResegmentationOptions ropt = o.resegmentation;
+  ropt.keep_at_least = bic_min;
   ClusteringOptions copt = o.clustering;
-  copt.min_clusters = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
-  copt.max_clusters =
-      o.num_speakers > 0 ? o.num_speakers : (o.max_speakers > 0 ? o.max_speakers : 255);
-  if (o.bic_lambda > 0) copt.max_clusters = 255;
+  copt.min_clusters = bic_min;
+  // With BIC merging on, the dendrogram is only cut at its threshold (at least the minimum
+  // count): BIC merges the clusters down to the maximum or the imposed count. Cutting the
+  // dendrogram at exactly the imposed count splits off a few odd windows instead of a voice.
+  copt.max_clusters = o.bic_lambda > 0 ? 255 : bic_max;
   // One back end: window labels -> frame labels -> BIC merging -> re-segmentation.
   const auto bic_merge = [&](std::vector<int>* frame_labels, double lambda) {
     if (lambda <= 0) return;
