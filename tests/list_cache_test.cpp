@@ -134,6 +134,41 @@ TEST_F(ListCacheTest, IfNoneMatchAnswers304UntilTheDataChanges) {
   EXPECT_NE(changed.header("etag"), etag);
 }
 
+// The value of one line of /metrics ("name value"), -1 when absent.
+double Metric(const TestServer& s, const std::string& name) {
+  std::istringstream in(s.Get("/metrics").body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+TEST_F(ListCacheTest, MetricsCountHitsAndMissesAndTheMemoryHeld) {
+  auto h = Bearer(b_->api_key);
+  const double hits = Metric(*server_, "crm_list_cache_hits_total");
+  const double misses = Metric(*server_, "crm_list_cache_misses_total");
+  ASSERT_GE(hits, 0);
+  server_->Get("/api/meetings?limit=7", h);  // built
+  server_->Get("/api/meetings?limit=7", h);  // served from the cache
+  EXPECT_EQ(Metric(*server_, "crm_list_cache_misses_total"), misses + 1);
+  EXPECT_EQ(Metric(*server_, "crm_list_cache_hits_total"), hits + 1);
+  EXPECT_GT(Metric(*server_, "crm_list_cache_bytes"), 0);
+  EXPECT_EQ(Metric(*server_, "crm_list_cache_max_bytes"), 32 << 20);
+}
+
+TEST(ListCacheSize, ZeroKeepsNoPageAndListsStayRight) {
+  TestServer s(std::map<std::string, std::string>{{"CACHE_MEMORY_MB", "0"}});
+  ASSERT_TRUE(s.Start()) << s.log();
+  TestFirm f = CreateFirm(s, "Cabinet Sans Cache");
+  auto h = Bearer(f.api_key);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(s.Get("/api/clients", h).status, 200);
+  s.Call("POST", "/api/clients", {{"name", "Visible"}}, h);
+  EXPECT_NE(s.Get("/api/clients", h).body.find("Visible"), std::string::npos);
+  EXPECT_EQ(Metric(s, "crm_list_cache_hits_total"), 0);
+  EXPECT_EQ(Metric(s, "crm_list_cache_bytes"), 0);
+  EXPECT_EQ(Metric(s, "crm_list_cache_max_bytes"), 0);
+}
+
 TEST(AccessLog, EveryRequestLineIsWrittenWholeBeforeAGracefulStopEnds) {
   TestServer s;
   ASSERT_TRUE(s.Start()) << s.log();

@@ -39,6 +39,8 @@ struct App {
   std::vector<std::function<Check()>> checks;
   // Route modules contributed by subsystems, called by BuildRouter after the core ones.
   std::vector<std::function<void(http::Router&, App&)>> route_modules;
+  // Lines of the Prometheus text format contributed by subsystems, appended to /metrics.
+  std::vector<std::function<std::string()>> metrics;
   std::atomic<int64_t> requests_total{0};
   int64_t started_unix = 0;
 };

@@ -186,7 +186,21 @@ Response Timeline(App& app, Request& req) {
 
 void RegisterCrmRoutes(http::Router& r, App& app) {
   // List pages of the four resources, shared by the routes and kept as long as the router.
-  auto cache = std::make_shared<http::ResponseCache>();
+  http::ResponseCacheOptions cache_options;
+  cache_options.max_bytes = static_cast<size_t>(app.config.cache_memory_mb) << 20;
+  auto cache = std::make_shared<http::ResponseCache>(cache_options);
+  app.metrics.push_back([cache] {
+    return "# HELP crm_list_cache_hits_total List pages served from the cache\n"
+           "# TYPE crm_list_cache_hits_total counter\ncrm_list_cache_hits_total " +
+           std::to_string(cache->hits()) +
+           "\n# HELP crm_list_cache_misses_total List pages built from the database\n"
+           "# TYPE crm_list_cache_misses_total counter\ncrm_list_cache_misses_total " +
+           std::to_string(cache->misses()) +
+           "\n# HELP crm_list_cache_bytes Memory held by cached list pages (CACHE_MEMORY_MB)\n"
+           "# TYPE crm_list_cache_bytes gauge\ncrm_list_cache_bytes " +
+           std::to_string(cache->bytes()) + "\n# TYPE crm_list_cache_max_bytes gauge\n" +
+           "crm_list_cache_max_bytes " + std::to_string(cache->max_bytes()) + "\n";
+  });
   RegisterResource(r, app, {"/api/clients", "id", &domain::ClientSpec(), "clients", "admin"}, cache);
   RegisterResource(r, app, {"/api/clients/{id}/contacts", "contact_id", &domain::ContactSpec(), "clients", "member",
                             "client_id", "id"}, cache);

@@ -46,6 +46,7 @@ void RegisterHealthRoutes(http::Router& r, App& app) {
       for (const char* k : {"firms", "users", "clients", "meetings"})
         out += std::string("# TYPE crm_") + k + " gauge\ncrm_" + k + " " + std::to_string((*counts)->Int(k)) + "\n";
     }
+    for (auto& m : app.metrics) out += m();
     for (auto& c : RunChecks(app))
       out += "crm_check_ok{check=\"" + c.name + "\"} " + (c.level == "fail" ? "0" : "1") + "\n";
     return Response::Text(200, out, "text/plain; version=0.0.4");

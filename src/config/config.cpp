@@ -212,6 +212,7 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.OneOf("QUEUE_CONNECTION", &c.queue_connection, {"database", "redis", "sync"}));
   CRM_TRY(r.OneOf("CACHE_STORE", &c.cache_store, {"memory", "redis", "array", "file"}));
   if (c.cache_store != "redis") c.cache_store = "memory";
+  CRM_TRY(r.Int("CACHE_MEMORY_MB", &c.cache_memory_mb, 0, 65536));
   if (r.Has("REDIS_HOST")) c.redis_host = r.Raw("REDIS_HOST");
   CRM_TRY(r.Int("REDIS_PORT", &c.redis_port, 1, 65535));
   CRM_TRY(r.String("REDIS_PASSWORD", &c.redis_password));

@@ -40,6 +40,7 @@ struct Config {
 
   std::string queue_connection = "database";  // database | redis
   std::string cache_store = "memory";         // memory | redis
+  int cache_memory_mb = 32;                   // list pages kept in memory per server; 0: none
   std::string redis_host = "127.0.0.1";
   int redis_port = 6379;
   std::string redis_password;

@@ -40,6 +40,11 @@ TEST(Config, InvalidValueNamesVariableValueAndAllowed) {
   EXPECT_NE(m.error().message.find("whisper_local, openai"), std::string::npos);
   EXPECT_FALSE(Load({{"RATE_LIMIT_API", "lots"}}, {}).ok());
   EXPECT_FALSE(Load({{"DIARIZATION", "maybe"}}, {}).ok());
+  auto cache = Load({{"CACHE_MEMORY_MB", "-1"}}, {});
+  ASSERT_FALSE(cache.ok());
+  EXPECT_NE(cache.error().message.find("CACHE_MEMORY_MB"), std::string::npos);
+  EXPECT_EQ(Load({{"CACHE_MEMORY_MB", "0"}}, {})->cache_memory_mb, 0);
+  EXPECT_EQ(Load({}, {})->cache_memory_mb, 32);
 }
 
 TEST(Config, SecretsAreNeverEchoedInErrors) {

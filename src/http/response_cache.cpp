@@ -25,12 +25,17 @@ ResponseCache::ResponseCache(ResponseCacheOptions options) : options_(options) {
 std::optional<CachedBody> ResponseCache::Get(const std::string& key, int64_t version) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
+  if (it == index_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
   if (it->second->version != version) {
     EraseLocked(it->second);
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
   lru_.splice(lru_.begin(), lru_, it->second);
+  hits_.fetch_add(1, std::memory_order_relaxed);
   return it->second->value;
 }
 

@@ -11,6 +11,7 @@
 // entries go first. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -42,6 +43,10 @@ class ResponseCache {
 
   size_t bytes() const;
   size_t entries() const;
+  size_t max_bytes() const { return options_.max_bytes; }
+  // Get() calls that found a body of the right version, and those that did not.
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -57,6 +62,7 @@ class ResponseCache {
   std::list<Entry> lru_;  // most recently used first
   std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into Entry::key
   size_t bytes_ = 0;
+  std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 
 // True when an If-None-Match header value names `etag` (weak comparison) or is "*".
