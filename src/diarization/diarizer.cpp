@@ -223,6 +223,63 @@ std::vector<int> LabelsFromWindows(const std::vector<FrameRange>& windows,
   return labels;
 }
 
+// The speech ranges without their frames of digital silence (mean log mel-band energy below
+// `floor`, natural log): the pieces of a range between silent frames become ranges of their own.
+std::vector<FrameRange> WithoutSilentFrames(const Matrix& mfcc,
+                                            const std::vector<FrameRange>& ranges, double floor) {
+  // c0 is the orthonormal DCT's first coefficient: sqrt(bands) x the mean log energy.
+  const double c0_floor = floor * std::sqrt(static_cast<double>(FeatureOptions{}.mel_bands));
+  std::vector<FrameRange> out;
+  for (const FrameRange& r : ranges) {
+    size_t f = r.begin;
+    while (f < r.end) {
+      while (f < r.end && mfcc.row(f)[0] < c0_floor) ++f;
+      size_t e = f;
+      while (e < r.end && mfcc.row(e)[0] >= c0_floor) ++e;
+      if (e > f) out.push_back({f, e});
+      f = e;
+    }
+  }
+  return out;
+}
+
+// Frames of `ranges` left unlabelled (-1) take the label of the nearest labelled frame before
+// them in the same range, else after it, else the label of the range before.
+void FillUnlabelled(std::vector<int>* labels, const std::vector<FrameRange>& ranges) {
+  std::vector<int>& l = *labels;
+  int last = -1;
+  for (int v : l) {
+    if (v >= 0) {
+      last = v;
+      break;
+    }
+  }
+  if (last < 0) return;
+  for (const FrameRange& r : ranges) {
+    const size_t end = std::min(r.end, l.size());
+    int prev = -1;
+    for (size_t f = r.begin; f < end; ++f) {
+      if (l[f] >= 0) {
+        prev = l[f];
+      } else if (prev >= 0) {
+        l[f] = prev;
+      }
+    }
+    int next = -1;
+    for (size_t f = end; f-- > r.begin;) {
+      if (l[f] >= 0) {
+        next = l[f];
+      } else if (next >= 0) {
+        l[f] = next;
+      }
+    }
+    for (size_t f = r.begin; f < end; ++f) {
+      if (l[f] < 0) l[f] = last;
+      last = l[f];
+    }
+  }
+}
+
 // Labels renumbered by first appearance (-1 kept); returns the count.
 int Canonical(std::vector<int>* labels) {
   std::vector<int> map;
@@ -401,8 +458,26 @@ Result<FrameLabels> ConsensusBackEnd(
       }
     }
   }
-  // The medoid among the answers with the reference's count (the reference wins ties).
-  const int count = answers[0].speakers;
+  // The reference's count, unless too few of the settings find that many speakers: then the
+  // next lower count found (never below the minimum). A split of one voice by its moods is made
+  // by some settings only; the two voices of a conversation by most of them (README.md).
+  int count = answers[0].speakers;
+  double total_weight = 0;
+  for (const Answer& a : answers) total_weight += a.weight;
+  while (co.min_count_share > 0) {
+    double reach = 0;
+    int lower = -1;
+    for (const Answer& a : answers) {
+      if (a.speakers >= count) {
+        reach += a.weight;
+      } else if (a.speakers >= ropt.keep_at_least) {
+        lower = std::max(lower, a.speakers);
+      }
+    }
+    if (lower < 0 || reach >= co.min_count_share * total_weight) break;
+    count = lower;
+  }
+  // The medoid among the answers with that count (the reference wins ties).
   size_t best = 0;
   double best_score = -1;
   for (size_t a = 0; a < answers.size(); ++a) {
@@ -454,6 +529,11 @@ Status ValidateOptions(const DiarizationOptions& o) {
   const double share = o.resegmentation.min_speaker_share;
   if (!(share >= 0 && share < 1)) {
     return InvalidArgument("minimum speaker share must be in [0, 1), got " + std::to_string(share));
+  }
+  const double count_share = o.consensus.min_count_share;
+  if (!(count_share >= 0 && count_share <= 1)) {
+    return InvalidArgument("minimum count share must be in [0, 1], got " +
+                           std::to_string(count_share));
   }
   return OkStatus();
 }
@@ -550,13 +630,20 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
   for (const auto& s : speech) {
     ranges.push_back({FrameAt(s.start, mfcc.rows), FrameAt(s.end, mfcc.rows)});
   }
-  Matrix cepstra = NormalisedCepstra(mfcc, ranges);
+  // The frames the voices are modelled on: the speech without its digital silence, which says
+  // nothing of a voice (its frames take their neighbours' speaker at the end).
+  std::vector<FrameRange> voiced = ranges;
+  if (o.skip_silent_frames) {
+    voiced = WithoutSilentFrames(mfcc, ranges, o.silent_log_energy);
+    if (voiced.empty()) voiced = ranges;
+  }
+  Matrix cepstra = NormalisedCepstra(mfcc, voiced);
   const auto frames = FramesOf;
   std::vector<FrameRange> windows = MakeWindows(
-      ranges, frames(o.window_seconds), frames(o.window_hop_seconds), frames(o.min_window_seconds));
+      voiced, frames(o.window_seconds), frames(o.window_hop_seconds), frames(o.min_window_seconds));
   if (windows.empty()) {
     // Too little speech to compare voices: one speaker.
-    windows = MakeWindows(ranges, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
+    windows = MakeWindows(voiced, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
   }
   // The speaker count's bounds: the imposed count, or [min, max].
   const int bic_min = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
@@ -590,13 +677,13 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
       window_label = ClusterEmbeddings(emb, copt);
     }
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
-    std::vector<int> labels = LabelsFromWindows(windows, window_label, ranges, mfcc.rows);
+    std::vector<int> labels = LabelsFromWindows(windows, window_label, voiced, mfcc.rows);
     bic_merge(&labels, o.bic_lambda);
     CRM_ASSIGN_OR_RETURN(
         fl, Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
   } else {
     CRM_ASSIGN_OR_RETURN(
-        fl, ConsensusBackEnd(cepstra, ranges, windows, o, embedder_.get(), source, copt, ropt,
+        fl, ConsensusBackEnd(cepstra, voiced, windows, o, embedder_.get(), source, copt, ropt,
                              bic_merge, SubProgress(progress, 0.3, 0.9)));
   }
   if (o.final_bic_lambda > 0 && fl.speakers > ropt.keep_at_least) {
@@ -609,6 +696,9 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
           fl, Resegment(cepstra, std::move(merged), ropt, SubProgress(progress, 0.9, 0.95)));
     }
   }
+  // The silent frames get their neighbours' speaker; the voiceprints use only the others.
+  std::vector<int> modelled = fl.primary;
+  FillUnlabelled(&fl.primary, ranges);
   result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
   std::vector<Turn> all = result.exclusive_turns;
   std::vector<Turn> second = LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
@@ -627,8 +717,8 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
   result.num_speakers = next;
 
   std::vector<std::vector<size_t>> own(next);
-  for (size_t f = 0; f < fl.primary.size(); ++f) {
-    if (fl.primary[f] >= 0 && map[fl.primary[f]] >= 0) own[map[fl.primary[f]]].push_back(f);
+  for (size_t f = 0; f < modelled.size(); ++f) {
+    if (modelled[f] >= 0 && map[modelled[f]] >= 0) own[map[modelled[f]]].push_back(f);
   }
   for (int s = 0; s < next; ++s) result.voiceprints.push_back(VoiceprintFromFrames(mfcc, own[s]));
   progress.Report(1.0);
