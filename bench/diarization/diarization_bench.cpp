@@ -183,8 +183,8 @@ std::vector<NamedTurn> OracleTurns(const std::vector<NamedTurn>& ref,
 }
 
 // One-voice recordings made from the clips: for every reference speaker, the stretches of at
-// least 0.3 s where they speak alone, end to end with 0.3 s of silence between; kept when they add
-// up to 6 s. Each should be found as one speaker.
+// least 0.3 s where they speak alone, end to end with 0.3 s pauses of the clip's own room sound
+// between; kept when they add up to 6 s. Each should be found as one speaker.
 struct OneVoice {
   std::string name;
   std::vector<float> pcm;
@@ -203,6 +203,23 @@ std::vector<OneVoice> OneVoiceRecordings(const std::string& clip, const std::vec
       a[f] = 1;
     }
   }
+  // The pauses are the room: the clip's own audio where nobody speaks, taken in turn (white
+  // noise at -60 dBFS when the clip has less than a pause of it).
+  std::vector<float> room;
+  for (size_t f = 0; f < frames; ++f) {
+    if (talkers[f] == 0)
+      room.insert(room.end(), pcm.begin() + f * kHop, pcm.begin() + (f + 1) * kHop);
+  }
+  constexpr size_t kPause = 4800;  // 0.3 s
+  if (room.size() < kPause) {
+    uint32_t x = 12345;
+    room.resize(kPause);
+    for (float& r : room) {
+      x = x * 1664525u + 1013904223u;
+      r = 1e-3f * (static_cast<float>(x >> 8) / static_cast<float>(1u << 24) - 0.5f) * 3.46f;
+    }
+  }
+  size_t room_at = 0;
   std::vector<OneVoice> out;
   for (const auto& [speaker, a] : active) {
     OneVoice v{clip + "/" + speaker, {}};
@@ -211,7 +228,7 @@ std::vector<OneVoice> OneVoiceRecordings(const std::string& clip, const std::vec
       while (e < frames && a[e] && talkers[e] == 1) ++e;
       if (e - f >= 30) {
         v.pcm.insert(v.pcm.end(), pcm.begin() + f * kHop, pcm.begin() + e * kHop);
-        v.pcm.insert(v.pcm.end(), 4800, 0.0f);
+        for (size_t i = 0; i < kPause; ++i) v.pcm.push_back(room[room_at++ % room.size()]);
       }
       f = e > f ? e : f + 1;
     }
