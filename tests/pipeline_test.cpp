@@ -131,6 +131,19 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
   auto transcript = s.Get("/api/recordings/" + id + "/transcript", h);
   ASSERT_EQ(transcript.status, 200) << transcript.body;
   EXPECT_GE(transcript.json()["segments"].size(), 2u) << transcript.body.substr(0, 400);
+  // The meeting's one listed participant bounds the diarizer at two voices (a hint, not a count).
+  bool bounded = false;
+  std::istringstream log(s.log());
+  for (std::string line; std::getline(log, line);) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("msg", "") == "recording diarized" &&
+        j.value("recording_id", "") == id) {
+      bounded = true;
+      EXPECT_EQ(j["max_speakers"], 2) << line;
+      EXPECT_LE(j["speakers"].get<int>(), 2) << line;
+    }
+  }
+  EXPECT_TRUE(bounded) << "no 'recording diarized' line in the server log";
 
   // The prompt carried the client's and participants' names and the firm's terms.
   json reqs = stand_in.Requests();

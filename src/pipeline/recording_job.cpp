@@ -236,6 +236,25 @@ Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx
   return transcript;
 }
 
+Result<int> RecordingPipeline::SpeakerBound(const std::string& firm, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(
+      auto rec, store_.QueryOne("SELECT m.participants AS participants FROM recordings r "
+                                "LEFT JOIN meetings m ON m.id = r.meeting_id AND m.firm_id = "
+                                "r.firm_id WHERE r.firm_id = ? AND r.id = ?",
+                                {firm, id}));
+  if (!rec) return 0;
+  json participants = json::parse(rec->Text("participants"), nullptr, false);
+  if (!participants.is_array()) return 0;
+  int people = 0;
+  for (const auto& p : participants) {
+    people += (p.is_string() && !Trim(p.get<std::string>()).empty()) ||
+              (p.is_object() && (p.contains("name") || p.contains("user_id") ||
+                                 p.contains("contact_id") || p.contains("email")));
+  }
+  // Within the diarizer's limit of 255 speakers.
+  return people > 0 ? std::min(people + 1, 255) : 0;
+}
+
 Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string& firm,
                                        const std::string& id, RecordingAudio& audio,
                                        asr::Transcript* transcript) {
@@ -252,10 +271,16 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
     CRM_ASSIGN_OR_RETURN(const std::vector<audio::SpeechSegment>* speech, audio.Speech(still));
     if (ctx.Cancelled()) return Cancelled();
     if (!speech->empty()) {
-      diarization::Diarizer diarizer;
+      diarization::DiarizationOptions options;
+      CRM_ASSIGN_OR_RETURN(int bound, SpeakerBound(firm, id));
+      if (bound > 0) options.max_speakers = bound;
+      diarization::Diarizer diarizer(options);
       CRM_ASSIGN_OR_RETURN(
           diarization::Diarization diarized,
           diarizer.Run(*samples, *speech, ctx.Sink(kDiarizeFrom, kDiarizeTo, "diarizing")));
+      log::Info("recording diarized", {{"recording_id", id},
+                                       {"speakers", diarized.num_speakers},
+                                       {"max_speakers", options.max_speakers}});
       // Speakers the firm enrolled get their names here; a failure never fails the recording.
       if (auto named = MatchKnownSpeakers(store_, firm, id, diarized); !named.ok())
         log::Warn("known speakers not matched",

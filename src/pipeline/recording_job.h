@@ -70,6 +70,10 @@ class RecordingPipeline {
   // The initial prompt: the client's, its contacts' and the meeting participants' names, then
   // the firm's custom terms (firm settings "vocabulary": a list or a comma-separated text).
   Result<std::string> VocabularyPrompt(const std::string& firm_id, const std::string& recording_id);
+  // The most speakers the diarizer may find in a recording: its meeting's participants plus one
+  // (a voice the list leaves out, often the firm's own), 0 (no bound) without participants. A
+  // hint, never the count: fewer speakers are found when fewer speak.
+  Result<int> SpeakerBound(const std::string& firm_id, const std::string& recording_id);
 
  private:
   Result<jobs::ResultWriter> Run(jobs::JobContext& ctx);
