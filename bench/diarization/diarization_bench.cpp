@@ -4,6 +4,7 @@
 //                              [--vads energy,silero]   (--minutes 0: accuracy only)
 //                              [--imposed-count]  (each clip given its count of main speakers)
 //                              [--single-back-end]  (ConsensusOptions::enabled = false)
+//                              [--threads N]  (DiarizationOptions::threads; 1 by default)
 //        crm_diarization_bench --diarize-file PATH --read source|buffer   (one measured run)
 //
 // For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
@@ -100,10 +101,13 @@ double PeakMegabytes() {
 
 // --single-back-end: one clustering -> BIC -> re-segmentation chain, no consensus.
 bool g_single_back_end = false;
+// --threads N: the consensus' re-segmentations side by side (the answers do not change).
+int g_threads = 1;
 
 DiarizationOptions BenchOptions() {
   DiarizationOptions o;
   o.consensus.enabled = !g_single_back_end;
+  o.threads = g_threads;
   return o;
 }
 
@@ -134,7 +138,8 @@ int DiarizeFileOnce(const std::string& path, const std::string& read) {
 bool MeasureChild(const std::string& self, const std::string& path, const std::string& read,
                   double* wall, double* cpu, double* peak, int* speakers) {
   std::string cmd = self + " --diarize-file " + path + " --read " + read +
-                    (g_single_back_end ? " --single-back-end" : "") + " 2>/dev/null";
+                    (g_single_back_end ? " --single-back-end" : "") + " --threads " +
+                    std::to_string(g_threads) + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return false;
   int got = std::fscanf(p, "%lf %lf %lf %d", wall, cpu, peak, speakers);
@@ -299,6 +304,8 @@ int main(int argc, char** argv) {
       binary = v;
     else if (a == "--minutes")
       minutes = std::atof(v.c_str());
+    else if (a == "--threads")
+      g_threads = std::max(1, std::atoi(v.c_str()));
     else if (a == "--vads") {
       vads.clear();
       std::stringstream s(v);
@@ -478,7 +485,7 @@ int main(int argc, char** argv) {
       break;
     }
     std::string cmd = "VAD=" + std::string(kind) + " " + binary + " diarize " + path +
-                      " --format rttm > /dev/null 2>&1";
+                      " --threads " + std::to_string(g_threads) + " --format rttm > /dev/null 2>&1";
     t0 = Clock::now();
     const double cpu0 = CpuSeconds(RUSAGE_CHILDREN);
     int rc = std::system(cmd.c_str());

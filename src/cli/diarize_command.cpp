@@ -7,12 +7,14 @@
 // decoded into a temporary file of samples in $DATA_DIR/tmp when that exists (else $TMPDIR or /tmp)
 // that has no name and disappears with the process; the diarizer reads it in pieces, so memory does
 // not grow with the samples.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audio/decoder.h"
@@ -28,7 +30,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: crm-ai diarize FILE [--format rttm|json] [--num-speakers N] [--min-speakers N] "
-    "[--max-speakers N] [--vad silero|energy]";
+    "[--max-speakers N] [--vad silero|energy] [--threads N (default: all cores)]";
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "crm-ai diarize: %s\n", message.c_str());
@@ -58,6 +60,7 @@ int RunDiarize(const std::vector<std::string>& args) {
   const char* env_vad = std::getenv("VAD");
   std::string vad_kind = env_vad && *env_vad ? env_vad : "silero";
   diarization::DiarizationOptions options;
+  options.threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;
     bool has_value = false;
@@ -92,6 +95,10 @@ int RunDiarize(const std::vector<std::string>& args) {
       if (arg == "--num-speakers") options.num_speakers = n;
       if (arg == "--min-speakers") options.min_speakers = n;
       if (arg == "--max-speakers") options.max_speakers = n;
+    } else if (arg == "--threads") {
+      if (!take() || !ParseCount(value, &options.threads) || options.threads > 256) {
+        return Fail(2, "--threads needs a whole number from 1 to 256, got '" + value + "'");
+      }
     } else if (arg == "--vad") {
       if (!take() || (value != "silero" && value != "energy")) {
         return Fail(2, "--vad must be silero or energy");

@@ -49,6 +49,7 @@ class PipelineSubsystems final : public Subsystems {
     po.vad = config_.vad;
     po.vad_model = config_.vad_model;
     po.queue_timeout = config_.queue_timeout;
+    po.diarization_threads = engine_options_.whisper_threads;
     po.tmp_dir = config_.data_dir + "/tmp";
     pipeline::TranscriptWriter writer = [](storage::Connection& c, const std::string& firm,
                                            const std::string& id, const asr::Transcript& t) {

@@ -205,7 +205,9 @@ int RunTranscribe(const std::vector<std::string>& args) {
 
   if (o.diarize) {
 #if defined(CRM_HAVE_DIARIZATION) && defined(CRM_HAVE_VAD)
-    diarization::Diarizer diarizer;
+    diarization::DiarizationOptions diarization_options;
+    diarization_options.threads = std::clamp(o.threads, 1, 256);
+    diarization::Diarizer diarizer(diarization_options);
     auto turns = diarizer.Run(samples, speech);
     if (!turns.ok()) return Fail(1, "diarization failed: " + turns.error().message);
     diarization::AssignSpeakers(turns->exclusive_turns, &transcript.value());

@@ -111,6 +111,9 @@ struct DiarizationOptions {
   bool skip_silent_frames = true;
   double silent_log_energy = -20.0;
   double min_overlap_seconds = 0.2;  // shorter second-speaker stretches are not reported
+  // Threads that re-segment the consensus' starts side by side (the answer does not depend on
+  // it); each holds its own frame likelihoods (speech frames x speakers x 16 bytes).
+  int threads = 1;
   // Audio is read from the source in pieces of this many seconds.
   double read_block_seconds = 30;
 };

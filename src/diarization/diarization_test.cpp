@@ -104,6 +104,23 @@ TEST(DiarizationTest, ConsensusOfPerturbedBackEndsSplitsDev00Better) {
   EXPECT_EQ(Diarize(pcm).num_speakers, 1);  // one main voice: not split
 }
 
+TEST(DiarizationTest, ThreadsChangeNothingButTheTime) {
+  std::vector<float> pcm = Decode("diarization/dev00.wav");
+  DiarizationOptions one, two;
+  two.threads = 2;
+  Diarization a = Diarize(pcm, one), b = Diarize(pcm, two);
+  ASSERT_EQ(a.num_speakers, 2);
+  ASSERT_EQ(a.turns.size(), b.turns.size());
+  for (size_t i = 0; i < a.turns.size(); ++i) {
+    EXPECT_EQ(a.turns[i].start, b.turns[i].start);
+    EXPECT_EQ(a.turns[i].end, b.turns[i].end);
+    EXPECT_EQ(a.turns[i].speaker, b.turns[i].speaker);
+  }
+  DiarizationOptions none;
+  none.threads = 0;
+  EXPECT_FALSE(ValidateOptions(none).ok());
+}
+
 TEST(DiarizationTest, ImposedSpeakerCountSplitsTheVoicesNotTheOddWindows) {
   // The dendrogram cut at exactly the imposed count gave 46.5 % on dev00 (two speakers); cut at
   // its threshold and merged by BIC, 18.7 % (one back end; README.md gives the other figures).

@@ -1,9 +1,11 @@
 #include "diarization/diarization.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <unordered_map>
 
 #include "audio/vad/segmentation.h"
@@ -367,6 +369,18 @@ Result<FrameLabels> ConsensusBackEnd(
   };
   std::vector<Answer> answers;
   std::unordered_map<uint64_t, size_t> seen;
+  // Cancellation reaches into every re-segmentation; progress is reported by the calling thread.
+  ProgressSink cancel_only;
+  cancel_only.is_cancelled = progress.is_cancelled;
+  const auto resegment = [&](std::vector<int> start, Answer* a) -> Status {
+    CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt, cancel_only));
+    a->speakers = r.speakers;
+    a->primary = Compact(r.primary);
+    if (keep_secondary) a->secondary = Compact(r.secondary);
+    return OkStatus();
+  };
+  // Distinct starts after the reference's, kept one byte per frame until re-segmented.
+  std::vector<std::pair<size_t, std::vector<uint8_t>>> pending;
   const auto run = [&](const std::vector<FrameRange>& win, const std::vector<int>& window_label,
                        double lambda) -> Status {
     std::vector<int> start = LabelsFromWindows(win, window_label, ranges, rows);
@@ -378,17 +392,11 @@ Result<FrameLabels> ConsensusBackEnd(
       answers[it->second].weight += 1;
       return OkStatus();
     }
-    // Cancellation reaches into every re-segmentation; progress is reported between runs.
-    ProgressSink cancel_only;
-    cancel_only.is_cancelled = progress.is_cancelled;
-    CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt, cancel_only));
-    Answer a;
-    a.speakers = r.speakers;
-    a.primary = Compact(r.primary);
-    if (keep_secondary) a.secondary = Compact(r.secondary);
-    a.weight = 1;
     seen[h] = answers.size();
-    answers.push_back(std::move(a));
+    answers.push_back(Answer{});
+    answers.back().weight = 1;
+    if (answers.size() == 1) return resegment(std::move(start), &answers.back());
+    pending.emplace_back(answers.size() - 1, Compact(start));
     return OkStatus();
   };
 
@@ -441,7 +449,7 @@ Result<FrameLabels> ConsensusBackEnd(
         const std::vector<int> window_label = ClusterEmbeddings(emb, c);
         for (double ls : l_scales) {
           if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
-          progress.Report(done / total_runs);
+          progress.Report(0.3 * done / total_runs);
           CRM_TRY(run(win, window_label, o.bic_lambda * ls));
           done += 1;
           // Every answer with one speaker is the same labelling: nothing to choose from.
@@ -457,6 +465,39 @@ Result<FrameLabels> ConsensusBackEnd(
         }
       }
     }
+  }
+  // The other distinct starts are re-segmented on `threads` threads, each answer in its own slot:
+  // the result does not depend on the number of threads.
+  {
+    std::atomic<size_t> next{0}, finished{0};
+    std::vector<Status> status(pending.size(), OkStatus());
+    // Takes the next start; false when none is left.
+    const auto take_one = [&]() -> bool {
+      const size_t i = next.fetch_add(1);
+      if (i >= pending.size()) return false;
+      if (cancel_only.Cancelled()) {
+        status[i] = Error(ErrorCode::kCancelled, "diarization cancelled");
+      } else {
+        status[i] = resegment(Expand(pending[i].second), &answers[pending[i].first]);
+      }
+      std::vector<uint8_t>().swap(pending[i].second);
+      finished.fetch_add(1);
+      return true;
+    };
+    const size_t threads = std::min(pending.size(), static_cast<size_t>(std::max(1, o.threads)));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) {
+      pool.emplace_back([&] {
+        while (take_one()) {
+        }
+      });
+    }
+    // The calling thread works too, and reports the progress.
+    while (take_one()) {
+      progress.Report(0.3 + 0.7 * static_cast<double>(finished.load()) / pending.size());
+    }
+    for (auto& t : pool) t.join();
+    for (const Status& st : status) CRM_TRY(st);
   }
   // The reference's count, unless too few of the settings find that many speakers: then the
   // next lower count found (never below the minimum). A split of one voice by its moods is made
@@ -529,6 +570,10 @@ Status ValidateOptions(const DiarizationOptions& o) {
   const double share = o.resegmentation.min_speaker_share;
   if (!(share >= 0 && share < 1)) {
     return InvalidArgument("minimum speaker share must be in [0, 1), got " + std::to_string(share));
+  }
+  if (o.threads < 1 || o.threads > 256) {
+    return InvalidArgument("diarization threads must be from 1 to 256, got " +
+                           std::to_string(o.threads));
   }
   const double count_share = o.consensus.min_count_share;
   if (!(count_share >= 0 && count_share <= 1)) {

@@ -272,6 +272,7 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
     if (ctx.Cancelled()) return Cancelled();
     if (!speech->empty()) {
       diarization::DiarizationOptions options;
+      options.threads = std::clamp(options_.diarization_threads, 1, 256);
       CRM_ASSIGN_OR_RETURN(int bound, SpeakerBound(firm, id));
       if (bound > 0) options.max_speakers = bound;
       diarization::Diarizer diarizer(options);
