@@ -17,6 +17,16 @@ struct ProgressSink {
     if (on_progress) on_progress(fraction);
   }
   bool Cancelled() const { return is_cancelled && is_cancelled(); }
+
+  // A sink for a step that is [from, to] of this one's work: its fractions are mapped into that
+  // range, its cancellation is this one's. It refers to *this, which must outlive it.
+  ProgressSink Part(double from, double to) const {
+    ProgressSink part;
+    part.is_cancelled = is_cancelled;
+    if (on_progress)
+      part.on_progress = [this, from, to](double f) { Report(from + (to - from) * f); };
+    return part;
+  }
 };
 
 }  // namespace crm

@@ -19,16 +19,6 @@ namespace {
 
 constexpr double kRate = 16000.0;
 
-// Progress of a sub-step mapped into [lo, hi] of the whole run.
-ProgressSink SubProgress(const ProgressSink& outer, double lo, double hi) {
-  ProgressSink s;
-  s.is_cancelled = outer.is_cancelled;
-  if (outer.on_progress) {
-    s.on_progress = [&outer, lo, hi](double f) { outer.Report(lo + (hi - lo) * f); };
-  }
-  return s;
-}
-
 // Sorted, clipped to [0, duration], overlapping or touching segments joined.
 std::vector<audio::SpeechSegment> CleanSpeech(std::vector<audio::SpeechSegment> speech,
                                               double duration) {
@@ -370,8 +360,7 @@ Result<FrameLabels> ConsensusBackEnd(
   std::vector<Answer> answers;
   std::unordered_map<uint64_t, size_t> seen;
   // Cancellation reaches into every re-segmentation; progress is reported by the calling thread.
-  ProgressSink cancel_only;
-  cancel_only.is_cancelled = progress.is_cancelled;
+  const ProgressSink cancel_only{{}, progress.is_cancelled};
   const auto resegment = [&](std::vector<int> start, Answer* a) -> Status {
     CRM_ASSIGN_OR_RETURN(FrameLabels r, Resegment(cepstra, std::move(start), ropt, cancel_only));
     a->speakers = r.speakers;
@@ -614,22 +603,19 @@ Result<Diarization> Diarizer::Run(const audio::SampleSource& source,
     std::vector<float> pcm(source.size());
     CRM_ASSIGN_OR_RETURN(size_t got, source.Read(0, pcm.data(), pcm.size()));
     pcm.resize(got);
-    CRM_ASSIGN_OR_RETURN(auto speech,
-                         vad.Detect(pcm.data(), pcm.size(), SubProgress(progress, 0.0, 0.2)));
+    CRM_ASSIGN_OR_RETURN(auto speech, vad.Detect(pcm.data(), pcm.size(), progress.Part(0.0, 0.2)));
     std::vector<float>().swap(pcm);
-    CRM_ASSIGN_OR_RETURN(Matrix mfcc,
-                         ReadFeatures(source, nullptr, nullptr, SubProgress(progress, 0.2, 0.4),
-                                      BlockFrames(options_)));
-    return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.4, 1.0));
+    CRM_ASSIGN_OR_RETURN(Matrix mfcc, ReadFeatures(source, nullptr, nullptr,
+                                                   progress.Part(0.2, 0.4), BlockFrames(options_)));
+    return Diarize(std::move(mfcc), speech, duration, &source, progress.Part(0.4, 1.0));
   }
   std::vector<float> probabilities;
-  CRM_ASSIGN_OR_RETURN(Matrix mfcc,
-                       ReadFeatures(source, stream.get(), &probabilities,
-                                    SubProgress(progress, 0.0, 0.4), BlockFrames(options_)));
+  CRM_ASSIGN_OR_RETURN(Matrix mfcc, ReadFeatures(source, stream.get(), &probabilities,
+                                                 progress.Part(0.0, 0.4), BlockFrames(options_)));
   stream->Finish(&probabilities);
   std::vector<audio::SpeechSegment> speech =
       audio::vad::SegmentSpeech(probabilities, vad.frame_seconds(), duration, vad.segmentation());
-  return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.4, 1.0));
+  return Diarize(std::move(mfcc), speech, duration, &source, progress.Part(0.4, 1.0));
 }
 
 Result<Diarization> Diarizer::Run(const audio::SampleSource& source,
@@ -642,10 +628,9 @@ Result<Diarization> Diarizer::Run(const audio::SampleSource& source,
     // Nothing to read: no speech, no speaker.
     return Diarize(Matrix(), speech, duration, &source, progress);
   }
-  CRM_ASSIGN_OR_RETURN(Matrix mfcc,
-                       ReadFeatures(source, nullptr, nullptr, SubProgress(progress, 0.0, 0.3),
-                                    BlockFrames(options_)));
-  return Diarize(std::move(mfcc), speech, duration, &source, SubProgress(progress, 0.3, 1.0));
+  CRM_ASSIGN_OR_RETURN(Matrix mfcc, ReadFeatures(source, nullptr, nullptr, progress.Part(0.0, 0.3),
+                                                 BlockFrames(options_)));
+  return Diarize(std::move(mfcc), speech, duration, &source, progress.Part(0.3, 1.0));
 }
 
 Result<Diarization> Diarizer::Diarize(Matrix mfcc,
@@ -717,19 +702,16 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
     std::vector<int> window_label(windows.size(), 0);
     if (windows.size() > 1) {
       EmbeddingInput input{source, &cepstra};
-      CRM_ASSIGN_OR_RETURN(Matrix emb,
-                           embedder_->Embed(input, windows, SubProgress(progress, 0.3, 0.4)));
+      CRM_ASSIGN_OR_RETURN(Matrix emb, embedder_->Embed(input, windows, progress.Part(0.3, 0.4)));
       window_label = ClusterEmbeddings(emb, copt);
     }
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "diarization cancelled");
     std::vector<int> labels = LabelsFromWindows(windows, window_label, voiced, mfcc.rows);
     bic_merge(&labels, o.bic_lambda);
-    CRM_ASSIGN_OR_RETURN(
-        fl, Resegment(cepstra, std::move(labels), ropt, SubProgress(progress, 0.4, 0.9)));
+    CRM_ASSIGN_OR_RETURN(fl, Resegment(cepstra, std::move(labels), ropt, progress.Part(0.4, 0.9)));
   } else {
-    CRM_ASSIGN_OR_RETURN(
-        fl, ConsensusBackEnd(cepstra, voiced, windows, o, embedder_.get(), source, copt, ropt,
-                             bic_merge, SubProgress(progress, 0.3, 0.9)));
+    CRM_ASSIGN_OR_RETURN(fl, ConsensusBackEnd(cepstra, voiced, windows, o, embedder_.get(), source,
+                                              copt, ropt, bic_merge, progress.Part(0.3, 0.9)));
   }
   if (o.final_bic_lambda > 0 && fl.speakers > ropt.keep_at_least) {
     BicOptions bopt;
@@ -737,8 +719,8 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
     bopt.min_clusters = ropt.keep_at_least;
     std::vector<int> merged = fl.primary;
     if (MergeClustersByBic(cepstra, &merged, bopt) < fl.speakers) {
-      CRM_ASSIGN_OR_RETURN(
-          fl, Resegment(cepstra, std::move(merged), ropt, SubProgress(progress, 0.9, 0.95)));
+      CRM_ASSIGN_OR_RETURN(fl,
+                           Resegment(cepstra, std::move(merged), ropt, progress.Part(0.9, 0.95)));
     }
   }
   // The silent frames get their neighbours' speaker; the voiceprints use only the others.

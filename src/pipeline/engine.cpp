@@ -69,9 +69,7 @@ class WhisperLocalEngine final : public TranscriptionEngine {
     RecordingAudio own(path, TemporaryDir(), {o_.vad, o_.vad_model});
     const audio::SampleSource* samples = prepared.samples;
     if (samples == nullptr) {
-      ProgressSink decode_progress{[&](double f) { progress.Report(0.08 * f); },
-                                   progress.is_cancelled};
-      CRM_ASSIGN_OR_RETURN(samples, own.Samples(decode_progress));
+      CRM_ASSIGN_OR_RETURN(samples, own.Samples(progress.Part(0.0, 0.08)));
     }
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "transcription cancelled");
 
@@ -86,9 +84,7 @@ class WhisperLocalEngine final : public TranscriptionEngine {
       std::string warning;
       auto vad = audio::MakeVoiceActivityDetector({o_.vad, o_.vad_model}, &warning);
       if (!warning.empty()) log::Warn(warning);
-      ProgressSink vad_progress{[&](double f) { progress.Report(0.08 + 0.02 * f); },
-                                progress.is_cancelled};
-      auto found = audio::DetectSpeech(*vad, *samples, vad_progress);
+      auto found = audio::DetectSpeech(*vad, *samples, progress.Part(0.08, 0.1));
       if (found.ok()) {
         own_speech = std::move(*found);
         speech = &own_speech;
@@ -106,9 +102,7 @@ class WhisperLocalEngine final : public TranscriptionEngine {
     kernels::ThreadPool pool(std::max(1, o_.whisper_threads));
     asr::whisper::Transcriber transcriber(model, &pool, std::max(to.beam_size, to.best_of));
     const double from = prepared.samples && prepared.speech ? 0.0 : 0.1;
-    ProgressSink run_progress{[&](double f) { progress.Report(from + (1 - from) * f); },
-                              progress.is_cancelled};
-    return transcriber.Run(*samples, to, run_progress);
+    return transcriber.Run(*samples, to, progress.Part(from, 1.0));
   }
 
  private:

@@ -1,8 +1,5 @@
 #include "pipeline/recording_audio.h"
 
-#include <algorithm>
-
-#include "audio/vad/segmentation.h"
 #include "common/log.h"
 
 namespace crm::pipeline {
@@ -11,14 +8,6 @@ namespace {
 
 // When Speech() has to decode first, the share of its progress the decode takes.
 constexpr double kDecodeShare = 0.7;
-
-ProgressSink Part(const ProgressSink& whole, double from, double to) {
-  ProgressSink part;
-  part.is_cancelled = whole.is_cancelled;
-  if (whole.on_progress)
-    part.on_progress = [&whole, from, to](double f) { whole.Report(from + (to - from) * f); };
-  return part;
-}
 
 }  // namespace
 
@@ -39,12 +28,12 @@ Result<const std::vector<audio::SpeechSegment>*> RecordingAudio::Speech(
   if (!have_speech_) {
     const double detect_from = decoded() ? 0.0 : kDecodeShare;
     CRM_ASSIGN_OR_RETURN(const audio::SampleSource* samples,
-                         Samples(Part(progress, 0.0, detect_from)));
+                         Samples(progress.Part(0.0, detect_from)));
     std::string warning;
     auto detector = audio::MakeVoiceActivityDetector(vad_, &warning);
     if (!warning.empty()) log::Warn(warning);
     CRM_ASSIGN_OR_RETURN(speech_,
-                         audio::DetectSpeech(*detector, *samples, Part(progress, detect_from, 1.0)));
+                         audio::DetectSpeech(*detector, *samples, progress.Part(detect_from, 1.0)));
     have_speech_ = true;
   }
   return &speech_;
