@@ -1,7 +1,6 @@
 #include "api/app.h"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 
 #include "common/json_writer.h"
@@ -18,8 +17,9 @@ Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
   app->config = std::move(config);
   const auto& c = app->config;
   if (c.db_connection != "sqlite")
-    return Error(ErrorCode::kUnavailable, "DB_CONNECTION=" + c.db_connection +
-                                              " is not available in this build; use DB_CONNECTION=sqlite");
+    return Error(ErrorCode::kUnavailable,
+                 "DB_CONNECTION=" + c.db_connection +
+                     " is not available in this build; use DB_CONNECTION=sqlite");
   CRM_ASSIGN_OR_RETURN(app->store, storage::OpenSqlite({c.DatabasePath()}));
   if (migrate) CRM_TRY(storage::ApplyMigrations(*app->store));
   domain::AuthOptions ao;
@@ -28,8 +28,8 @@ Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
   ao.login_limit_enabled = c.rate_limit_login.enabled;
   app->auth = std::make_unique<domain::AuthService>(*app->store, ao);
   app->records = std::make_unique<domain::RecordStore>(*app->store);
-  app->api_throttle = std::make_unique<domain::Throttle>(c.rate_limit_api.count, c.rate_limit_api.per_seconds,
-                                                         c.rate_limit_api.enabled);
+  app->api_throttle = std::make_unique<domain::Throttle>(
+      c.rate_limit_api.count, c.rate_limit_api.per_seconds, c.rate_limit_api.enabled);
   app->started_unix = NowUnix();
   return app;
 }
@@ -48,14 +48,16 @@ http::Middleware BuildMiddleware(App& app) {
   mw.authenticate = [&app](const http::Request& req) -> Result<Principal> {
     std::string key = req.Header("X-API-Key");
     std::string authz = req.Header("Authorization");
-    if (key.empty() && authz.size() > 7 && strncasecmp(authz.c_str(), "Bearer ", 7) == 0) key = Trim(authz.substr(7));
+    if (key.empty() && authz.size() > 7 && strncasecmp(authz.c_str(), "Bearer ", 7) == 0)
+      key = Trim(authz.substr(7));
     std::string token = key.empty() ? CookieValue(req.Header("Cookie"), SessionCookieName()) : "";
     return app.auth->Authenticate(token, key, req.remote_ip);
   };
   mw.rate_limit = [&app](const http::Request& req) -> std::optional<int> {
     const auto& p = req.principal;
     if (!p.authenticated) return std::nullopt;
-    return app.api_throttle->Hit(p.api_key_id.empty() ? "user:" + p.user_id : "key:" + p.api_key_id);
+    return app.api_throttle->Hit(p.api_key_id.empty() ? "user:" + p.user_id
+                                                      : "key:" + p.api_key_id);
   };
   return mw;
 }
@@ -79,13 +81,20 @@ std::vector<Check> RunChecks(App& app) {
   std::vector<Check> out;
   auto ping = app.store->Ping();
   out.push_back(ping.ok() ? Check{"database", "ok", app.store->Describe(), ""}
-                          : Check{"database", "fail", ping.error().message, "check DATA_DIR / DB_* settings"});
+                          : Check{"database", "fail", ping.error().message,
+                                  "check DATA_DIR / DB_* settings"});
   std::error_code ec;
   auto space = std::filesystem::space(app.config.data_dir, ec);
-  if (ec) out.push_back({"storage", "fail", "cannot read " + app.config.data_dir, "check DATA_DIR"});
+  if (ec)
+    out.push_back({"storage", "fail", "cannot read " + app.config.data_dir, "check DATA_DIR"});
   else if (space.available < (1ull << 30))
-    out.push_back({"storage", "warn", std::to_string(space.available >> 20) + " MiB free in " + app.config.data_dir, "free disk space"});
-  else out.push_back({"storage", "ok", std::to_string(space.available >> 30) + " GiB free in " + app.config.data_dir, ""});
+    out.push_back({"storage", "warn",
+                   std::to_string(space.available >> 20) + " MiB free in " + app.config.data_dir,
+                   "free disk space"});
+  else
+    out.push_back({"storage", "ok",
+                   std::to_string(space.available >> 30) + " GiB free in " + app.config.data_dir,
+                   ""});
   for (auto& check : app.checks) out.push_back(check());
   return out;
 }
@@ -98,13 +107,12 @@ nlohmann::json JsonBodyDoc(const nlohmann::json& schema) {
 Result<int> PageLimit(const http::Request& req) {
   auto l = req.Query("limit");
   if (!l) return 50;
-  int n = 0;
-  auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-  if (ec != std::errc() || end != l->data() + l->size() || n < 1 || n > 200) {
+  std::optional<int> n = ParseInt(*l, 1, 200);
+  if (!n) {
     return InvalidArgument("Paramètres de liste invalides. / Invalid list parameters.",
                            {{"limit", "must_be_1_to_200"}});
   }
-  return n;
+  return *n;
 }
 
 std::optional<int64_t> IfMatchVersion(const http::Request& req) {
@@ -123,7 +131,8 @@ std::optional<int64_t> IfMatchVersion(const http::Request& req) {
 
 http::Response Created(const nlohmann::json& object) {
   auto res = http::Response::Json(201, object);
-  if (object.contains("version")) res.Header("ETag", "\"" + std::to_string(object["version"].get<int64_t>()) + "\"");
+  if (object.contains("version"))
+    res.Header("ETag", "\"" + std::to_string(object["version"].get<int64_t>()) + "\"");
   return res;
 }
 
@@ -134,13 +143,15 @@ http::Response Ok(const nlohmann::json& object) {
   return res;
 }
 
-http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next) {
+http::Response Page(const std::vector<nlohmann::json>& data,
+                    const std::optional<std::string>& next) {
   nlohmann::json j = {{"data", data}};
   j["next_cursor"] = next ? nlohmann::json(*next) : nlohmann::json(nullptr);
   return http::Response::Json(200, j);
 }
 
-http::Response Page(const std::vector<std::string>& objects, const std::optional<std::string>& next) {
+http::Response Page(const std::vector<std::string>& objects,
+                    const std::optional<std::string>& next) {
   size_t total = 40;
   for (auto& o : objects) total += o.size() + 1;
   std::string body;
@@ -151,8 +162,10 @@ http::Response Page(const std::vector<std::string>& objects, const std::optional
     body += objects[i];
   }
   body += "],\"next_cursor\":";
-  if (next) AppendJsonString(body, *next);
-  else body += "null";
+  if (next)
+    AppendJsonString(body, *next);
+  else
+    body += "null";
   body.push_back('}');
   return http::Response::Text(200, std::move(body), "application/json");
 }

@@ -35,6 +35,13 @@ TEST(Text, ParsesIsoTimes) {
   EXPECT_EQ(FormatIsoUtc(*ParseIsoTime("2026-11-25T13:21:26.120Z")), "2026-11-25T13:21:26Z");
 }
 
+TEST(Text, ParsesWholeNumbersInARange) {
+  EXPECT_EQ(ParseInt("50", 1, 200), 50);
+  EXPECT_EQ(ParseInt("-5", -10, 10), -5);
+  for (const char* bad : {"", "0", "201", "10x", " 5", "+5", "5.0", "99999999999"})
+    EXPECT_FALSE(ParseInt(bad, 1, 200).has_value()) << bad;
+}
+
 TEST(Ids, AreUniqueSortableAndWellFormed) {
   ASSERT_TRUE(InitCrypto());
   std::set<std::string> seen;

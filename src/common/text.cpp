@@ -1,6 +1,7 @@
 #include "common/text.h"
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -13,11 +14,21 @@ bool IsValidUtf8(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t len;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (size_t k = 1; k < len; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -38,32 +49,92 @@ namespace {
 const char* FoldCodePoint(uint32_t cp) {
   if (cp >= 0xC0 && cp <= 0xFF) {
     static const char* kLatin1[64] = {
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o", "x", "o", "u", "u", "u", "u", "y", "th", "ss",
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o", "/", "o", "u", "u", "u", "u", "y", "th", "y"};
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  "x", "o", "u", "u", "u", "u", "y", "th", "ss",
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+        "d", "n", "o", "o", "o", "o", "o",  "/", "o", "u", "u", "u", "u", "y", "th", "y"};
     return kLatin1[cp - 0xC0];
   }
   switch (cp) {
-    case 0x152: case 0x153: return "oe";
-    case 0x178: return "y";
-    case 0x160: case 0x161: return "s";
-    case 0x17D: case 0x17E: return "z";
-    case 0x100: case 0x101: case 0x102: case 0x103: case 0x104: case 0x105: return "a";
-    case 0x106: case 0x107: case 0x10C: case 0x10D: return "c";
-    case 0x112: case 0x113: case 0x116: case 0x117: case 0x118: case 0x119: case 0x11A:
-    case 0x11B: return "e";
-    case 0x12A: case 0x12B: case 0x12E: case 0x12F: case 0x130: case 0x131: return "i";
-    case 0x141: case 0x142: return "l";
-    case 0x143: case 0x144: case 0x147: case 0x148: return "n";
-    case 0x14C: case 0x14D: case 0x150: case 0x151: return "o";
-    case 0x158: case 0x159: return "r";
-    case 0x15A: case 0x15B: case 0x15E: case 0x15F: return "s";
-    case 0x16A: case 0x16B: case 0x16E: case 0x16F: case 0x170: case 0x171: case 0x172:
-    case 0x173: return "u";
-    case 0x179: case 0x17A: case 0x17B: case 0x17C: return "z";
-    case 0x2019: case 0x2018: return "'";
-    default: return nullptr;
+    case 0x152:
+    case 0x153:
+      return "oe";
+    case 0x178:
+      return "y";
+    case 0x160:
+    case 0x161:
+      return "s";
+    case 0x17D:
+    case 0x17E:
+      return "z";
+    case 0x100:
+    case 0x101:
+    case 0x102:
+    case 0x103:
+    case 0x104:
+    case 0x105:
+      return "a";
+    case 0x106:
+    case 0x107:
+    case 0x10C:
+    case 0x10D:
+      return "c";
+    case 0x112:
+    case 0x113:
+    case 0x116:
+    case 0x117:
+    case 0x118:
+    case 0x119:
+    case 0x11A:
+    case 0x11B:
+      return "e";
+    case 0x12A:
+    case 0x12B:
+    case 0x12E:
+    case 0x12F:
+    case 0x130:
+    case 0x131:
+      return "i";
+    case 0x141:
+    case 0x142:
+      return "l";
+    case 0x143:
+    case 0x144:
+    case 0x147:
+    case 0x148:
+      return "n";
+    case 0x14C:
+    case 0x14D:
+    case 0x150:
+    case 0x151:
+      return "o";
+    case 0x158:
+    case 0x159:
+      return "r";
+    case 0x15A:
+    case 0x15B:
+    case 0x15E:
+    case 0x15F:
+      return "s";
+    case 0x16A:
+    case 0x16B:
+    case 0x16E:
+    case 0x16F:
+    case 0x170:
+    case 0x171:
+    case 0x172:
+    case 0x173:
+      return "u";
+    case 0x179:
+    case 0x17A:
+    case 0x17B:
+    case 0x17C:
+      return "z";
+    case 0x2019:
+    case 0x2018:
+      return "'";
+    default:
+      return nullptr;
   }
 }
 
@@ -84,9 +155,14 @@ std::string FoldForSearch(std::string_view s) {
     if (i + len > s.size()) len = 1;
     uint32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
     for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    if (len == 2 && cp >= 0x300 && cp <= 0x36F) { i += len; continue; }  // combining marks
-    if (const char* f = FoldCodePoint(cp)) out += f;
-    else out.append(s.substr(i, len));
+    if (len == 2 && cp >= 0x300 && cp <= 0x36F) {
+      i += len;
+      continue;
+    }  // combining marks
+    if (const char* f = FoldCodePoint(cp))
+      out += f;
+    else
+      out.append(s.substr(i, len));
     i += len;
   }
   return out;
@@ -105,12 +181,20 @@ std::string ToLowerAscii(std::string_view s) {
   return out;
 }
 
+std::optional<int> ParseInt(std::string_view s, int lo, int hi) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size() || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
 std::vector<std::string> Split(std::string_view s, char sep) {
   std::vector<std::string> out;
   size_t start = 0;
   while (true) {
     size_t p = s.find(sep, start);
-    out.emplace_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    out.emplace_back(
+        s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) break;
     start = p + 1;
   }
@@ -154,7 +238,8 @@ std::optional<int64_t> ParseIsoTime(std::string_view s) {
     }
     if (pos < str.size()) {
       if (str[pos] == 'Z' && pos + 1 == str.size()) {
-      } else if ((str[pos] == '+' || str[pos] == '-') && str.size() == pos + 6 && str[pos + 3] == ':') {
+      } else if ((str[pos] == '+' || str[pos] == '-') && str.size() == pos + 6 &&
+                 str[pos + 3] == ':') {
         int oh = std::stoi(str.substr(pos + 1, 2)), om = std::stoi(str.substr(pos + 4, 2));
         offset = (oh * 3600 + om * 60) * (str[pos] == '-' ? -1 : 1);
       } else {

@@ -17,6 +17,9 @@ std::string FoldForSearch(std::string_view s);
 std::string Trim(std::string_view s);
 std::string ToLowerAscii(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
+// The whole of `s` as a decimal integer within [lo, hi] ("-" allowed, no spaces, no "+"), or
+// nullopt.
+std::optional<int> ParseInt(std::string_view s, int lo, int hi);
 
 // Seconds since the Unix epoch, now.
 int64_t NowUnix();

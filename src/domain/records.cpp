@@ -1,7 +1,5 @@
 #include "domain/records.h"
 
-#include <charconv>
-
 #include "common/ids.h"
 #include "common/json_writer.h"
 #include "common/text.h"
@@ -465,10 +463,8 @@ Result<ListQuery> ParseListQuery(const std::multimap<std::string, std::string>& 
   json problems = json::object();
   for (auto& [k, v] : query) {
     if (k == "limit") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 200) problems["limit"] = "must_be_1_to_200";
-      else q.limit = n;
+      if (auto n = ParseInt(v, 1, 200)) q.limit = *n;
+      else problems["limit"] = "must_be_1_to_200";
     } else if (k == "cursor") {
       q.cursor = v;
     } else if (k == "q") {
