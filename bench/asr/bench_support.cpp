@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "audio/decoder.h"
+
 namespace crm::bench {
 namespace {
 
@@ -117,26 +119,7 @@ ChildRun RunChild(const std::vector<std::string>& argv, const std::string& stdou
 
 bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
   std::ofstream f(path, std::ios::binary);
-  auto put32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-  auto put16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-  const uint32_t data = static_cast<uint32_t>(pcm.size() * 2);
-  f.write("RIFF", 4);
-  put32(36 + data);
-  f.write("WAVEfmt ", 8);
-  put32(16);
-  put16(1);  // PCM
-  put16(1);  // mono
-  put32(16000);
-  put32(32000);
-  put16(2);
-  put16(16);
-  f.write("data", 4);
-  put32(data);
-  std::vector<int16_t> s(pcm.size());
-  for (size_t i = 0; i < pcm.size(); ++i) {
-    s[i] = static_cast<int16_t>(std::lround(std::clamp(pcm[i], -1.0f, 1.0f) * 32767));
-  }
-  f.write(reinterpret_cast<const char*>(s.data()), static_cast<std::streamsize>(s.size() * 2));
+  f << audio::EncodeWav(pcm);
   return f.good();
 }
 

@@ -244,25 +244,7 @@ std::vector<OneVoice> OneVoiceRecordings(const std::string& clip, const std::vec
 
 bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
   std::ofstream out(path, std::ios::binary);
-  auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-  const uint32_t bytes = static_cast<uint32_t>(pcm.size() * 2);
-  out.write("RIFF", 4);
-  u32(36 + bytes);
-  out.write("WAVEfmt ", 8);
-  u32(16);
-  u16(1);
-  u16(1);
-  u32(16000);
-  u32(32000);
-  u16(2);
-  u16(16);
-  out.write("data", 4);
-  u32(bytes);
-  for (float x : pcm) {
-    float c = std::max(-1.f, std::min(1.f, x));
-    u16(static_cast<uint16_t>(static_cast<int16_t>(c * 32767)));
-  }
+  out << audio::EncodeWav(pcm);
   return out.good();
 }
 

@@ -441,4 +441,30 @@ Result<std::vector<float>> DecodeFile(const std::string& path, int sample_rate,
   return pcm;
 }
 
+std::string EncodeWav(const std::vector<float>& pcm, int sample_rate) {
+  std::string out;
+  const auto put = [&out](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  const uint32_t data_bytes = static_cast<uint32_t>(pcm.size() * 2);
+  out.reserve(44 + data_bytes);
+  out += "RIFF";
+  put(36 + data_bytes, 4);
+  out += "WAVEfmt ";
+  put(16, 4);
+  put(1, 2);  // PCM
+  put(1, 2);  // mono
+  put(static_cast<uint32_t>(sample_rate), 4);
+  put(static_cast<uint32_t>(sample_rate) * 2, 4);
+  put(2, 2);
+  put(16, 2);
+  out += "data";
+  put(data_bytes, 4);
+  for (float v : pcm) {
+    const auto s = static_cast<int16_t>(std::lrint(std::clamp(v, -1.0f, 1.0f) * 32767.0f));
+    put(static_cast<uint16_t>(s), 2);
+  }
+  return out;
+}
+
 }  // namespace crm::audio

@@ -58,4 +58,8 @@ class PcmStream {
 Result<std::vector<float>> DecodeFile(const std::string& path, int sample_rate = kSampleRate,
                                       const ProgressSink& progress = {});
 
+// The other way: a 16-bit PCM mono WAV file's bytes of samples in [-1, 1] (clamped, rounded to
+// the nearest step), for remote transcription chunks and for tools.
+std::string EncodeWav(const std::vector<float>& pcm, int sample_rate = kSampleRate);
+
 }  // namespace crm::audio

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -80,6 +81,20 @@ TEST_F(DecoderTest, DecodesEveryCommonFormatTo16kMonoWithTheRightDuration) {
   ExpectDecodes(Sine("a.flac", "-c:a flac"), 3);
   ExpectDecodes(Sine("a.webm", "-c:a libopus -b:a 32k", 3, 48000), 3);
   ExpectDecodes(Sine("phone.wav", "-c:a pcm_s16le", 3, 8000), 3);
+}
+
+TEST_F(DecoderTest, EncodeWavWritesWhatDecodingReadsBack) {
+  std::vector<float> pcm(16000);
+  for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = 0.5f * std::sin(0.05f * static_cast<float>(i));
+  pcm[10] = 3.0f;  // clamped to full scale
+  const std::string bytes = EncodeWav(pcm);
+  EXPECT_EQ(bytes.size(), 44 + 2 * pcm.size());
+  EXPECT_EQ(bytes.substr(0, 4), "RIFF");
+  auto back = DecodeFile(Write("encoded.wav", bytes));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->size(), pcm.size());
+  for (size_t i = 0; i < pcm.size(); ++i)
+    ASSERT_NEAR((*back)[i], std::clamp(pcm[i], -1.0f, 1.0f), 1.0 / 32767) << i;
 }
 
 TEST_F(DecoderTest, DecodesTheAudioTrackOfVideoFiles) {

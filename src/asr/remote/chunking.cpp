@@ -21,31 +21,8 @@ std::string AvErrorText(int err) {
   return buf;
 }
 
-void PutLe(std::string& out, uint32_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 EncodedAudio EncodeWav(const std::vector<float>& pcm, int sample_rate) {
-  EncodedAudio out{{}, "chunk.wav", "audio/wav"};
-  const uint32_t data_bytes = static_cast<uint32_t>(pcm.size() * 2);
-  out.bytes.reserve(44 + data_bytes);
-  out.bytes += "RIFF";
-  PutLe(out.bytes, 36 + data_bytes, 4);
-  out.bytes += "WAVEfmt ";
-  PutLe(out.bytes, 16, 4);
-  PutLe(out.bytes, 1, 2);  // PCM
-  PutLe(out.bytes, 1, 2);  // mono
-  PutLe(out.bytes, sample_rate, 4);
-  PutLe(out.bytes, sample_rate * 2, 4);
-  PutLe(out.bytes, 2, 2);
-  PutLe(out.bytes, 16, 2);
-  out.bytes += "data";
-  PutLe(out.bytes, data_bytes, 4);
-  for (float v : pcm) {
-    auto s = static_cast<int16_t>(std::lrint(std::clamp(v, -1.0f, 1.0f) * 32767.0f));
-    PutLe(out.bytes, static_cast<uint16_t>(s), 2);
-  }
-  return out;
+  return {audio::EncodeWav(pcm, sample_rate), "chunk.wav", "audio/wav"};
 }
 
 // Owns the FFmpeg objects of one Ogg/Opus encoding.
