@@ -668,12 +668,12 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
     if (voiced.empty()) voiced = ranges;
   }
   Matrix cepstra = NormalisedCepstra(mfcc, voiced);
-  const auto frames = FramesOf;
-  std::vector<FrameRange> windows = MakeWindows(
-      voiced, frames(o.window_seconds), frames(o.window_hop_seconds), frames(o.min_window_seconds));
+  std::vector<FrameRange> windows =
+      MakeWindows(voiced, FramesOf(o.window_seconds), FramesOf(o.window_hop_seconds),
+                  FramesOf(o.min_window_seconds));
   if (windows.empty()) {
     // Too little speech to compare voices: one speaker.
-    windows = MakeWindows(voiced, frames(o.window_seconds), frames(o.window_hop_seconds), 1);
+    windows = MakeWindows(voiced, FramesOf(o.window_seconds), FramesOf(o.window_hop_seconds), 1);
   }
   // The speaker count's bounds: the imposed count, or [min, max].
   const int bic_min = o.num_speakers > 0 ? o.num_speakers : std::max(1, o.min_speakers);
@@ -728,7 +728,8 @@ Result<Diarization> Diarizer::Diarize(Matrix mfcc,
   FillUnlabelled(&fl.primary, ranges);
   result.exclusive_turns = LabelRuns(fl.primary, speech, ranges, 0);
   std::vector<Turn> all = result.exclusive_turns;
-  std::vector<Turn> second = LabelRuns(fl.secondary, speech, ranges, frames(o.min_overlap_seconds));
+  std::vector<Turn> second =
+      LabelRuns(fl.secondary, speech, ranges, FramesOf(o.min_overlap_seconds));
   all.insert(all.end(), second.begin(), second.end());
   result.turns = JoinTurns(std::move(all));
   result.exclusive_turns = JoinTurns(std::move(result.exclusive_turns));
