@@ -67,10 +67,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     p.ip = req.remote_ip;
     domain::Audit(*app.store, p, "auth.login", "user", p.user_id);
     Response res = Response::Json(200, Me(p));
-    std::string cookie = SessionCookieName() + "=" + login->session_token +
-                         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200";
-    if (app.config.app_url.rfind("https://", 0) == 0) cookie += "; Secure";
-    res.Header("Set-Cookie", cookie);
+    res.Header("Set-Cookie", SessionCookieHeader(app.session_cookie, login->session_token));
     return res;
   }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024, .rate_limited = false,
       .summary = "Se connecter (cookie de session HttpOnly ; renvoie le jeton CSRF)", .tag = "auth"});
@@ -82,7 +79,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
       if (p.rfind(SessionCookieName() + "=", 0) == 0) (void)app.auth->Logout(p.substr(SessionCookieName().size() + 1));
     }
     Response res = Response::NoContent();
-    res.Header("Set-Cookie", SessionCookieName() + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    res.Header("Set-Cookie", SessionCookieHeader(app.session_cookie, ""));
     return res;
   }, {.summary = "Se déconnecter", .tag = "auth"});
 
