@@ -26,15 +26,6 @@ size_t CodePoints(const std::string& s) {
 
 bool IsJsonColumn(FieldType t) { return t == FieldType::kStringList || t == FieldType::kJsonArray; }
 
-std::string EscapeLike(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 // Checks one field's JSON value; on success stores the database value.
 std::optional<std::string> CheckField(const FieldSpec& f, const json& v, Value* out) {
   if (v.is_null()) {
@@ -324,8 +315,8 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
   if (!query.q.empty() && spec.has_search_text) {
     for (auto& word : Split(FoldForSearch(query.q), ' ')) {
       if (word.empty()) continue;
-      sql += " AND search_text LIKE ? ESCAPE '\\'";
-      params.push_back("%" + EscapeLike(word) + "%");
+      sql += " AND " + store_.dialect().ContainsClause("search_text");
+      params.push_back(store_.dialect().ContainsPattern(word));
     }
   }
   std::string key = sort_col == "id" ? "id" : "COALESCE(" + sort_col + ", '')";
