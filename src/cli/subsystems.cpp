@@ -8,6 +8,7 @@
 #include "api/recording_routes.h"
 #include "common/log.h"
 #include "domain/transcripts.h"
+#include "jobs/queue_config.h"
 #include "jobs/worker_pool.h"
 #include "pipeline/services.h"
 
@@ -38,10 +39,7 @@ class PipelineSubsystems final : public Subsystems {
     CRM_ASSIGN_OR_RETURN(blobs_, blobs::OpenLocalBlobStore(config_.data_dir));
     if (auto swept = blobs_->SweepTemporary(std::chrono::hours(24)); !swept.ok())
       log::Warn("temporary blobs not swept", {{"error", swept.error().message}});
-    jobs::DatabaseJobQueueOptions qo;
-    qo.default_max_attempts = config_.queue_tries;
-    qo.default_timeout_seconds = config_.queue_timeout;
-    queue_ = jobs::NewDatabaseJobQueue(*app.store, qo);
+    queue_ = jobs::NewDatabaseJobQueue(*app.store, jobs::QueueOptionsFromConfig(config_));
     engine_ = pipeline::MakeEngine(engine_options_);
     pipeline::PipelineOptions po;
     po.diarization = config_.diarization;
@@ -64,10 +62,10 @@ class PipelineSubsystems final : public Subsystems {
     services_ = std::make_unique<pipeline::Services>(pipeline::Services{
         config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
 
-    int workers = serve ? config_.queue_workers : std::max(1, config_.queue_workers);
+    jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
+    if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers
+    const int workers = wo.workers;
     if (workers > 0) {
-      jobs::WorkerPoolOptions wo;
-      wo.workers = workers;
       wo.lease = kLease;
       pool_ = std::make_unique<jobs::WorkerPool>(*queue_, wo);
       pool_->Register(pipeline::kTranscribeJobKind, pipeline_->Handler());
