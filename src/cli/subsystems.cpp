@@ -26,6 +26,30 @@ void AddPipelineChecks(api::App& app) {
 
 namespace {
 
+// A recording's processing, asked of the job queue (whichever implementation runs it).
+domain::ProcessingLookup ProcessingFrom(jobs::JobQueue& queue) {
+  return [&queue](const std::string& firm_id, const std::vector<std::string>& job_ids)
+             -> Result<std::map<std::string, domain::Processing>> {
+    CRM_ASSIGN_OR_RETURN(auto found, queue.GetMany(jobs::Scope::Firm(firm_id), job_ids));
+    std::map<std::string, domain::Processing> out;
+    for (const auto& job : found) {
+      domain::Processing p;
+      p.state = job.state == jobs::JobState::kRunning     ? "processing"
+                : job.state == jobs::JobState::kSucceeded ? "done"
+                                                          : std::string(jobs::JobStateName(job.state));
+      p.progress = job.progress;
+      if (!job.stage.empty()) p.stage = job.stage;
+      p.eta_seconds = job.eta_seconds;
+      if (job.last_error) {
+        p.error_code = job.last_error->CodeName();
+        p.error_message = job.last_error->message;
+      }
+      out.emplace(job.id, std::move(p));
+    }
+    return out;
+  };
+}
+
 // Workers keep short leases: a worker that dies hands its job to another within seconds.
 constexpr auto kLease = std::chrono::milliseconds(8'000);
 constexpr auto kStopGrace = std::chrono::milliseconds(10'000);
@@ -55,7 +79,8 @@ class PipelineSubsystems final : public Subsystems {
     };
     pipeline_ =
         std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_, writer, po);
-    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_);
+    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_,
+                                                           ProcessingFrom(*queue_));
     uploads_ = std::make_unique<pipeline::ResumableUploads>(*app.store, config_.data_dir + "/tmp");
     if (auto swept = uploads_->SweepExpired(); !swept.ok())
       log::Warn("expired uploads not swept", {{"error", swept.error().message}});

@@ -334,6 +334,25 @@ class DatabaseJobQueue final : public JobQueue {
     return JobFromRow(*row);
   }
 
+  Result<std::vector<Job>> GetMany(const Scope& scope,
+                                   const std::vector<std::string>& ids) override {
+    std::vector<Job> out;
+    constexpr size_t kChunk = 200;  // bound the statement's parameters
+    for (size_t from = 0; from < ids.size(); from += kChunk) {
+      Params params;
+      std::string marks;
+      for (size_t i = from; i < std::min(ids.size(), from + kChunk); ++i) {
+        marks += marks.empty() ? "?" : ", ?";
+        params.emplace_back(ids[i]);
+      }
+      std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id IN (" + marks +
+                        ")" + ScopeSql(scope, params);
+      CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, params));
+      for (const auto& r : rows) out.push_back(JobFromRow(r));
+    }
+    return out;
+  }
+
   Result<JobPage> List(const Scope& scope, const ListFilter& filter) override {
     int limit = std::clamp(filter.limit, 1, 200);
     if (filter.cursor.size() > 64 ||
