@@ -49,7 +49,7 @@
 
 #include "common/principal.h"
 #include "common/result.h"
-#include "diarization/voiceprint.h"
+#include "diarization/voiceprint_match.h"
 #include "storage/store.h"
 
 namespace crm::domain {
