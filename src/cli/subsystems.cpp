@@ -63,6 +63,8 @@ class PipelineSubsystems final : public Subsystems {
       log::Warn("expired uploads not swept", {{"error", swept.error().message}});
     services_ = std::make_unique<pipeline::Services>(pipeline::Services{
         config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
+    if (auto swept = pipeline::SweepAbandonedIntake(*services_); !swept.ok())
+      log::Warn("abandoned uploads not swept", {{"error", swept.error().message}});
 
     int workers = serve ? config_.queue_workers : std::max(1, config_.queue_workers);
     if (workers > 0) {
