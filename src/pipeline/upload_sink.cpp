@@ -44,10 +44,13 @@ class TempFile {
         return IoError("cannot create a temporary upload file in " + dir + ": " +
                        std::strerror(errno));
       }
+      if (::flock(fd_, LOCK_EX) != 0) {
+        Remove();
+        return IoError("cannot lock a temporary upload file in " + dir);
+      }
       // A sweeper may have taken the file between open and flock: then it is unlinked.
       struct stat st {};
-      if (::flock(fd_, LOCK_EX) == 0 && ::fstat(fd_, &st) == 0 && st.st_nlink > 0)
-        return OkStatus();
+      if (::fstat(fd_, &st) == 0 && st.st_nlink > 0) return OkStatus();
       ::close(fd_);
       fd_ = -1;
     }
