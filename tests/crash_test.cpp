@@ -168,7 +168,9 @@ TEST(Crash, KillNineOfServeAndWorkersAtOverAHundredPointsLosesAndDuplicatesNothi
 
   // 1. serve killed while two uploads stream in, at a random offset.
   for (int round = 0; round < kServeKills; ++round) {
-    if (round > 0) ASSERT_TRUE(s.Start()) << s.log();
+    if (round > 0) {
+      ASSERT_TRUE(s.Start()) << s.log();
+    }
     std::vector<std::string> ids(2);
     std::vector<std::thread> senders;
     for (int i = 0; i < 2; ++i, ++uploads_started)

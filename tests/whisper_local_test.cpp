@@ -99,7 +99,9 @@ TEST(WhisperLocal, SpeechDiarizationAndWordSpeakersFitTogetherThroughServe) {
       text += w["text"].get<std::string>();
     }
     // A segment split at a speaker change holds exactly its words' text.
-    if (!seg["words"].empty()) EXPECT_EQ(text, seg["text"].get<std::string>()) << seg;
+    if (!seg["words"].empty()) {
+      EXPECT_EQ(text, seg["text"].get<std::string>()) << seg;
+    }
   }
   EXPECT_GT(words, 0) << "word timestamps came through";
   s.Stop(SIGTERM);
