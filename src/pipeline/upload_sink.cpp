@@ -25,8 +25,8 @@ Error BadMultipart(const std::string& what) {
 }
 
 // The file being written, with its running hash and size. Writes go straight from the
-// network buffer to write(2) (no stdio copy); writeback is started every kWritebackBytes so
-// the fsync that makes the upload durable finds little left to flush. The file is flock()ed
+// network buffer to write(2) (no stdio copy). No sync_file_range while streaming: it blocks the
+// I/O thread (and every connection on it) when the disk queue is full. The file is flock()ed
 // from creation to hand-over: SweepAbandonedIntake removes only files no live process holds.
 class TempFile {
  public:
@@ -68,11 +68,6 @@ class TempFile {
       done += static_cast<size_t>(w);
     }
     size_ += static_cast<int64_t>(n);
-    if (size_ - flushed_ >= kWritebackBytes) {
-      // Asynchronous: queues the range for writeback and returns.
-      (void)::sync_file_range(fd_, flushed_, size_ - flushed_, SYNC_FILE_RANGE_WRITE);
-      flushed_ = size_;
-    }
     return OkStatus();
   }
   // Nothing is buffered here. The fsync that makes the file durable is the blob store's Put,
@@ -94,12 +89,10 @@ class TempFile {
   int64_t size() const { return size_; }
 
  private:
-  static constexpr int64_t kWritebackBytes = 8 << 20;
   std::string path_;
   int fd_ = -1;
   Sha256 hash_;
   int64_t size_ = 0;
-  int64_t flushed_ = 0;
 };
 
 class RawSink final : public http::BodySink {
