@@ -45,7 +45,7 @@ TEST(WhisperLocal, SpeechDiarizationAndWordSpeakersFitTogetherThroughServe) {
                                {{"client_id", client},
                                 {"title", "Entretien"},
                                 {"starts_at", "2026-12-01T09:00:00Z"},
-                                {"participants", json::array({"Maître A", "Madame B"})}},
+                                {"participants", json::array({{{"name", "Maître A"}}, {{"name", "Madame B"}}})}},
                                h)
                             .json()["id"];
   // Two voices, 30 s (the diarization fixture with its reference).
