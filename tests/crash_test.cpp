@@ -201,7 +201,7 @@ TEST(Crash, KillNineOfServeAndWorkersAtOverAHundredPointsLosesAndDuplicatesNothi
   for (int round = 0; round < kWorkerKills; ++round) {
     pid_t w = SpawnWorker(s.data_dir(), env, worker_log);
     std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 900)(rng)));
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 1200)(rng)));
     std::string running = Sqlite(s.data_dir(),
                                  "SELECT COALESCE(stage, 'claimed') FROM jobs WHERE state = "
                                  "'running' AND worker_id LIKE '%:" +
@@ -221,7 +221,7 @@ TEST(Crash, KillNineOfServeAndWorkersAtOverAHundredPointsLosesAndDuplicatesNothi
 
   // 3. one worker drains the queue (killed jobs come back when their lease runs out).
   pid_t last = SpawnWorker(s.data_dir(), env, worker_log);
-  auto deadline = Clock::now() + std::chrono::seconds(120);
+  auto deadline = Clock::now() + std::chrono::seconds(200);
   int pending = -1;
   while (Clock::now() < deadline) {
     pending = SqliteInt(s.data_dir(),
