@@ -86,6 +86,8 @@ class PipelineSubsystems final : public Subsystems {
       log::Warn("expired uploads not swept", {{"error", swept.error().message}});
     services_ = std::make_unique<pipeline::Services>(pipeline::Services{
         config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
+    if (auto swept = pipeline::SweepAbandonedIntake(*services_); !swept.ok())
+      log::Warn("abandoned uploads not swept", {{"error", swept.error().message}});
 
     jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
     if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers

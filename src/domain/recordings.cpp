@@ -139,13 +139,11 @@ Result<std::vector<std::string>> RecordingStore::Duplicates(storage::Connection&
 }
 
 Result<json> RecordingStore::Create(const Principal& who, const NewRecording& rec,
-                                    const std::string& temp_blob_key) {
+                                    const std::string& id) {
   const std::string& firm = who.firm_id;
-  std::string id = NewId();
   std::string key = RecordingBlobKey(firm, id);
   std::string now = NowIsoUtc();
   std::vector<std::string> duplicates;
-  bool moved = false;
   Status st = store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(duplicates, Duplicates(c, firm, rec.client_id, rec.media.sha256, id));
     CRM_TRY(c.Exec(
@@ -179,15 +177,9 @@ Result<json> RecordingStore::Create(const Principal& who, const NewRecording& re
                      {"sha256", rec.media.sha256},
                      {"consent", rec.consent},
                      {"duplicates", duplicates}}));
-    // Last: if the move fails the row is rolled back; if it succeeds the commit follows.
-    CRM_TRY(blobs_.Move(temp_blob_key, key));
-    moved = true;
     return OkStatus();
   });
-  if (!st.ok()) {
-    if (moved) (void)blobs_.Delete(key);  // the commit failed after the move
-    return st.take_error();
-  }
+  if (!st.ok()) return st.take_error();
   CRM_ASSIGN_OR_RETURN(json out, Get(firm, id));
   out["duplicates"] = duplicates;
   return out;

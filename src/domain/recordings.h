@@ -2,8 +2,10 @@
 // participants' consent, and the job that turns it into a transcript.
 //
 // Contract:
-// - A row and its file appear together or not at all: Create() inserts the row and moves the
-//   already-stored temporary blob to recordings/<firm>/<id> in ONE transaction (blobs/README.md).
+// - A row and its file appear together or not at all: the caller stores the blob at its final
+//   key (RecordingBlobKey) first, then Create() inserts the row; the caller deletes the blob when
+//   Create() fails (and pipeline's intake sweep when the process dies in between). No blob is
+//   moved or copied inside the transaction (on S3 that would be a 200 MB copy under the lock).
 // - Every call takes the caller's firm; a recording of another firm is kNotFound, exactly like a
 //   missing one.
 // - Consent is required (GDPR): Create() refuses a recording without an explicit true/false.
@@ -95,11 +97,11 @@ class RecordingStore {
                                           const std::string& meeting_id);
   Result<RecordingTarget> TargetOfClient(const std::string& firm_id, const std::string& client_id);
 
-  // Inserts the row and moves `temp_blob_key` to recordings/<firm>/<id>, audited, atomically.
+  // Inserts the row `id` (audited) naming the already-stored blob RecordingBlobKey(firm, id).
   // Returns the recording's JSON with "duplicates": ids of this client's recordings with the
   // same hash.
   Result<nlohmann::json> Create(const Principal& who, const NewRecording& rec,
-                                const std::string& temp_blob_key);
+                                const std::string& id);
   Result<nlohmann::json> Get(const std::string& firm_id, const std::string& id);
   // Newest first; filters on client_id / meeting_id when given.
   Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
