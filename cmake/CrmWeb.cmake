@@ -42,7 +42,7 @@ if(CRM_BUILD_WEB AND EXISTS "${CRM_WEB_SRC}/package.json")
         # Real headless Chromium against a real crm-ai serve (see web/e2e/README.md); also checks
         # the typed API client against the running server's /api/openapi.json.
         add_test(NAME crm_web_e2e COMMAND ${CRM_NODE} e2e/run.mjs WORKING_DIRECTORY "${CRM_WEB_SRC}")
-        set_tests_properties(crm_web_e2e PROPERTIES TIMEOUT 420 LABELS web
+        set_tests_properties(crm_web_e2e PROPERTIES TIMEOUT 900 LABELS web
           ENVIRONMENT "CRM_AI_BIN=$<TARGET_FILE:crm-ai>;E2E_OUT_DIR=${CMAKE_BINARY_DIR}/e2e")
       endif()
     endif()

@@ -60,7 +60,7 @@ export async function signIn(page, baseUrl, email, { lang = 'fr', password = DEM
   await page.reload();
   const fr = lang === 'fr';
   await page.getByLabel(fr ? 'Adresse e-mail' : 'Email address').fill(email);
-  await page.getByLabel(fr ? 'Mot de passe' : 'Password', { exact: true }).fill(password);
+  await page.getByLabel(fr ? 'Mot de passe' : 'Password').fill(password);
   await page.getByRole('button', { name: fr ? 'Se connecter' : 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/sign-in'), { timeout: 10_000 });
 }

@@ -18,10 +18,10 @@ test('sign-in page, wrong password, sign in, back to the page asked for, sign ou
   await page.goto(`${baseUrl}/tasks`);
   await page.waitForURL(/\/sign-in\?next=%2Ftasks/);
   await page.getByLabel('Adresse e-mail').fill(USERS.owner);
-  await page.getByLabel('Mot de passe', { exact: true }).fill('wrong-password-1');
+  await page.getByLabel('Mot de passe').fill('wrong-password-1');
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.getByTestId('sign-in-error').waitFor();
-  await page.getByLabel('Mot de passe', { exact: true }).fill('demo-crm-ai-2026');
+  await page.getByLabel('Mot de passe').fill('demo-crm-ai-2026');
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.waitForURL(/\/tasks$/);
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
@@ -29,6 +29,15 @@ test('sign-in page, wrong password, sign in, back to the page asked for, sign ou
   const me = await page.evaluate(() => fetch('/api/auth/me').then((r) => r.status));
   assert.equal(me, 401);
   await signIn(page, baseUrl, USERS.owner);
+  // The session expires (cookie gone): the next call leads to sign-in, then back to the page.
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await ctx.browser.context.clearCookies();
+  await page.getByRole('link', { name: 'Tâches', exact: true }).click();
+  await page.waitForURL(/\/sign-in\?next=%2Ftasks.*expired=1/);
+  await page.getByLabel('Adresse e-mail').fill(USERS.owner);
+  await page.getByLabel('Mot de passe').fill('demo-crm-ai-2026');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(/\/tasks$/);
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -6,7 +6,8 @@ import { ctx, repoRoot } from '../lib/context.mjs';
 import { freshPage, signIn } from '../lib/browser.mjs';
 import { USERS } from '../lib/server.mjs';
 
-const JFK = () => ({ name: 'jfk.wav', mimeType: 'audio/wav', buffer: readFileSync(join(repoRoot, 'tests/data/asr/jfk.wav')) });
+// A real file (not a buffer): its date stays the same between the two choices, as a user's does.
+const JFK = () => join(repoRoot, 'tests/data/asr/jfk.wav');
 
 test('upload: refused files, consent required, reload in the middle resumes, processing to the end', { timeout: 150_000 }, async () => {
   assert.ok(ctx.meetingUrl, 'needs the meeting created by the clients spec');

@@ -2,7 +2,7 @@
 // sends the user to sign-in with ?next= the page they were on.
 import { createContext, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useLocation, useNavigate } from 'react-router-dom';
+import { useNavigate } from 'react-router-dom';
 import { api, isApiError, setCsrfToken, setUnauthorizedHandler } from './client';
 
 export interface Me {
@@ -53,7 +53,6 @@ export function signInPath(location: { pathname: string; search: string }): stri
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const location = useLocation();
   const q = useQuery({ queryKey: ME_KEY, queryFn: fetchMe, staleTime: 5 * 60_000, retry: 1 });
 
   useEffect(() => {
@@ -61,11 +60,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       qc.setQueryData(ME_KEY, null);
       setCsrfToken(null);
       const loc = window.location;
-      if (!loc.pathname.startsWith('/sign-in')) navigate(signInPath(loc), { replace: true });
+      if (loc.pathname.startsWith('/sign-in')) return;
+      const to = signInPath(loc);
+      navigate(`${to}${to.includes('?') ? '&' : '?'}expired=1`, { replace: true });
     });
     return () => setUnauthorizedHandler(null);
   }, [qc, navigate]);
-  void location;
 
   const value = useMemo<SessionValue>(
     () => ({
