@@ -316,8 +316,8 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
     const FieldSpec* f = spec.Field(k);
     if (f && f->type == FieldType::kStringList) {
       // A list is stored as its JSON text: one element matches as its quoted JSON string.
-      sql += " AND " + k + " LIKE ? ESCAPE '\\'";
-      params.push_back("%" + EscapeLike(json(v).dump()) + "%");
+      sql += " AND " + store_.dialect().ContainsClause(k);
+      params.push_back(store_.dialect().ContainsPattern(json(v).dump()));
       continue;
     }
     sql += " AND " + k + " = ?";
