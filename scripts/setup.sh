@@ -17,7 +17,14 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind
+  # the web application's browser tests (driven by playwright-core, no browser download)
+  chromium
 )
+# Node.js builds the web application: Debian's own (18) only when no node is installed at all;
+# a node that is already there (say 20) is kept.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

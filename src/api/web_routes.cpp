@@ -1,6 +1,22 @@
-// The home page at `/`: sign in, then search the firm's clients — a small page embedded in the
-// binary (no files to install), in French. It speaks to the same /api as every other client.
+// The web application at `/`: the files the build puts beside the executable (web/, made by
+// Vite from the sources in web/ of the repository), read once at start-up into memory with a
+// gzip copy of each compressible file. Hashed assets are cached for a year; index.html is
+// revalidated on every load so a new version is picked up at once; every path that is not the
+// API's (/api, /v1, /health, /metrics) and not a file gets index.html, where the client-side
+// router takes over.
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
 #include "api/app.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/text.h"
 
 namespace crm::api {
 
@@ -10,112 +26,144 @@ using http::Response;
 
 namespace {
 
-const char* kIndexHtml = R"html(<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>crm-ai</title>
-<link rel="stylesheet" href="/assets/app.css">
-</head>
-<body>
-<header><h1>crm-ai</h1><span id="who"></span><button id="logout" hidden>Se déconnecter</button></header>
-<main>
-  <form id="login" hidden>
-    <h2>Connexion</h2>
-    <label>Adresse e-mail <input name="email" type="email" autocomplete="username" required></label>
-    <label>Mot de passe <input name="password" type="password" autocomplete="current-password" required></label>
-    <button type="submit">Se connecter</button>
-    <p class="error" id="login-error" role="alert"></p>
-  </form>
-  <section id="clients" hidden>
-    <h2>Clients</h2>
-    <input id="q" type="search" placeholder="Rechercher (nom, e-mail, n° de dossier, étiquette)…" aria-label="Rechercher un client">
-    <table><thead><tr><th>Nom</th><th>E-mail</th><th>Téléphone</th><th>Dossier</th><th>Étiquettes</th></tr></thead>
-    <tbody id="rows"></tbody></table>
-    <p id="empty" hidden>Aucun client ne correspond.</p>
-  </section>
-</main>
-<footer>API : <a href="/api/openapi.json">/api/openapi.json</a> · État : <a href="/health/ready">/health/ready</a></footer>
-<script src="/assets/app.js"></script>
-</body>
-</html>
-)html";
+struct WebFile {
+  std::string content_type;
+  std::string cache_control;
+  std::shared_ptr<const std::string> body;
+  std::shared_ptr<const std::string> gzip;  // null when not worth it
+};
 
-const char* kAppCss = R"css(body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
-header{display:flex;gap:1rem;align-items:center;padding:.75rem 1.5rem;background:#1d3557;color:#fff}
-header h1{font-size:1.2rem;margin:0;flex:1}main{max-width:960px;margin:2rem auto;padding:0 1rem}
-form{display:grid;gap:.75rem;max-width:360px;background:#fff;padding:1.5rem;border-radius:8px}
-label{display:grid;gap:.25rem}input{padding:.5rem;border:1px solid #c8ced8;border-radius:4px;font:inherit}
-button{padding:.5rem 1rem;border:0;border-radius:4px;background:#457b9d;color:#fff;font:inherit;cursor:pointer}
-table{width:100%;border-collapse:collapse;background:#fff;margin-top:1rem}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e3e6ea}
-#q{width:100%;box-sizing:border-box}.error{color:#b00020;min-height:1.5em}footer{text-align:center;color:#667;padding:2rem}
-.tag{display:inline-block;background:#e8eef4;border-radius:3px;padding:0 .4rem;margin-right:.25rem;font-size:.85em}
-)css";
+using WebFiles = std::map<std::string, WebFile, std::less<>>;  // "assets/index-x.js" → file
 
-const char* kAppJs = R"js('use strict';
-let csrf = '';
-const $ = (id) => document.getElementById(id);
-async function api(method, path, body) {
-  const headers = {'Accept': 'application/json'};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
-  const res = await fetch(path, {method, headers, credentials: 'same-origin',
-                                 body: body === undefined ? undefined : JSON.stringify(body)});
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new Error((data && data.error && data.error.message) || ('Erreur ' + res.status));
-  return data;
+std::string ContentType(const std::string& ext) {
+  static const std::map<std::string, std::string> kTypes = {
+      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},          {".svg", "image/svg+xml"},
+      {".png", "image/png"},                  {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},               {".woff", "font/woff"},
+      {".txt", "text/plain; charset=utf-8"},  {".webmanifest", "application/manifest+json"},
+      {".wasm", "application/wasm"}};
+  auto it = kTypes.find(ext);
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
-function cell(text) { const td = document.createElement('td'); td.textContent = text || ''; return td; }
-async function loadClients() {
-  const q = $('q').value.trim();
-  const page = await api('GET', '/api/clients?limit=50&sort=name' + (q ? '&q=' + encodeURIComponent(q) : ''));
-  const rows = $('rows');
-  rows.replaceChildren();
-  for (const c of page.data) {
-    const tr = document.createElement('tr');
-    tr.append(cell(c.name), cell(c.email), cell(c.phone), cell(c.reference));
-    const tags = document.createElement('td');
-    for (const t of c.tags) { const s = document.createElement('span'); s.className = 'tag'; s.textContent = t; tags.append(s); }
-    tr.append(tags);
-    rows.append(tr);
+
+bool Compressible(const std::string& type) {
+  return type.rfind("text/", 0) == 0 || type.find("json") != std::string::npos ||
+         type.find("svg") != std::string::npos || type == "application/wasm";
+}
+
+// gzip (not zlib) framing: windowBits 15 + 16.
+std::shared_ptr<const std::string> Gzip(const std::string& in) {
+  z_stream z{};
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return nullptr;
+  std::string out(deflateBound(&z, in.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  size_t n = z.total_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END || n + 64 >= in.size()) return nullptr;
+  out.resize(n);
+  return std::make_shared<const std::string>(std::move(out));
+}
+
+WebFiles LoadWebFiles(const std::string& dir) {
+  namespace fs = std::filesystem;
+  WebFiles files;
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::path(dir) / "index.html", ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string rel = fs::relative(it->path(), dir, ec).generic_string();
+    if (ec || rel.empty() || rel[0] == '.') continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    WebFile f;
+    f.content_type = ContentType(it->path().extension().string());
+    // Vite names every file under assets/ after its content hash: it never changes.
+    f.cache_control = rel == "index.html"               ? "no-cache"
+                      : rel.rfind("assets/", 0) == 0 ? "public, max-age=31536000, immutable"
+                                                     : "public, max-age=3600";
+    auto body = std::make_shared<const std::string>(buf.str());
+    if (Compressible(f.content_type)) f.gzip = Gzip(*body);
+    f.body = std::move(body);
+    files.emplace(std::move(rel), std::move(f));
   }
-  $('empty').hidden = page.data.length > 0;
+  return files;
 }
-function show(me) {
-  const signedIn = !!me;
-  $('login').hidden = signedIn; $('clients').hidden = !signedIn; $('logout').hidden = !signedIn;
-  $('who').textContent = signedIn ? (me.name || me.email) : '';
-  if (signedIn) { csrf = me.csrf_token || ''; loadClients().catch((e) => alert(e.message)); }
-}
-$('login').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const f = new FormData(ev.target);
-  try { show(await api('POST', '/api/auth/login', {email: f.get('email'), password: f.get('password')})); $('login-error').textContent = ''; }
-  catch (e) { $('login-error').textContent = e.message; }
-});
-$('logout').addEventListener('click', async () => { await api('POST', '/api/auth/logout').catch(() => {}); show(null); });
-let timer;
-$('q').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => loadClients().catch(() => {}), 200); });
-api('GET', '/api/auth/me').then(show).catch(() => show(null));
-)js";
 
-Response Asset(const char* body, const char* type) {
-  Response r = Response::Text(200, body, type);
-  r.Header("Cache-Control", "no-cache");
+bool AcceptsGzip(const Request& req) {
+  for (auto& part : Split(req.Header("Accept-Encoding"), ',')) {
+    std::string p = ToLowerAscii(Trim(part));
+    if (p == "gzip" || (p.rfind("gzip;", 0) == 0 && p.find("q=0") == std::string::npos))
+      return true;
+  }
+  return false;
+}
+
+Response Serve(const WebFile& f, const Request& req) {
+  Response r;
+  r.status = 200;
+  r.content_type = f.content_type;
+  bool gz = f.gzip && AcceptsGzip(req);
+  r.shared_body = gz ? f.gzip : f.body;
+  r.Header("Cache-Control", f.cache_control);
+  if (f.gzip) r.Header("Vary", "Accept-Encoding");
+  if (gz) r.Header("Content-Encoding", "gzip");
   return r;
 }
+
+// The paths the server answers itself; everything else may be the web application's.
+bool IsWebPath(const std::string& path) {
+  for (const char* api : {"/api", "/v1", "/health", "/metrics"}) {
+    size_t n = std::strlen(api);
+    if (path.compare(0, n, api) == 0 && (path.size() == n || path[n] == '/')) return false;
+  }
+  return true;
+}
+
+const char* kNotBuiltPage = R"html(<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>crm-ai</title></head><body>
+<h1>crm-ai</h1>
+<p>L'application web n'est pas installée à côté de l'exécutable (dossier <code>web/</code>) :
+construisez-la avec <code>make build</code>. L'API répond sous <a href="/api/openapi.json">/api</a>.</p>
+<p lang="en">The web application is not installed beside the executable (folder <code>web/</code>):
+build it with <code>make build</code>. The API answers under <a href="/api/openapi.json">/api</a>.</p>
+</body></html>
+)html";
 
 }  // namespace
 
 void RegisterWebRoutes(http::Router& r, App& app) {
-  http::RouteOptions page{.auth = AuthMode::kNone, .rate_limited = false, .tag = "web"};
-  page.summary = "Page d'accueil : connexion et recherche de clients";
-  r.Add("GET", "/", [](Request&) { return Asset(kIndexHtml, "text/html; charset=utf-8"); }, page);
-  page.summary = "Script de la page d'accueil";
-  r.Add("GET", "/assets/app.js", [](Request&) { return Asset(kAppJs, "text/javascript; charset=utf-8"); }, page);
-  page.summary = "Feuille de style de la page d'accueil";
-  r.Add("GET", "/assets/app.css", [](Request&) { return Asset(kAppCss, "text/css; charset=utf-8"); }, page);
+  (void)app;
+  std::string dir = ExecutableDir() + "/web";
+  auto files = std::make_shared<const WebFiles>(LoadWebFiles(dir));
+  if (files->empty())
+    log::Warn("web application not found; / explains how to build it", {{"dir", dir}});
+  else
+    log::Info("web application loaded", {{"dir", dir}, {"files", files->size()}});
+  http::RouteOptions page{.auth = AuthMode::kNone, .rate_limited = false, .light = true};
+  r.SetFallback(IsWebPath, [files](Request& req) {
+    if (files->empty()) {
+      Response res = Response::Text(503, kNotBuiltPage, "text/html; charset=utf-8");
+      res.Header("Cache-Control", "no-cache");
+      return res;
+    }
+    std::string rel = req.path.empty() ? "" : req.path.substr(1);
+    if (auto it = files->find(rel); it != files->end() && rel != "index.html")
+      return Serve(it->second, req);
+    // A missing file (a chunk of an older version, a typo) is a 404, not the index page: a
+    // script tag given HTML fails with a confusing MIME error instead of a clear one.
+    std::string last = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
+    if (last.find('.') != std::string::npos)
+      return Response::FromError(NotFound("Fichier introuvable. / No such file: " + req.path));
+    return Serve(files->at("index.html"), req);
+  }, page);
 }
 
 }  // namespace crm::api

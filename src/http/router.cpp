@@ -47,7 +47,21 @@ RouteMatch Router::Match(const std::string& method, const std::string& path) con
         m.allowed += (m.allowed.empty() ? "" : ", ") + r.method;
     }
   }
+  if (!m.route && !m.path_exists && fallback_ && (method == "GET" || method == "HEAD") &&
+      fallback_accepts_(path))
+    m.route = &*fallback_;
   return m;
+}
+
+void Router::SetFallback(std::function<bool(const std::string&)> accepts, Handler handler,
+                         RouteOptions options) {
+  Route r;
+  r.method = "GET";
+  r.pattern = "/{path...}";
+  r.handler = std::move(handler);
+  r.options = std::move(options);
+  fallback_ = std::move(r);
+  fallback_accepts_ = std::move(accepts);
 }
 
 bool RoleAtLeast(const std::string& role, const std::string& min_role) {

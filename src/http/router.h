@@ -3,6 +3,8 @@
 // and the description that goes into the OpenAPI document.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,9 +57,15 @@ class Router {
   void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
   RouteMatch Match(const std::string& method, const std::string& path) const;
   const std::vector<Route>& routes() const { return routes_; }
+  // Answers GET and HEAD on the paths no route has and `accepts` takes: the web application's
+  // own (client-side) routes, which all get its index page. Not part of the OpenAPI document.
+  void SetFallback(std::function<bool(const std::string& path)> accepts, Handler handler,
+                   RouteOptions options = {});
 
  private:
   std::vector<Route> routes_;
+  std::optional<Route> fallback_;
+  std::function<bool(const std::string&)> fallback_accepts_;
 };
 
 // Role order for RouteOptions::min_role checks.

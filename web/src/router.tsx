@@ -1,0 +1,61 @@
+// Routes, each page its own chunk (lazy), so the first load carries only the shell.
+import { lazy, Suspense, type ComponentType } from 'react';
+import { createBrowserRouter, Navigate, Outlet } from 'react-router-dom';
+import { SessionProvider } from './api/session';
+import { Layout } from './components/Layout';
+import { RequireAuth } from './components/RequireAuth';
+import { PageLoader } from './components/States';
+
+function page(load: () => Promise<{ default: ComponentType }>) {
+  const C = lazy(load);
+  return (
+    <Suspense fallback={<PageLoader />}>
+      <C />
+    </Suspense>
+  );
+}
+
+function Root() {
+  return (
+    <SessionProvider>
+      <Outlet />
+    </SessionProvider>
+  );
+}
+
+export const routes = [
+  {
+    element: <Root />,
+    children: [
+      { path: '/sign-in', element: page(() => import('./pages/SignInPage')) },
+      { path: '/forgot-password', element: page(() => import('./pages/ForgotPasswordPage')) },
+      { path: '/reset-password', element: page(() => import('./pages/ResetPasswordPage')) },
+      { path: '/invitation', element: page(() => import('./pages/AcceptInvitationPage')) },
+      {
+        element: (
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        ),
+        children: [
+          { path: '/', element: <Navigate to="/clients" replace /> },
+          { path: '/clients', element: page(() => import('./pages/ClientsPage')) },
+          { path: '/clients/:clientId', element: page(() => import('./pages/ClientPage')) },
+          { path: '/meetings/:meetingId', element: page(() => import('./pages/MeetingPage')) },
+          { path: '/meetings/:meetingId/recordings/:recordingId', element: page(() => import('./pages/TranscriptPage')) },
+          { path: '/recordings/:recordingId', element: page(() => import('./pages/TranscriptPage')) },
+          { path: '/search', element: page(() => import('./pages/SearchPage')) },
+          { path: '/tasks', element: page(() => import('./pages/TasksPage')) },
+          { path: '/settings', element: <Navigate to="/settings/firm" replace /> },
+          { path: '/settings/:section', element: page(() => import('./pages/SettingsPage')) },
+          { path: '/admin/firms', element: page(() => import('./pages/AdminFirmsPage')) },
+          { path: '/admin/jobs', element: page(() => import('./pages/AdminJobsPage')) },
+          { path: '/admin/audit', element: page(() => import('./pages/AuditPage')) },
+          { path: '*', element: page(() => import('./pages/NotFoundPage')) },
+        ],
+      },
+    ],
+  },
+];
+
+export const router = createBrowserRouter(routes);
