@@ -268,6 +268,21 @@ TEST_F(ServerTest, SearchIgnoresAccentsAndCaseAndPaginates) {
   EXPECT_EQ(server_->Get("/api/clients?cursor=garbage!", h).status, 422);
 }
 
+TEST_F(ServerTest, ClientsFilterOnOneExactTag) {
+  auto h = Bearer(a_->api_key);
+  ASSERT_EQ(server_->Call("POST", "/api/clients", {{"name", "Tag Un"}, {"tags", json::array({"succession", "vip"})}}, h).status, 201);
+  ASSERT_EQ(server_->Call("POST", "/api/clients", {{"name", "Tag Deux"}, {"tags", json::array({"successions"})}}, h).status, 201);
+  ASSERT_EQ(server_->Call("POST", "/api/clients", {{"name", "Tag 100%"}, {"tags", json::array({"100%_sûr"})}}, h).status, 201);
+  auto one = server_->Get("/api/clients?tags=succession", h).json();
+  ASSERT_EQ(one["data"].size(), 1u) << one.dump();
+  EXPECT_EQ(one["data"][0]["name"], "Tag Un");
+  EXPECT_EQ(server_->Get("/api/clients?tags=vip&q=tag", h).json()["data"].size(), 1u);
+  // LIKE wildcards in the tag are literal.
+  EXPECT_EQ(server_->Get("/api/clients?tags=100%25_s%C3%BBr", h).json()["data"].size(), 1u);
+  EXPECT_EQ(server_->Get("/api/clients?tags=1__%25", h).json()["data"].size(), 0u);
+  EXPECT_EQ(server_->Get("/api/clients?tags=absent", h).json()["data"].size(), 0u);
+}
+
 TEST_F(ServerTest, MembersCannotDoAdminThings) {
   auto h = Bearer(a_->member_api_key);
   EXPECT_EQ(server_->Get("/api/api-keys", h).status, 403);

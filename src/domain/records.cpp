@@ -318,6 +318,13 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
     params.push_back(v);
   }
   for (auto& [k, v] : query.filters) {
+    const FieldSpec* f = spec.Field(k);
+    if (f && f->type == FieldType::kStringList) {
+      // A list is stored as its JSON text: one element matches as its quoted JSON string.
+      sql += " AND " + k + " LIKE ? ESCAPE '\\'";
+      params.push_back("%" + EscapeLike(json(v).dump()) + "%");
+      continue;
+    }
     sql += " AND " + k + " = ?";
     params.push_back(v);
   }

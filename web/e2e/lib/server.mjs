@@ -84,6 +84,8 @@ export async function startStack({ bin, repoRoot, logDir }) {
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_API: 'off',
     QUEUE_WORKERS: '1',
+    // Small, so the over-the-limit refusal is tested without a 200 MB file.
+    UPLOAD_MAX_BYTES: '4000000',
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   };

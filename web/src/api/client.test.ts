@@ -28,7 +28,7 @@ describe('api client', () => {
   });
   it('turns the error shape into ApiError with field errors', async () => {
     vi.stubGlobal('fetch', reply(422, { error: { code: 'invalid_argument', message: 'Champs invalides / Invalid fields', details: { email: 'must_be_email' } } }));
-    const e = await api.post('/api/clients', {}).catch((x) => x);
+    const e = (await api.post("/api/clients", {}).catch((x: unknown) => x)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(422);
     expect(e.fieldErrors()).toEqual({ email: 'must_be_email' });
@@ -43,7 +43,7 @@ describe('api client', () => {
   });
   it('reports a network failure as status 0', async () => {
     vi.stubGlobal('fetch', vi.fn().mockRejectedValue(new TypeError('Failed to fetch')));
-    const e = await api.get('/api/x').catch((x) => x);
+    const e = (await api.get("/api/x").catch((x: unknown) => x)) as ApiError;
     expect(e.status).toBe(0);
     expect(e.code).toBe('network_error');
   });

@@ -40,6 +40,12 @@ let onUnauthorized: (() => void) | null = null;
 export function setCsrfToken(token: string | null | undefined): void {
   csrfToken = token ?? '';
 }
+export function getCsrfToken(): string {
+  return csrfToken;
+}
+export function notifyUnauthorized(): void {
+  onUnauthorized?.();
+}
 export function setUnauthorizedHandler(handler: (() => void) | null): void {
   onUnauthorized = handler;
 }

@@ -1,5 +1,78 @@
-import { Title } from '@mantine/core';
+// The firm's audit log, newest first, page by page.
+import { Button, Code, Group, Stack, Table, Title } from '@mantine/core';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { api, type Page } from '../api/client';
+import { useUsers, userName } from '../api/hooks';
+import { EmptyState, ErrorState, PageLoader } from '../components/States';
+import { formatDateTime } from '../lib/format';
+
+interface AuditEntry {
+  id: string;
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  details: unknown;
+  ip: string | null;
+  created_at: string;
+}
 
 export default function AuditPage() {
-  return <Title order={1}>AuditPage</Title>;
+  const { t, i18n } = useTranslation();
+  const users = useUsers();
+  const list = useInfiniteQuery({
+    queryKey: ['audit'],
+    initialPageParam: '',
+    queryFn: ({ pageParam }) => api.get<Page<AuditEntry>>('/api/audit', { query: { limit: 50, cursor: pageParam } }),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <Stack>
+      <Title order={1}>{t('audit.title')}</Title>
+      {list.isPending ? (
+        <PageLoader />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : rows.length === 0 ? (
+        <EmptyState title={t('audit.empty')} />
+      ) : (
+        <Table.ScrollContainer minWidth={700}>
+          <Table striped aria-label={t('audit.title')}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('audit.when')}</Table.Th>
+                <Table.Th>{t('audit.who')}</Table.Th>
+                <Table.Th>{t('audit.action')}</Table.Th>
+                <Table.Th>{t('audit.object')}</Table.Th>
+                <Table.Th>{t('audit.ip')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rows.map((e) => (
+                <Table.Tr key={e.id}>
+                  <Table.Td>{formatDateTime(e.created_at, i18n.language)}</Table.Td>
+                  <Table.Td>{userName(users.data?.data, e.actor_user_id) || (e.actor_api_key_id ? t('audit.apiKey') : t('common.none'))}</Table.Td>
+                  <Table.Td>
+                    <Code>{e.action}</Code>
+                  </Table.Td>
+                  <Table.Td>{e.object_type ? `${e.object_type} ${e.object_id ?? ''}` : ''}</Table.Td>
+                  <Table.Td>{e.ip}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {list.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
+            {t('common.loadMore')}
+          </Button>
+        </Group>
+      )}
+    </Stack>
+  );
 }
