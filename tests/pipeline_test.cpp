@@ -131,6 +131,13 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
   auto transcript = s.Get("/api/recordings/" + id + "/transcript", h);
   ASSERT_EQ(transcript.status, 200) << transcript.body;
   EXPECT_GE(transcript.json()["segments"].size(), 2u) << transcript.body.substr(0, 400);
+  // The waveform was computed by the job, from the same decode, before anyone asked for it.
+  EXPECT_TRUE(fs::exists(s.data_dir() + "/recordings/" + f.id + "/" + id + ".peaks"));
+  auto peaks = s.Get("/api/recordings/" + id + "/peaks", h);
+  ASSERT_EQ(peaks.status, 200) << peaks.body;
+  EXPECT_EQ(peaks.json()["peaks_per_second"], 50);
+  EXPECT_NEAR(peaks.json()["length"].get<double>(), 551, 2);
+  EXPECT_EQ(CountInLog(s, "waveform peaks computed on request"), 0);
   // The meeting's one listed participant bounds the diarizer at two voices (a hint, not a count).
   bool bounded = false;
   std::istringstream log(s.log());

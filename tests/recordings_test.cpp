@@ -308,6 +308,49 @@ TEST_F(Recordings, AudioIsServedWithRangeSupport) {
   EXPECT_EQ(bad.header("content-range"), "bytes */" + std::to_string(wav_->size()));
 }
 
+// Recordings processed before waveforms existed (here: no worker ran) get theirs on request.
+TEST_F(Recordings, PeaksAreComputedOnRequestOnceThenReadAndRecomputedWhenDamaged) {
+  auto up = UploadRaw(*wav_);
+  ASSERT_EQ(up.status, 201);
+  std::string id = up.json()["id"];
+  std::string url = "/api/recordings/" + id + "/peaks";
+  std::string blob = s_->data_dir() + "/recordings/" + a_->id + "/" + id + ".peaks";
+  ASSERT_FALSE(fs::exists(blob));
+  auto h = Bearer(a_->api_key);
+  auto first = s_->Get(url, h);
+  ASSERT_EQ(first.status, 200) << first.body;
+  json p = first.json();
+  EXPECT_EQ(p["recording_id"], id);
+  EXPECT_EQ(p["peaks_per_second"], 50);
+  EXPECT_EQ(p["length"], 50);  // one second
+  EXPECT_NEAR(p["duration"].get<double>(), 1.0, 0.01);
+  auto bytes = Base64UrlDecode(p["data"].get<std::string>());
+  ASSERT_TRUE(bytes.has_value());
+  ASSERT_EQ(bytes->size(), 100u);
+  // The 440 Hz sine at ffmpeg's amplitude of 1/8 (16 steps of 127): every bucket holds cycles.
+  for (size_t i = 0; i < 50; ++i) {
+    EXPECT_LE(static_cast<int8_t>((*bytes)[2 * i]), -14) << i;
+    EXPECT_GE(static_cast<int8_t>((*bytes)[2 * i + 1]), 14) << i;
+  }
+  EXPECT_TRUE(fs::exists(blob));
+  EXPECT_EQ(s_->Get(url, h).body, first.body);
+  auto overview = s_->Get(url + "?max_length=100", h);
+  EXPECT_EQ(overview.json()["length"], 50);
+  for (const char* bad : {"?max_length=5", "?max_length=abc"}) {
+    auto r = s_->Get(url + bad, h);
+    EXPECT_EQ(r.status, 422) << bad << r.body;
+    EXPECT_TRUE(r.json()["error"]["details"].contains("max_length"));
+  }
+  std::ofstream(blob, std::ios::trunc) << "damaged";
+  auto again = s_->Get(url, h);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(s_->Get("/api/recordings/" + NewId() + "/peaks", h).status, 404);
+  // Deleting the recording removes its waveform too.
+  ASSERT_EQ(Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", h}).status, 204);
+  EXPECT_FALSE(fs::exists(blob));
+}
+
 TEST_F(Recordings, DeleteRemovesRowAndFileAndIsAudited) {
   auto up = UploadRaw(*wav_);
   ASSERT_EQ(up.status, 201);
@@ -335,6 +378,7 @@ TEST_F(Recordings, AnotherFirmGets404OnRecordingsAudioEventsUploadsAndJobs) {
   auto hb = Bearer(b_->api_key);
   for (std::string path : {"/api/recordings/" + id, "/api/recordings/" + id + "/audio",
                            "/api/recordings/" + id + "/events",
+                           "/api/recordings/" + id + "/peaks",
                            "/api/recordings/" + id + "/transcript", "/api/jobs/" + job})
     EXPECT_EQ(s_->Get(path, hb).status, 404) << path;
   EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", hb}).status, 404);

@@ -108,7 +108,19 @@ TEST_F(TranscriptsApiTest, ReadsSegmentsWordsSpeakersAndVersion) {
   EXPECT_EQ(t["segments"][0]["speaker_name"], nullptr);
   EXPECT_EQ(t["segments"][0]["edited"], false);
   EXPECT_EQ(t["segments"][0]["words"][1],
-            json({{"start", 1.1}, {"end", 2.5}, {"text", " Maître."}, {"confidence", 0.5}}));
+            json({{"start", 1.1},
+                  {"end", 2.5},
+                  {"text", " Maître."},
+                  {"confidence", 0.5},
+                  {"edited", false}}));
+  // A segment the engine gave no word times: one word per word of its text, times shared out
+  // over the segment, confidence unknown.
+  json words = t["segments"][1]["words"];
+  ASSERT_EQ(words.size(), 7u);
+  EXPECT_EQ(words[0]["start"], 2.5);
+  EXPECT_EQ(words[6]["end"], 7.25);
+  EXPECT_EQ(words[6]["text"], " <Martin>.");
+  EXPECT_EQ(words[3]["confidence"], nullptr);
   EXPECT_EQ(t["speakers"], json::parse(R"([{"label":"SPEAKER_1","name":null},
                                            {"label":"SPEAKER_2","name":null}])"));
   EXPECT_EQ(s_->Get("/api/recordings/" + NewId() + "/transcript", Bearer(a_->api_key)).status, 404);
@@ -148,6 +160,91 @@ TEST_F(TranscriptsApiTest, CorrectionsUseVersionsAndKeepHistoryAndTheEngineText)
   EXPECT_EQ(t["version"], 2);
   EXPECT_EQ(t["segments"][1]["text"], "Je viens pour la succession de Mme Martin.");
   EXPECT_EQ(t["segments"][1]["engine_text"], "Je viens pour la succession d'Hélène <Martin>.");
+}
+
+TEST_F(TranscriptsApiTest, ACorrectionKeepsTheTimesOfTheWordsThatDidNotChange) {
+  std::string rec = RecordingWithTranscript(*a_, "Client alignement");
+  std::string seg = Transcript(*a_, rec)["segments"][0]["id"];
+  auto r = s_->Call("PATCH", "/api/recordings/" + rec + "/transcript/segments/" + seg,
+                    {{"text", "Bonjour cher Maître."}, {"version", 1}}, Bearer(a_->api_key));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json words = r.json()["words"];
+  ASSERT_EQ(words.size(), 3u);
+  EXPECT_EQ(words[0], json({{"start", 0},
+                            {"end", 1.1},
+                            {"text", " Bonjour"},
+                            {"confidence", 0.75},
+                            {"edited", false}}));
+  EXPECT_EQ(words[1]["text"], " cher");
+  EXPECT_EQ(words[1]["edited"], true);
+  EXPECT_EQ(words[1]["start"], 1.1);  // between its neighbours
+  EXPECT_EQ(words[2]["start"], 1.1);
+  EXPECT_EQ(words[2]["end"], 2.5);
+  EXPECT_EQ(words[2]["confidence"], 0.5);
+  // The export's detailed JSON carries them too.
+  auto v = s_->Get("/api/recordings/" + rec + "/transcript/export?format=verbose_json",
+                   Bearer(a_->api_key));
+  ASSERT_EQ(v.status, 200);
+  EXPECT_NE(v.body.find("cher"), std::string::npos);
+}
+
+TEST_F(TranscriptsApiTest, SplitAndMergeKeepWordsOrderSearchAndHistory) {
+  std::string rec = RecordingWithTranscript(*a_, "Client découpe");
+  auto h = Bearer(a_->api_key);
+  json t = Transcript(*a_, rec);
+  std::string first = t["segments"][0]["id"], second = t["segments"][1]["id"];
+  std::string base = "/api/recordings/" + rec + "/transcript/segments/";
+  // Bad cuts: the field named, nothing changed.
+  for (json body : {json{{"word_index", 0}}, json{{"word_index", 7}}, json{{"word_index", "2"}},
+                    json::object(), json{{"word_index", 2}, {"bogus", 1}}}) {
+    auto bad = s_->Call("POST", base + second + "/split", body, h);
+    EXPECT_EQ(bad.status, 422) << body << bad.body;
+  }
+  EXPECT_EQ(s_->Call("POST", base + second + "/split", {{"word_index", 3}, {"version", 9}}, h)
+                .status,
+            409);
+  auto split = s_->Call("POST", base + second + "/split", {{"word_index", 4}, {"version", 1}}, h);
+  ASSERT_EQ(split.status, 200) << split.body;
+  json parts = split.json()["segments"];
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0]["id"], second);
+  EXPECT_EQ(parts[0]["text"], "Je viens pour la");
+  EXPECT_EQ(parts[1]["text"], "succession d'Hélène <Martin>.");
+  EXPECT_EQ(parts[1]["speaker"], "SPEAKER_2");
+  EXPECT_EQ(parts[0]["edited"], false);
+  EXPECT_EQ(parts[0]["end"], parts[0]["words"][3]["end"]);
+  EXPECT_EQ(parts[1]["start"], parts[1]["words"][0]["start"]);
+  EXPECT_EQ(parts[1]["end"], 7.25);
+  t = Transcript(*a_, rec);
+  ASSERT_EQ(t["segments"].size(), 3u);
+  EXPECT_EQ(t["version"], 2);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(t["segments"][i]["index"], i);
+  std::string third = parts[1]["id"];
+  EXPECT_EQ(t["segments"][2]["id"], third);
+  auto history = s_->Get(base + third + "/revisions", h).json()["data"];
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0]["kind"], "split");
+
+  // Merge the first with the second: one segment from 0 to the second's end.
+  EXPECT_EQ(s_->Call("POST", base + first + "/merge", {{"version", 1}, {"next_version", 5}}, h)
+                .status,
+            409);
+  auto merged = s_->Call("POST", base + first + "/merge", {{"version", 1}}, h);
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(merged.json()["text"], "Bonjour Maître. Je viens pour la");
+  EXPECT_EQ(merged.json()["start"], 0);
+  EXPECT_EQ(merged.json()["end"], parts[0]["end"]);
+  EXPECT_EQ(merged.json()["words"].size(), 6u);
+  EXPECT_EQ(merged.json()["words"][1]["start"], 1.1);
+  t = Transcript(*a_, rec);
+  ASSERT_EQ(t["segments"].size(), 2u);
+  EXPECT_EQ(t["segments"][1]["id"], third);
+  EXPECT_EQ(t["segments"][1]["index"], 1);
+  EXPECT_EQ(s_->Call("POST", base + third + "/merge", json::object(), h).status, 422);
+  EXPECT_EQ(s_->Get(base + first + "/revisions", h).json()["data"][0]["kind"], "merge");
+  // The SRT follows the new cut.
+  auto srt = s_->Get("/api/recordings/" + rec + "/transcript/export?format=srt", h);
+  EXPECT_NE(srt.body.find("Bonjour Maître. Je viens pour la"), std::string::npos) << srt.body;
 }
 
 TEST_F(TranscriptsApiTest, MalformedBodiesAreRefusedWithTheFieldNames) {
@@ -320,6 +417,10 @@ TEST_F(TranscriptsApiTest, AnotherFirmGets404OnEveryTranscriptRoute) {
            {"PATCH", base + "/transcript/segments/" + seg, R"({"bogus": 1})"},
            {"PATCH", base + "/transcript/segments/" + seg, "not json"},
            {"GET", base + "/transcript/segments/" + seg + "/revisions", ""},
+           {"POST", base + "/transcript/segments/" + seg + "/split", R"({"word_index": 1})"},
+           {"POST", base + "/transcript/segments/" + seg + "/split", "not json"},
+           {"POST", base + "/transcript/segments/" + seg + "/merge", R"({"version": 1})"},
+           {"GET", base + "/peaks", ""},
            {"PATCH", base + "/speakers", R"({"SPEAKER_1": "Pirate"})"},
            {"PATCH", base + "/speakers", "[]"},
        }) {

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "domain/audit.h"
+#include "pipeline/waveform.h"
 
 namespace crm::api {
 
@@ -170,6 +171,44 @@ Response Audio(pipeline::Services& s, Request& req) {
   return res;
 }
 
+// The waveform: (min, max) int8 pairs, base64url without padding, computed once by the job (or
+// now, for a recording processed before peaks existed). ?max_length= bounds the pair count for
+// an overview of a long recording (neighbours merged).
+Response PeaksOf(pipeline::Services& s, pipeline::WaveformPeaks& waveform, Request& req) {
+  auto row = s.recordings.Row(req.principal.firm_id, req.Param("id"));
+  if (!row.ok()) return Fail(row.error());
+  size_t max_length = 0;
+  if (auto q = req.Query("max_length")) {
+    auto v = ParseInt(*q, 100, 10'000'000);
+    if (!v)
+      return Fail(InvalidArgument(
+          "max_length : un entier de 100 à 10000000. / max_length: an integer from 100 to "
+          "10000000.",
+          {{"max_length", "invalid"}}));
+    max_length = static_cast<size_t>(*v);
+  }
+  auto peaks = waveform.LoadOrCompute(row->Text("blob_key"));
+  if (!peaks.ok()) {
+    if (peaks.error().code == ErrorCode::kUndecodable || peaks.error().code == ErrorCode::kNotFound)
+      return Fail(Error(ErrorCode::kUnavailable,
+                        "La forme d'onde de cet enregistrement ne peut pas être calculée : son "
+                        "fichier est illisible. / This recording's waveform cannot be computed: "
+                        "its file is unreadable.",
+                        nullptr, "waveform_unavailable"));
+    return Fail(peaks.error());
+  }
+  audio::Peaks p = max_length ? audio::Downsample(*peaks, max_length) : std::move(*peaks);
+  std::string bytes(reinterpret_cast<const char*>(p.pairs.data()), p.pairs.size());
+  Response res = Ok({{"recording_id", req.Param("id")},
+                     {"peaks_per_second", p.peaks_per_second},
+                     {"duration", p.duration_seconds},
+                     {"length", p.size()},
+                     {"bits", 8},
+                     {"data", Base64UrlEncode(bytes)}});
+  res.Header("Cache-Control", "private, max-age=3600");
+  return res;
+}
+
 // Server-Sent Events: the recording's processing state, polled from the job row.
 Response Events(pipeline::Services& s, Request& req) {
   std::string firm = req.principal.firm_id, id = req.Param("id");
@@ -259,6 +298,15 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
   r.Add("GET", "/api/recordings/{id}/audio", [&s](Request& req) { return Audio(s, req); },
         {.summary = "Le fichier original, avec prise en charge de Range (lecteur)",
          .tag = "recordings"});
+
+  auto waveform = std::make_shared<pipeline::WaveformPeaks>(s.blobs);
+  r.Add("GET", "/api/recordings/{id}/peaks",
+        [&s, waveform](Request& req) { return PeaksOf(s, *waveform, req); },
+        {.summary = "Forme d'onde : paires (min, max) int8 à peaks_per_second, en base64url sans "
+                    "remplissage ; calculée une fois au traitement (ou à la première demande). "
+                    "?max_length= pour un aperçu",
+         .tag = "recordings",
+         .doc = {{"x-query", {"max_length"}}}});
 
   r.Add("GET", "/api/recordings/{id}/events", [&s](Request& req) { return Events(s, req); },
         {.summary = "Progression du traitement en Server-Sent Events (progress, done, failed)",

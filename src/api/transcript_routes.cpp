@@ -2,6 +2,8 @@
 // (optimistic concurrency, revision history), name speakers, export it (txt, srt, vtt, json,
 // verbose_json) as a download. Every route finds the transcript through the caller's firm first:
 // another firm's recording is 404 before its body or version is looked at.
+#include <algorithm>
+
 #include "api/app.h"
 #include "asr/format.h"
 #include "common/text.h"
@@ -16,11 +18,14 @@ using nlohmann::json;
 
 namespace {
 
-json WordsJson(const std::vector<asr::Word>& words) {
+json WordsJson(const std::vector<domain::TimedWord>& words) {
   json out = json::array();
   for (const auto& w : words)
-    out.push_back(
-        {{"start", w.start}, {"end", w.end}, {"text", w.text}, {"confidence", w.probability}});
+    out.push_back({{"start", w.start},
+                   {"end", w.end},
+                   {"text", w.text},
+                   {"confidence", w.confidence < 0 ? json(nullptr) : json(w.confidence)},
+                   {"edited", w.edited}});
   return out;
 }
 
@@ -108,6 +113,7 @@ Response Revisions(App& app, Request& req) {
   std::vector<json> data;
   for (const auto& rev : *r)
     data.push_back({{"id", rev.id},
+                    {"kind", rev.kind},
                     {"version", rev.version},
                     {"old_text", rev.old_text},
                     {"new_text", rev.new_text},
@@ -115,6 +121,52 @@ Response Revisions(App& app, Request& req) {
                     {"api_key_id", rev.api_key_id.empty() ? json(nullptr) : json(rev.api_key_id)},
                     {"created_at", rev.created_at}});
   return Page(data, std::nullopt);
+}
+
+// POST .../segments/{segment_id}/split {"word_index": k, "version": v}
+Response Split(App& app, Request& req) {
+  std::string recording = req.Param("id"), segment = req.Param("segment_id");
+  auto existing = domain::GetSegment(*app.store, req.principal.firm_id, recording, segment);
+  if (!existing.ok()) return Response::FromError(existing.error());
+  auto body = req.JsonBody();
+  if (!body.ok()) return Response::FromError(body.error());
+  json problems = UnknownFields(*body, {"word_index", "version"});
+  if (!body->contains("word_index"))
+    problems["word_index"] = "required";
+  else if (!(*body)["word_index"].is_number_integer())
+    problems["word_index"] = "must_be_integer";
+  if (body->contains("version") && !(*body)["version"].is_number_integer())
+    problems["version"] = "must_be_integer";
+  if (!problems.empty()) return Invalid(problems);
+  int64_t k = (*body)["word_index"].get<int64_t>();
+  auto r = domain::SplitSegment(*app.store, req.principal, recording, segment,
+                                static_cast<int>(std::clamp<int64_t>(k, -1, 1'000'000)),
+                                ExpectedVersion(req, *body));
+  if (!r.ok()) return Response::FromError(r.error());
+  domain::Audit(*app.store, req.principal, "transcript.segment_split", "recording", recording,
+                {{"segment_id", segment}, {"new_segment_id", r->second.id}});
+  return Ok({{"segments", json::array({SegmentJson(r->first), SegmentJson(r->second)})}});
+}
+
+// POST .../segments/{segment_id}/merge {"version": v, "next_version": w}
+Response Merge(App& app, Request& req) {
+  std::string recording = req.Param("id"), segment = req.Param("segment_id");
+  auto existing = domain::GetSegment(*app.store, req.principal.firm_id, recording, segment);
+  if (!existing.ok()) return Response::FromError(existing.error());
+  auto body = req.JsonBody();
+  if (!body.ok()) return Response::FromError(body.error());
+  json problems = UnknownFields(*body, {"version", "next_version"});
+  for (const char* k : {"version", "next_version"})
+    if (body->contains(k) && !(*body)[k].is_number_integer()) problems[k] = "must_be_integer";
+  if (!problems.empty()) return Invalid(problems);
+  std::optional<int64_t> next;
+  if (body->contains("next_version")) next = (*body)["next_version"].get<int64_t>();
+  auto r = domain::MergeWithNext(*app.store, req.principal, recording, segment,
+                                 ExpectedVersion(req, *body), next);
+  if (!r.ok()) return Response::FromError(r.error());
+  domain::Audit(*app.store, req.principal, "transcript.segments_merged", "recording", recording,
+                {{"segment_id", segment}});
+  return Ok(SegmentJson(*r));
 }
 
 Response NameSpeakers(App& app, Request& req) {
@@ -244,6 +296,31 @@ void RegisterTranscriptRoutes(http::Router& r, App& app) {
                              {"properties",
                               {{"text", {{"type", "string"}, {"maxLength", 10000}}},
                                {"version", {{"type", "integer"}}}}}})});
+
+  r.Add("POST", base + "/segments/{segment_id}/split",
+        [&app](Request& req) { return Split(app, req); },
+        {.max_body = 16 * 1024,
+         .summary = "Couper un segment avant son mot word_index (1..mots-1) : deux segments, "
+                    "temps des mots conservés ({word_index, version} ou If-Match : 409 si périmé)",
+         .tag = "transcripts",
+         .doc = JsonBodyDoc({{"type", "object"},
+                             {"required", {"word_index"}},
+                             {"additionalProperties", false},
+                             {"properties",
+                              {{"word_index", {{"type", "integer"}, {"minimum", 1}}},
+                               {"version", {{"type", "integer"}}}}}})});
+
+  r.Add("POST", base + "/segments/{segment_id}/merge",
+        [&app](Request& req) { return Merge(app, req); },
+        {.max_body = 16 * 1024,
+         .summary = "Fusionner un segment avec le suivant (version, next_version ou If-Match : "
+                    "409 si l'un a changé ; 422 pour le dernier segment)",
+         .tag = "transcripts",
+         .doc = JsonBodyDoc({{"type", "object"},
+                             {"additionalProperties", false},
+                             {"properties",
+                              {{"version", {{"type", "integer"}}},
+                               {"next_version", {{"type", "integer"}}}}}})});
 
   r.Add("GET", base + "/segments/{segment_id}/revisions",
         [&app](Request& req) { return Revisions(app, req); },

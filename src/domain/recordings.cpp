@@ -266,6 +266,7 @@ Status RecordingStore::Delete(const Principal& who, const std::string& id) {
                    {{"sha256", row->Text("sha256")}, {"size_bytes", row->Int("size_bytes")}});
   });
   CRM_TRY(st);
+  (void)blobs_.Delete(key + ".peaks");  // its waveform (pipeline/waveform.h), when computed
   if (auto del = blobs_.Delete(key); !del.ok())
     log::Warn("recording file not deleted; delete it by hand",
               {{"recording_id", id}, {"key", key}, {"error", del.error().message}});

@@ -8,8 +8,12 @@
 
 #include "common/ids.h"
 #include "common/text.h"
+#include "domain/transcripts_internal.h"
 
 namespace crm::domain {
+
+using namespace internal;  // NOLINT: the helpers shared with transcript_edits.cpp
+
 namespace {
 
 using nlohmann::json;
@@ -21,9 +25,6 @@ constexpr size_t kMaxSpeakerLabelChars = 100;
 Error TranscriptNotFound() {
   return NotFound("Transcription introuvable. / Transcript not found.");
 }
-Error SegmentNotFound() {
-  return NotFound("Segment de transcription introuvable. / Transcript segment not found.");
-}
 
 size_t CountCodePoints(std::string_view s) {
   size_t n = 0;
@@ -31,29 +32,6 @@ size_t CountCodePoints(std::string_view s) {
   return n;
 }
 
-// Words as compact rows: [start, end, probability, "text", "speaker"].
-std::string EncodeWords(const std::vector<asr::Word>& words) {
-  json out = json::array();
-  for (const auto& w : words) out.push_back({w.start, w.end, w.probability, w.text, w.speaker});
-  return out.dump();
-}
-
-std::vector<asr::Word> DecodeWords(const std::string& text) {
-  std::vector<asr::Word> words;
-  json rows = json::parse(text, nullptr, false);
-  if (!rows.is_array()) return words;
-  for (const auto& r : rows) {
-    if (!r.is_array() || r.size() < 5) continue;
-    asr::Word w;
-    w.start = r[0].get<double>();
-    w.end = r[1].get<double>();
-    w.probability = r[2].get<float>();
-    w.text = r[3].get<std::string>();
-    w.speaker = r[4].get<std::string>();
-    words.push_back(std::move(w));
-  }
-  return words;
-}
 
 std::string EncodeEngineValues(const asr::Segment& s) {
   return json{{"tokens", s.tokens},
@@ -95,30 +73,6 @@ Result<std::optional<storage::Row>> TranscriptRow(storage::Connection& c,
                     {recording_id, firm_id});
 }
 
-Status BumpTranscript(storage::Connection& c, const std::string& firm_id,
-                      const std::string& recording_id, const std::string& now) {
-  CRM_TRY(
-      c.Exec("UPDATE transcripts SET version = version + 1, updated_at = ? "
-             "WHERE recording_id = ? AND firm_id = ?",
-             {now, recording_id, firm_id}));
-  return OkStatus();
-}
-
-StoredSegment SegmentFromRow(const storage::Row& r) {
-  StoredSegment s;
-  s.id = r.Text("id");
-  s.index = static_cast<int>(r.Int("position"));
-  s.start = r.Real("start_s");
-  s.end = r.Real("end_s");
-  s.speaker = r.Text("speaker");
-  s.text = r.Text("text");
-  s.engine_text = r.Text("engine_text");
-  s.edited = s.text != s.engine_text;
-  s.version = r.Int("version");
-  s.words = DecodeWords(r.Text("words"));
-  s.updated_at = r.Text("updated_at");
-  return s;
-}
 
 Status InsertSegment(storage::Connection& c, const std::string& firm_id,
                      const std::string& recording_id, size_t position, const asr::Segment& s,
@@ -146,6 +100,14 @@ Result<std::vector<storage::Row>> SegmentRows(storage::Store& store, const std::
       {firm_id, recording_id});
 }
 
+}  // namespace
+
+namespace internal {
+
+Error SegmentNotFound() {
+  return NotFound("Segment de transcription introuvable. / Transcript segment not found.");
+}
+
 Error Conflict(int64_t current_version) {
   return Error(ErrorCode::kConflict,
                "Ce texte a été modifié entre-temps : rechargez la transcription avant de "
@@ -153,7 +115,100 @@ Error Conflict(int64_t current_version) {
                {{"current_version", current_version}});
 }
 
-}  // namespace
+std::string EncodeWords(const std::vector<asr::Word>& words) {
+  json out = json::array();
+  for (const auto& w : words) out.push_back({w.start, w.end, w.probability, w.text, w.speaker});
+  return out.dump();
+}
+
+std::vector<asr::Word> DecodeWords(const std::string& text) {
+  std::vector<asr::Word> words;
+  json rows = json::parse(text, nullptr, false);
+  if (!rows.is_array()) return words;
+  for (const auto& r : rows) {
+    if (!r.is_array() || r.size() < 5) continue;
+    asr::Word w;
+    w.start = r[0].get<double>();
+    w.end = r[1].get<double>();
+    w.probability = r[2].get<float>();
+    w.text = r[3].get<std::string>();
+    w.speaker = r[4].get<std::string>();
+    words.push_back(std::move(w));
+  }
+  return words;
+}
+
+std::string EncodeTimedWords(const std::vector<TimedWord>& words) {
+  json out = json::array();
+  for (const auto& w : words)
+    out.push_back({w.start, w.end, w.confidence, w.text, w.speaker, w.edited});
+  return out.dump();
+}
+
+std::vector<TimedWord> DecodeTimedWords(const std::string& text) {
+  std::vector<TimedWord> words;
+  json rows = json::parse(text, nullptr, false);
+  if (!rows.is_array()) return words;
+  for (const auto& r : rows) {
+    if (!r.is_array() || r.size() < 6) continue;
+    words.push_back({r[0].get<double>(), r[1].get<double>(), r[3].get<std::string>(),
+                     r[2].get<float>(), r[5].get<bool>(), r[4].get<std::string>()});
+  }
+  return words;
+}
+
+std::vector<TimedWord> ToTimed(const std::vector<asr::Word>& words) {
+  std::vector<TimedWord> out;
+  out.reserve(words.size());
+  for (const auto& w : words) out.push_back({w.start, w.end, w.text, w.probability, false, w.speaker});
+  return out;
+}
+
+StoredSegment SegmentFromRow(const storage::Row& r) {
+  StoredSegment s;
+  s.id = r.Text("id");
+  s.index = static_cast<int>(r.Int("position"));
+  s.start = r.Real("start_s");
+  s.end = r.Real("end_s");
+  s.speaker = r.Text("speaker");
+  s.text = r.Text("text");
+  s.engine_text = r.Text("engine_text");
+  s.edited = s.text != s.engine_text;
+  s.version = r.Int("version");
+  s.engine_words = DecodeWords(r.Text("words"));
+  if (!r.IsNull("current_words"))
+    s.words = DecodeTimedWords(r.Text("current_words"));
+  else  // the engine's words, one per word of the text (engines may cut them differently)
+    s.words = AlignWords(ToTimed(s.engine_words), s.text, s.start, s.end, s.speaker, false);
+  s.updated_at = r.Text("updated_at");
+  return s;
+}
+
+Status BumpTranscript(storage::Connection& c, const std::string& firm_id,
+                      const std::string& recording_id, const std::string& now) {
+  CRM_TRY(
+      c.Exec("UPDATE transcripts SET version = version + 1, updated_at = ? "
+             "WHERE recording_id = ? AND firm_id = ?",
+             {now, recording_id, firm_id}));
+  return OkStatus();
+}
+
+Status InsertRevision(storage::Connection& c, const Principal& who,
+                      const std::string& recording_id, const std::string& segment_id,
+                      int64_t version, const std::string& kind, const std::string& old_text,
+                      const std::string& new_text, const std::string& now) {
+  CRM_TRY(c.Exec(
+      "INSERT INTO transcript_revisions (id, firm_id, recording_id, segment_id, version, kind, "
+      "old_text, new_text, user_id, api_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?)",
+      {NewId(), who.firm_id, recording_id, segment_id, version, kind, old_text, new_text,
+       who.user_id.empty() ? storage::Value{storage::Null{}} : storage::Value{who.user_id},
+       who.api_key_id.empty() ? storage::Value{storage::Null{}} : storage::Value{who.api_key_id},
+       now}));
+  return OkStatus();
+}
+
+}  // namespace internal
 
 Status SaveEngineTranscript(storage::Connection& c, const std::string& firm_id,
                             const std::string& recording_id, const asr::Transcript& t) {
@@ -285,10 +340,14 @@ Result<asr::Transcript> LoadTranscript(storage::Store& store, const std::string&
     s.text = in.text;
     s.speaker = SpeakerShown(stored.speaker_names, in.speaker);
     if (!in.edited) {
-      s.words = in.words;
-      for (auto& w : s.words) w.speaker = SpeakerShown(stored.speaker_names, w.speaker);
+      s.words = in.engine_words;
       DecodeEngineValues(rows[i].Text("engine"), s);
+    } else {
+      for (const auto& w : in.words)
+        s.words.push_back({w.start, w.end, w.text, w.confidence < 0 ? 0.0f : w.confidence,
+                           w.speaker.empty() ? in.speaker : w.speaker});
     }
+    for (auto& w : s.words) w.speaker = SpeakerShown(stored.speaker_names, w.speaker);
     t.segments.push_back(std::move(s));
   }
   return t;
@@ -338,9 +397,8 @@ Result<StoredSegment> EditSegmentText(storage::Store& store, const Principal& wh
                                       std::optional<int64_t> expected_version) {
   const std::string& firm_id = who.firm_id;
   CRM_TRY(store.Transaction([&](storage::Connection& c) -> Status {
-    CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT seq, text, version FROM "
-                                              "transcript_segments WHERE id = ? AND "
-                                              "recording_id = ? AND firm_id = ?",
+    CRM_ASSIGN_OR_RETURN(auto row, c.QueryOne("SELECT * FROM transcript_segments WHERE id = ? "
+                                              "AND recording_id = ? AND firm_id = ?",
                                               {segment_id, recording_id, firm_id}));
     if (!row) return SegmentNotFound();
     std::string clean = Trim(text);
@@ -359,20 +417,18 @@ Result<StoredSegment> EditSegmentText(storage::Store& store, const Principal& wh
     std::string old_text = row->Text("text");
     if (clean == old_text) return OkStatus();
     std::string now = NowIsoUtc();
-    CRM_ASSIGN_OR_RETURN(int64_t n,
-                         c.Exec("UPDATE transcript_segments SET text = ?, search_text = ?, "
-                                "version = version + 1, updated_at = ? WHERE seq = ? AND "
-                                "version = ?",
-                                {clean, FoldForSearch(clean), now, row->Int("seq"), current}));
+    const StoredSegment before = SegmentFromRow(*row);
+    std::vector<TimedWord> words =
+        AlignWords(before.words, clean, before.start, before.end, before.speaker, true);
+    CRM_ASSIGN_OR_RETURN(
+        int64_t n,
+        c.Exec("UPDATE transcript_segments SET text = ?, search_text = ?, current_words = ?, "
+               "version = version + 1, updated_at = ? WHERE seq = ? AND version = ?",
+               {clean, FoldForSearch(clean), EncodeTimedWords(words), now, row->Int("seq"),
+                current}));
     if (n == 0) return Conflict(current + 1);
-    CRM_TRY(c.Exec(
-        "INSERT INTO transcript_revisions (id, firm_id, recording_id, segment_id, version, "
-        "old_text, new_text, user_id, api_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?)",
-        {NewId(), firm_id, recording_id, segment_id, current + 1, old_text, clean,
-         who.user_id.empty() ? storage::Value{storage::Null{}} : storage::Value{who.user_id},
-         who.api_key_id.empty() ? storage::Value{storage::Null{}} : storage::Value{who.api_key_id},
-         now}));
+    CRM_TRY(InsertRevision(c, who, recording_id, segment_id, current + 1, "edit", old_text, clean,
+                           now));
     return BumpTranscript(c, firm_id, recording_id, now);
   }));
   return GetSegment(store, firm_id, recording_id, segment_id);
@@ -390,8 +446,9 @@ Result<std::vector<SegmentRevision>> ListRevisions(storage::Store& store,
   if (rows.empty()) CRM_TRY(GetSegment(store, firm_id, recording_id, segment_id));
   std::vector<SegmentRevision> out;
   for (const auto& r : rows)
-    out.push_back({r.Text("id"), r.Int("version"), r.Text("old_text"), r.Text("new_text"),
-                   r.Text("user_id"), r.Text("api_key_id"), r.Text("created_at")});
+    out.push_back({r.Text("id"), r.Text("kind"), r.Int("version"), r.Text("old_text"),
+                   r.Text("new_text"), r.Text("user_id"), r.Text("api_key_id"),
+                   r.Text("created_at")});
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include "asr/transcript.h"
 #include "common/principal.h"
 #include "common/result.h"
+#include "domain/word_alignment.h"
 #include "storage/store.h"
 
 namespace crm::domain {
@@ -44,7 +45,8 @@ Status DeleteForRecording(storage::Connection& c, const std::string& firm_id,
                           const std::string& recording_id);
 
 // The current transcript: corrected texts, speaker names in place of labels (on segments and
-// words). Words of a corrected segment are dropped, since they no longer match its text.
+// words). A corrected segment carries its re-aligned words (word_alignment.h): the engine's
+// times for the words that did not change, shared times for the words a person wrote.
 // kNotFound when the recording has no transcript in this firm.
 Result<asr::Transcript> LoadTranscript(storage::Store& store, const std::string& firm_id,
                                        const std::string& recording_id);
@@ -64,7 +66,10 @@ struct StoredSegment {
   std::string engine_text;       // what the engine wrote
   bool edited = false;           // text != engine_text because a user corrected it
   int64_t version = 1;           // bumped by each correction
-  std::vector<asr::Word> words;  // engine words (speaker labels, not names)
+  // The current text's words, one per white-space word: the engine's times where the word is
+  // the engine's, re-aligned times where a person corrected it (see word_alignment.h).
+  std::vector<TimedWord> words;
+  std::vector<asr::Word> engine_words;  // as the engine wrote them (speaker labels, not names)
   std::string updated_at;
 };
 
@@ -87,6 +92,7 @@ Result<StoredSegment> GetSegment(storage::Store& store, const std::string& firm_
                                  const std::string& recording_id, const std::string& segment_id);
 
 // Replaces a segment's text (trimmed, 1..10000 characters, valid UTF-8) and records a revision.
+// The segment's words are re-aligned to the new text (times kept for the unchanged words).
 // Check order: segment exists in the firm's recording (kNotFound) → text valid (kInvalidArgument)
 // → version current (kConflict). expected_version nullopt = last write wins. Setting the text it
 // already has changes nothing and records no revision.
@@ -95,8 +101,29 @@ Result<StoredSegment> EditSegmentText(storage::Store& store, const Principal& wh
                                       const std::string& segment_id, const std::string& text,
                                       std::optional<int64_t> expected_version);
 
+// Cuts a segment in two before its word `word_index` (an index into StoredSegment::words,
+// 1..size-1): the first part keeps the id, the second is a new segment right after it, same
+// speaker; times come from the words (first part ends at its last word's end, second starts at
+// its first word's start), the engine's text and words are shared out by time, and both parts
+// keep their words. A revision of kind "split" is recorded on each part. Check order: segment
+// (kNotFound) → word_index (kInvalidArgument) → version (kConflict). Returns both parts.
+Result<std::pair<StoredSegment, StoredSegment>> SplitSegment(
+    storage::Store& store, const Principal& who, const std::string& recording_id,
+    const std::string& segment_id, int word_index, std::optional<int64_t> expected_version);
+
+// Joins a segment with the one after it: texts, engine texts and words concatenated, from the
+// first's start to the later end, the first's speaker and id; the second goes (its history stays
+// readable by its id). A revision of kind "merge" is recorded on the first. Check order: segment
+// (kNotFound) → a next segment exists (kInvalidArgument) → versions of both (kConflict; the
+// second's is optional) → the merged text fits the segment limit (kInvalidArgument).
+Result<StoredSegment> MergeWithNext(storage::Store& store, const Principal& who,
+                                    const std::string& recording_id, const std::string& segment_id,
+                                    std::optional<int64_t> expected_version,
+                                    std::optional<int64_t> expected_next_version);
+
 struct SegmentRevision {
   std::string id;
+  std::string kind = "edit";  // "edit", "split" or "merge"
   int64_t version = 0;  // the segment's version this revision produced
   std::string old_text;
   std::string new_text;

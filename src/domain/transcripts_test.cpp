@@ -159,7 +159,9 @@ TEST_F(TranscriptsTest, EditsKeepHistoryAndTheEngineText) {
   EXPECT_EQ(engine->segments[0].text, "Bonjour Maître.");
   auto current = LoadTranscript(*store_, firm_a_, rec);
   EXPECT_EQ(current->segments[0].text, "Bonjour, Maître Dupont.");
-  EXPECT_TRUE(current->segments[0].words.empty());  // stale words of a corrected segment
+  // The corrected segment's words are re-aligned: "Bonjour" and "Maître" keep their times.
+  ASSERT_EQ(current->segments[0].words.size(), 3u);
+  EXPECT_EQ(current->segments[0].words[2].text, " Dupont.");
   EXPECT_EQ(GetStoredTranscript(*store_, firm_a_, rec)->segments[0].engine_text, "Bonjour Maître.");
 }
 

@@ -11,6 +11,7 @@
 #include "diarization/diarization.h"
 #include "diarization/words.h"
 #include "pipeline/speaker_matching.h"
+#include "pipeline/waveform.h"
 
 namespace crm::pipeline {
 
@@ -303,6 +304,26 @@ Status RecordingPipeline::DiarizeStage(jobs::JobContext& ctx, const std::string&
   return OkStatus();
 }
 
+void RecordingPipeline::WaveformStage(jobs::JobContext& ctx, const std::string& blob_key,
+                                      RecordingAudio& audio) {
+  auto exists = blobs_.Exists(PeaksKey(blob_key));
+  if (exists.ok() && *exists) return;  // a retried job, or computed on request meanwhile
+  // From the samples when the job decoded them; else a streaming decode of the file (the
+  // remote engine without diarization), a small cost beside the transcription.
+  Status st = OkStatus();
+  if (audio.decoded()) {
+    auto samples = audio.Samples();
+    st = samples.ok() ? SavePeaksOfSamples(blobs_, blob_key, **samples) : samples.take_error();
+  } else {
+    ProgressSink sink;
+    sink.is_cancelled = [&ctx] { return ctx.Cancelled(); };
+    st = SavePeaksOfFile(blobs_, blob_key, sink);
+  }
+  // The player draws without a waveform, and the API computes it again on request.
+  if (!st.ok() && st.error().code != ErrorCode::kCancelled)
+    log::Warn("waveform peaks not computed", {{"key", blob_key}, {"error", st.error().message}});
+}
+
 Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
   const std::string firm = ctx.job().firm_id.value_or("");
   const std::string id = ctx.payload().value("recording_id", "");
@@ -342,6 +363,9 @@ Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
                 {{"recording_id", id}, {"error", speech.error().message}});
     }
   }
+
+  WaveformStage(ctx, row->Text("blob_key"), audio);
+  if (ctx.Cancelled()) return Cancelled();
 
   CRM_ASSIGN_OR_RETURN(auto transcript, TranscribeStage(ctx, firm, id, audio, language));
   if (options_.diarization) {

@@ -1,4 +1,4 @@
-// The recording pipeline as a durable job: decode → transcribe → diarize (when enabled) →
+// The recording pipeline as a durable job: decode → waveform peaks → transcribe → diarize (when enabled) →
 // assign speakers to words → index → done.
 //
 // The recording is decoded once per job (RecordingAudio: a temporary file of samples under the
@@ -83,6 +83,8 @@ class RecordingPipeline {
   Result<asr::Transcript> TranscribeStage(jobs::JobContext& ctx, const std::string& firm,
                                           const std::string& id, RecordingAudio& audio,
                                           const std::string& language);
+  // Computes the waveform peaks once (pipeline/waveform.h); a failure only logs.
+  void WaveformStage(jobs::JobContext& ctx, const std::string& blob_key, RecordingAudio& audio);
   Status DiarizeStage(jobs::JobContext& ctx, const std::string& firm, const std::string& id,
                       RecordingAudio& audio, asr::Transcript* transcript);
 

@@ -24,11 +24,13 @@ Flags:
   --max-bytes N         refuse files larger than N bytes with 413 (default 26214400, OpenAI's)
   --segment-seconds S   length of the generated segments (default 4)
   --word-seconds S      spacing of the generated words (default 0.5)
+  --words "W1 W2 ..."   the words the answers cycle through (default: a French sentence)
   --record FILE         also append one JSON line per received request to FILE
 
 Control endpoints (for tests, no authentication):
   POST /control         JSON body with any of: fail, fail_status, retry_after, quota_exhausted,
-                        delay, max_bytes, api_key, reset (true: forget recorded requests and
+                        delay, max_bytes, api_key, words (a list), segment_seconds,
+                        word_seconds, reset (true: forget recorded requests and
                         restore the command-line settings). Answers the resulting settings.
   GET  /requests        JSON list of the requests received so far: path, headers (the
                         Authorization header included, as received), form fields, file name,
@@ -64,10 +66,10 @@ class State:
             "fail": args.fail, "fail_status": args.fail_status, "retry_after": args.retry_after,
             "quota_exhausted": args.quota_exhausted, "delay": args.delay,
             "max_bytes": args.max_bytes, "api_key": args.api_key,
+            "words": args.words.split() if args.words else list(WORDS),
+            "segment_seconds": args.segment_seconds, "word_seconds": args.word_seconds,
         }
         self.settings = dict(self.defaults)
-        self.segment_seconds = args.segment_seconds
-        self.word_seconds = args.word_seconds
         self.record_path = args.record
         self.requests = []
         self.generation = 0  # bumped by each reset
@@ -177,7 +179,7 @@ def audio_duration(data, ext):
 
 # ---- answers -------------------------------------------------------------------------------
 
-def make_transcript(duration, language, seg_len, word_step):
+def make_transcript(duration, language, seg_len, word_step, vocabulary=WORDS):
     segments, words = [], []
     t, index, seg_id = 0.0, 0, 0
     while t < duration - 1e-6:
@@ -186,7 +188,7 @@ def make_transcript(duration, language, seg_len, word_step):
         w = t
         while w < seg_end - 1e-6:
             w_end = min(seg_end, w + word_step * 0.8)
-            seg_words.append({"word": WORDS[index % len(WORDS)], "start": round(w, 3),
+            seg_words.append({"word": vocabulary[index % len(vocabulary)], "start": round(w, 3),
                               "end": round(w_end, 3)})
             index += 1
             w += word_step
@@ -391,8 +393,9 @@ class Handler(BaseHTTPRequestHandler):
                 400, "The audio file could not be decoded or its format is not supported.",
                 "invalid_request_error")
         language = (fields.get("language") or [""])[0]
-        doc = make_transcript(duration, language_name(language), state.segment_seconds,
-                              state.word_seconds)
+        doc = make_transcript(duration, language_name(language),
+                              float(settings["segment_seconds"]), float(settings["word_seconds"]),
+                              settings["words"] or WORDS)
         ctype, text = render(doc, fmt, fields.get("timestamp_granularities[]", []))
         self.send_body(200, ctype, text)
         return 200
@@ -411,6 +414,7 @@ def main():
     p.add_argument("--segment-seconds", type=float, default=4.0)
     p.add_argument("--word-seconds", type=float, default=0.5)
     p.add_argument("--record", default=None)
+    p.add_argument("--words", default=None)
     args = p.parse_args()
     if args.retry_after is not None and args.retry_after == int(args.retry_after):
         args.retry_after = int(args.retry_after)

@@ -80,7 +80,7 @@ export async function startStack({ bin, repoRoot, logDir }) {
     TRANSCRIPTION_MODE: 'openai',
     OPENAI_BASE_URL: openaiUrl,
     OPENAI_API_KEY: 'sk-e2e',
-    DIARIZATION: 'off',
+    DIARIZATION: 'on', // speakers to name on the transcript screen (jfk.wav: a second or so)
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_API: 'off',
     QUEUE_WORKERS: '1',

@@ -1,15 +1,9 @@
-// Transcript view of one recording: audio player, waveform, speakers and editable text.
-import { Stack, Title, Text } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+// Transcript view of one recording: audio player, waveform, speakers and editable text
+// (pages/transcript/).
 import { useParams } from 'react-router-dom';
+import { TranscriptScreen } from './transcript/TranscriptScreen';
 
 export default function TranscriptPage() {
-  const { t } = useTranslation();
-  const { recordingId } = useParams();
-  return (
-    <Stack>
-      <Title order={1}>{t('transcript.title')}</Title>
-      <Text c="dimmed" data-testid="transcript-recording">{recordingId}</Text>
-    </Stack>
-  );
+  const { recordingId = '' } = useParams();
+  return <TranscriptScreen key={recordingId} recordingId={recordingId} />;
 }
