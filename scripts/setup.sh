@@ -14,6 +14,8 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libicu-dev zlib1g-dev
   # SHA-256 of uploads with the CPU's SHA extensions (OpenSSL's libcrypto)
   libssl-dev
+  # documents: DOCX/ODT archives and XML, PDF text (pdftotext), DOCX -> PDF (headless soffice)
+  libzip-dev libpugixml-dev poppler-utils libreoffice-writer-nogui
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind

@@ -11,7 +11,7 @@ namespace {
 TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
   const std::vector<std::pair<std::string, std::string>> unbuilt = {
       {"QUEUE_CONNECTION", "redis"}, {"CACHE_STORE", "redis"},       {"STORAGE_DRIVER", "s3"},
-      {"MAIL_MAILER", "smtp"},       {"PDF_CONVERTER", "gotenberg"}, {"SUMMARY_MODE", "openai"},
+      {"MAIL_MAILER", "smtp"},       {"SUMMARY_MODE", "openai"},
       {"DB_CONNECTION", "mariadb"}};
   for (const auto& [name, value] : unbuilt) {
     // The settings each backend needs are given, so only the missing backend can stop it.

@@ -1,5 +1,5 @@
-// GET /api/search?q=: one search box over the firm's transcripts and its clients' and meetings'
-// notes (accent- and case-insensitive). Each result says where to go: the client, the meeting,
+// GET /api/search?q=: one search box over the firm's transcripts, documents (by page) and its
+// clients' and meetings' notes (accent- and case-insensitive). Each result says where to go: the client, the meeting,
 // the recording and the second to jump to, with a highlighted snippet.
 #include "api/app.h"
 #include "domain/transcript_search.h"
@@ -20,6 +20,11 @@ json HitJson(const domain::SearchHit& h) {
             {"segment_id", h.segment_id ? json(*h.segment_id) : json(nullptr)},
             {"start", h.start ? json(*h.start) : json(nullptr)},
             {"snippet", h.snippet}};
+  if (h.document_id)
+    j["document"] = {{"id", *h.document_id},
+                     {"name", h.document_name.value_or("")},
+                     {"page", h.page ? json(*h.page) : json(nullptr)},
+                     {"download_url", "/api/documents/" + *h.document_id + "/download"}};
   if (h.meeting_id) j["meeting"] = {{"id", *h.meeting_id}, {"title", h.meeting_title.value_or("")}};
   return j;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "api/document_routes.h"
 #include "api/recording_routes.h"
 #include "common/log.h"
 #include "domain/transcripts.h"
@@ -88,6 +89,24 @@ class PipelineSubsystems final : public Subsystems {
         config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
     if (auto swept = pipeline::SweepAbandonedIntake(*services_); !swept.ok())
       log::Warn("abandoned uploads not swept", {{"error", swept.error().message}});
+    documents_ = std::make_unique<documents::DocumentStore>(*app.store, *blobs_);
+    documents::ExtractionOptions eo;
+    eo.tmp_dir = config_.data_dir + "/tmp";
+    text_job_ = std::make_unique<documents::DocumentTextJob>(*app.store, *blobs_, eo);
+    reports_ = std::make_unique<documents::ReportStore>(*app.store);
+    documents::ReportJobOptions ro;
+    ro.mode = config_.summary_mode;
+    report_job_ = std::make_unique<documents::ReportJob>(*app.store, *reports_, ro);
+    documents::ExportOptions xo;
+    xo.tmp_dir = config_.data_dir + "/tmp";
+    xo.pdf.converter = config_.pdf_converter;
+    xo.pdf.gotenberg_url = config_.gotenberg_url;
+    xo.pdf.tmp_dir = xo.tmp_dir;
+    exports_ = std::make_unique<documents::ExportService>(*app.store, *blobs_, *queue_,
+                                                          *documents_, *text_job_, xo);
+    document_services_ = std::make_unique<documents::DocumentServices>(
+        documents::DocumentServices{config_, *blobs_, *queue_, *documents_, *text_job_, *reports_,
+                                    *report_job_, *exports_, {}});
 
     jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
     if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers
@@ -96,6 +115,9 @@ class PipelineSubsystems final : public Subsystems {
       wo.lease = kLease;
       pool_ = std::make_unique<jobs::WorkerPool>(*queue_, wo);
       pool_->Register(pipeline::kTranscribeJobKind, pipeline_->Handler());
+      pool_->Register(documents::kDocumentTextJobKind, text_job_->Handler());
+      pool_->Register(documents::kReportJobKind, report_job_->Handler());
+      pool_->Register(documents::kExportJobKind, exports_->Handler());
       CRM_TRY(pool_->Start());
       log::Info(
           "job workers started",
@@ -103,9 +125,13 @@ class PipelineSubsystems final : public Subsystems {
     }
 
     pipeline::Services* s = services_.get();
-    app.route_modules.push_back([s](http::Router& r, api::App& a) {
+    documents::DocumentServices* ds = document_services_.get();
+    app.route_modules.push_back([s, ds](http::Router& r, api::App& a) {
       api::RegisterRecordingRoutes(r, a, *s);
       api::RegisterV1Routes(r, a, *s);
+      api::RegisterDocumentRoutes(r, a, *ds);
+      api::RegisterReportRoutes(r, a, *ds);
+      api::RegisterExportRoutes(r, a, *ds);
     });
     AddPipelineChecks(app);
     jobs::JobQueue* q = queue_.get();
@@ -136,6 +162,12 @@ class PipelineSubsystems final : public Subsystems {
   std::unique_ptr<domain::RecordingStore> recordings_;
   std::unique_ptr<pipeline::ResumableUploads> uploads_;
   std::unique_ptr<pipeline::Services> services_;
+  std::unique_ptr<documents::DocumentStore> documents_;
+  std::unique_ptr<documents::DocumentTextJob> text_job_;
+  std::unique_ptr<documents::ReportStore> reports_;
+  std::unique_ptr<documents::ReportJob> report_job_;
+  std::unique_ptr<documents::ExportService> exports_;
+  std::unique_ptr<documents::DocumentServices> document_services_;
   std::unique_ptr<jobs::WorkerPool> pool_;
 };
 

@@ -159,7 +159,6 @@ const std::vector<UnbuiltBackend>& UnbuiltBackends() {
       {"CACHE_STORE", &Config::cache_store, "redis", "memory"},
       {"STORAGE_DRIVER", &Config::storage_driver, "s3", "local"},
       {"MAIL_MAILER", &Config::mail_mailer, "smtp", "outbox"},
-      {"PDF_CONVERTER", &Config::pdf_converter, "gotenberg", "libreoffice"},
       {"SUMMARY_MODE", &Config::summary_mode, "openai", "extractive"},
   };
   return k;

@@ -195,6 +195,41 @@ Result<std::vector<SearchHit>> NoteHits(storage::Store& store, const std::string
   return hits;
 }
 
+// Document pages matching every term, newest document first; at most kMaxNoteCandidates, as
+// for notes (a query matching more pages than that is too vague to page through).
+Result<std::vector<SearchHit>> DocumentHits(storage::Store& store, const std::string& firm_id,
+                                            const std::vector<std::string>& terms) {
+  std::vector<SearchHit> hits;
+  if (store.dialect().name() != "sqlite") return hits;
+  std::string match;
+  for (const auto& t : terms) match += (match.empty() ? "\"" : " \"") + t + "\"*";
+  CRM_ASSIGN_OR_RETURN(
+      auto rows,
+      store.Query("SELECT p.page, p.text, d.id AS document_id, d.name AS document_name, "
+                  "d.client_id, c.name AS client_name, d.meeting_id, m.title AS meeting_title "
+                  "FROM document_fts JOIN document_pages p ON p.seq = document_fts.rowid "
+                  "JOIN documents d ON d.id = p.document_id AND d.firm_id = p.firm_id "
+                  "JOIN clients c ON c.id = d.client_id AND c.firm_id = d.firm_id "
+                  "LEFT JOIN meetings m ON m.id = d.meeting_id AND m.firm_id = d.firm_id "
+                  "WHERE document_fts MATCH ? AND p.firm_id = ? "
+                  "ORDER BY d.id DESC, p.page LIMIT ?",
+                  {match, firm_id, int64_t{kMaxNoteCandidates}}));
+  for (const auto& r : rows) {
+    SearchHit h;
+    h.type = "document";
+    h.client_id = r.Text("client_id");
+    h.client_name = r.Text("client_name");
+    h.meeting_id = r.OptText("meeting_id");
+    if (h.meeting_id) h.meeting_title = r.OptText("meeting_title");
+    h.document_id = r.Text("document_id");
+    h.document_name = r.Text("document_name");
+    h.page = static_cast<int>(r.Int("page"));
+    h.snippet = HighlightSnippet(r.Text("text"), terms);
+    hits.push_back(std::move(h));
+  }
+  return hits;
+}
+
 Result<std::vector<SearchHit>> SegmentHits(storage::Store& store, const std::string& firm_id,
                                            const std::vector<int64_t>& seqs,
                                            const std::vector<std::string>& terms) {
@@ -324,6 +359,8 @@ Result<SearchPage> Search(storage::Store& store, const std::string& firm_id, std
   int limit = std::clamp(options.limit, 1, 200);
   int offset = std::max(options.offset, 0);
   CRM_ASSIGN_OR_RETURN(auto notes, NoteHits(store, firm_id, terms));
+  CRM_ASSIGN_OR_RETURN(auto pages, DocumentHits(store, firm_id, terms));
+  for (auto& h : pages) notes.push_back(std::move(h));
   SearchPage page;
   int notes_count = static_cast<int>(notes.size());
   for (int i = offset; i < notes_count && static_cast<int>(page.hits.size()) < limit; ++i)

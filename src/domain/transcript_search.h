@@ -10,7 +10,11 @@
 // here, from the original text, not by the database: the same everywhere, HTML-escaped, matches
 // in <mark>…</mark>.
 //
-// Order: clients, then meetings, then transcript segments newest first (the order both databases
+// Documents' pages (the text extracted from PDF, DOCX, ODT and text files, migration 0010) are
+// found through their own FTS5 table with the same tokenizer and the same folded text.
+//
+// Order: clients, then meetings, then document pages (newest document first), then transcript
+// segments newest first (the order both databases
 // give alike, and cheap: a frequent word's thousands of matches need no scoring and sorting);
 // `offset`/`limit` page over that list. Every query is scoped by the caller's firm.
 #pragma once
@@ -28,7 +32,7 @@
 namespace crm::domain {
 
 struct SearchHit {
-  std::string type;  // "transcript", "client" or "meeting"
+  std::string type;  // "transcript", "client", "meeting" or "document"
   std::string client_id;
   std::string client_name;
   std::optional<std::string> meeting_id;
@@ -36,6 +40,9 @@ struct SearchHit {
   std::optional<std::string> recording_id;  // transcript hits
   std::optional<std::string> segment_id;    // transcript hits
   std::optional<double> start;              // transcript hits: the second to jump to
+  std::optional<std::string> document_id;   // document hits
+  std::optional<std::string> document_name;  // document hits
+  std::optional<int> page;                  // document hits: the page (from 1) that matches
   std::string snippet;                      // HTML-escaped, matches in <mark>…</mark>
 };
 
