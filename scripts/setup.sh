@@ -12,6 +12,8 @@ PACKAGES=(
   libboost-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libopenblas-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libicu-dev zlib1g-dev
+  # SHA-256 of uploads with the CPU's SHA extensions (OpenSSL's libcrypto)
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind

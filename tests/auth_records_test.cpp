@@ -64,13 +64,42 @@ TEST_F(AuthRecordsTest, DataVersionMovesWithEveryWriteToTheFirmsRecordsAndOnlyTh
   ASSERT_TRUE(contact.ok()) << contact.error().message;
   int64_t after_contact = v(firm_);
   EXPECT_GT(after_contact, after_update);
-  // A write by anyone (here: plain SQL, as another process would) moves it too.
-  ASSERT_TRUE(store_->Exec("UPDATE clients SET name = 'Autre' WHERE id = ?", {id}).ok());
-  int64_t after_sql = v(firm_);
-  EXPECT_GT(after_sql, after_contact);
+  // Another server (its own connection pool on the same database) sees it at once and moves it.
+  auto other_server = db_->OpenAnother();
+  ASSERT_TRUE(other_server.ok());
+  RecordStore elsewhere(**other_server);
+  EXPECT_EQ(elsewhere.DataVersion(firm_).value(), after_contact);
+  ASSERT_TRUE(elsewhere.Update(firm_, ContactSpec(), (*contact)["id"], {{"name", "Paul M."}},
+                               std::nullopt)
+                  .ok());
+  int64_t after_other = v(firm_);
+  EXPECT_GT(after_other, after_contact);
+  // Deleting the client removes its contacts by cascade: one write, one move.
   ASSERT_TRUE(records.Delete(firm_, ClientSpec(), id, std::nullopt).ok());
-  EXPECT_GT(v(firm_), after_sql);
+  EXPECT_GT(v(firm_), after_other);
   EXPECT_EQ(v(other_firm_), 0);  // another firm's writes never touch it
+  // A refused write (stale version) moves nothing.
+  auto kept = records.Create(firm_, ClientSpec(), {{"name", "Gardé"}});
+  int64_t before_stale = v(firm_);
+  EXPECT_FALSE(records.Update(firm_, ClientSpec(), (*kept)["id"], {{"notes", "x"}}, 99).ok());
+  EXPECT_FALSE(records.Delete(firm_, ClientSpec(), (*kept)["id"], 99).ok());
+  EXPECT_EQ(v(firm_), before_stale);
+}
+
+// The version is domain code, not a trigger: on MariaDB no trigger fires for a cascade, so the
+// schema must not count on one (the FTS5 index of transcripts is SQLite's own search index).
+TEST_F(AuthRecordsTest, NoTriggerKeepsDerivedDataOfTheFirmsRecords) {
+  auto triggers = store_->Query(
+      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('clients', "
+      "'contacts', 'meetings', 'tasks', 'voiceprints', 'users', 'firms')");
+  ASSERT_TRUE(triggers.ok());
+  for (const auto& t : *triggers) ADD_FAILURE() << "trigger " << t.Text("name");
+  // A write outside the domain does not move the version: the domain is the only writer.
+  RecordStore records(*store_);
+  auto client = records.Create(firm_, ClientSpec(), {{"name", "Hélène"}});
+  int64_t before = records.DataVersion(firm_).value();
+  ASSERT_TRUE(store_->Exec("UPDATE clients SET notes = 'x' WHERE id = ?", {(*client)["id"].get<std::string>()}).ok());
+  EXPECT_EQ(records.DataVersion(firm_).value(), before);
 }
 
 TEST_F(AuthRecordsTest, AWriteThatRollsBackLeavesTheVersionAsItWas) {
@@ -79,6 +108,7 @@ TEST_F(AuthRecordsTest, AWriteThatRollsBackLeavesTheVersionAsItWas) {
   int64_t before = records.DataVersion(firm_).value();
   Status st = store_->Transaction([&](storage::Connection& c) -> Status {
     CRM_TRY(c.Exec("UPDATE clients SET name = 'Annulé' WHERE firm_id = ?", {firm_}));
+    CRM_TRY(BumpFirmDataVersionIn(c, firm_));
     return Internal("abandoned");
   });
   EXPECT_FALSE(st.ok());

@@ -1,5 +1,5 @@
 // List pages are cached per caller and validated against the firm's data version on every read:
-// every write — through the API, to a parent's children, or by another process on the same
+// every write — through the API, to a parent's children, or by another server on the same
 // database — is visible to the very next read. ETags answer 304 while nothing changed. The access
 // log, written in batches, loses no line on a graceful stop.
 #include <gtest/gtest.h>
@@ -84,9 +84,10 @@ TEST_F(ListCacheTest, AnotherProcessWriteIsVisibleToTheNextRead) {
   auto h = Bearer(a_->api_key);
   std::string id = server_->Call("POST", "/api/clients", {{"name", "Écrit par l'API"}}, h).json()["id"];
   ASSERT_TRUE(Has(server_->Get("/api/clients?limit=200", h), "Écrit par l'API"));
-  // Another process (another server, a script) writes to the same database.
-  std::string cmd = "sqlite3 " + server_->data_dir() + "/crm-ai.sqlite3 \"UPDATE clients SET name = 'Écrit ailleurs' WHERE id = '" + id + "'\"";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Another server process on the same database writes through its API.
+  TestServer other(Env{{"DATA_DIR", server_->data_dir()}, {"QUEUE_WORKERS", "0"}});
+  ASSERT_TRUE(other.Start()) << other.log();
+  ASSERT_EQ(other.Call("PATCH", "/api/clients/" + id, {{"name", "Écrit ailleurs"}}, h).status, 200);
   auto after = server_->Get("/api/clients?limit=200", h);
   EXPECT_TRUE(Has(after, "Écrit ailleurs"));
   EXPECT_FALSE(Has(after, "Écrit par l'API"));

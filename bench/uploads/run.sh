@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Upload benchmark: N concurrent uploads of one ~200 MB WAV file to
-# POST /api/meetings/{id}/recordings (streamed to DATA_DIR/tmp while hashed, probed, moved into
+# POST /api/meetings/{id}/recordings (streamed to DATA_DIR/tmp while hashed, probed, stored in
 # the blob store), against the reference `cat FILE > DATA_DIR/...` of the same bytes N times
 # concurrently on the same disk. Prints the server's RSS growth (target <= 64 MiB), both
 # throughputs and their ratio. Workers are off (QUEUE_WORKERS=0): this measures intake only.

@@ -12,14 +12,19 @@ namespace crm::api {
 
 std::string SessionCookieName() { return "crm_session"; }
 
+std::string SessionCookieHeader(const SessionCookieOptions& options, const std::string& token) {
+  // An empty token clears the cookie (Max-Age=0) with the same attributes that set it.
+  std::string cookie = SessionCookieName() + "=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+                       std::to_string(token.empty() ? 0 : options.max_age_seconds);
+  if (options.secure) cookie += "; Secure";
+  return cookie;
+}
+
 Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
   auto app = std::make_unique<App>();
   app->config = std::move(config);
   const auto& c = app->config;
-  if (c.db_connection != "sqlite")
-    return Error(ErrorCode::kUnavailable,
-                 "DB_CONNECTION=" + c.db_connection +
-                     " is not available in this build; use DB_CONNECTION=sqlite");
+  CRM_TRY(config::RefuseUnbuiltBackends(c));
   CRM_ASSIGN_OR_RETURN(app->store, storage::OpenSqlite({c.DatabasePath()}));
   if (migrate) CRM_TRY(storage::ApplyMigrations(*app->store));
   domain::AuthOptions ao;
@@ -27,6 +32,8 @@ Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
   ao.login_window_seconds = c.rate_limit_login.per_seconds;
   ao.login_limit_enabled = c.rate_limit_login.enabled;
   app->auth = std::make_unique<domain::AuthService>(*app->store, ao);
+  app->session_cookie.max_age_seconds = ao.session_absolute_seconds;
+  app->session_cookie.secure = c.secure_cookies();
   app->records = std::make_unique<domain::RecordStore>(*app->store);
   app->api_throttle = std::make_unique<domain::Throttle>(
       c.rate_limit_api.count, c.rate_limit_api.per_seconds, c.rate_limit_api.enabled);

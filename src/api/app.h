@@ -29,12 +29,20 @@ struct Check {
   std::string action;  // what to do about it; empty when ok
 };
 
+// The session cookie's attributes, from the one place that decides them (OpenApp): it lives as
+// long as a session may (AuthOptions::session_absolute_seconds) and is Secure behind HTTPS.
+struct SessionCookieOptions {
+  int max_age_seconds = domain::AuthOptions{}.session_absolute_seconds;
+  bool secure = false;  // APP_URL is https://
+};
+
 struct App {
   config::Config config;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<domain::AuthService> auth;
   std::unique_ptr<domain::RecordStore> records;
   std::unique_ptr<domain::Throttle> api_throttle;
+  SessionCookieOptions session_cookie;
   // Checks contributed by subsystems (queue, speech model, ...), run by /health/ready and doctor.
   std::vector<std::function<Check()>> checks;
   // Route modules contributed by subsystems, called by BuildRouter after the core ones.
@@ -75,6 +83,8 @@ http::Response Page(const std::vector<nlohmann::json>& data, const std::optional
 // The same page from objects already serialised as JSON text.
 http::Response Page(const std::vector<std::string>& json_objects, const std::optional<std::string>& next);
 std::string SessionCookieName();
+// The Set-Cookie value carrying `token`; an empty token clears the cookie.
+std::string SessionCookieHeader(const SessionCookieOptions& options, const std::string& token);
 // A route's OpenAPI "requestBody": a required JSON body of the given schema.
 nlohmann::json JsonBodyDoc(const nlohmann::json& schema);
 

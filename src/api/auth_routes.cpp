@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "domain/audit.h"
+#include "domain/users.h"
 
 namespace crm::api {
 
@@ -67,10 +68,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     p.ip = req.remote_ip;
     domain::Audit(*app.store, p, "auth.login", "user", p.user_id);
     Response res = Response::Json(200, Me(p));
-    std::string cookie = SessionCookieName() + "=" + login->session_token +
-                         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200";
-    if (app.config.app_url.rfind("https://", 0) == 0) cookie += "; Secure";
-    res.Header("Set-Cookie", cookie);
+    res.Header("Set-Cookie", SessionCookieHeader(app.session_cookie, login->session_token));
     return res;
   }, {.auth = AuthMode::kNone, .csrf = false, .max_body = 16 * 1024, .rate_limited = false,
       .summary = "Se connecter (cookie de session HttpOnly ; renvoie le jeton CSRF)", .tag = "auth"});
@@ -82,7 +80,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
       if (p.rfind(SessionCookieName() + "=", 0) == 0) (void)app.auth->Logout(p.substr(SessionCookieName().size() + 1));
     }
     Response res = Response::NoContent();
-    res.Header("Set-Cookie", SessionCookieName() + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    res.Header("Set-Cookie", SessionCookieHeader(app.session_cookie, ""));
     return res;
   }, {.summary = "Se déconnecter", .tag = "auth"});
 
@@ -146,56 +144,19 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
       .summary = "Accepter une invitation et choisir son mot de passe", .tag = "users"});
 
   r.Add("GET", "/api/users", [&app](Request& req) {
-    auto rows = app.store->Query(
-        "SELECT id, email, name, role, disabled, created_at FROM users WHERE firm_id = ? ORDER BY name, id",
-        {req.principal.firm_id});
-    if (!rows.ok()) return Response::FromError(rows.error());
-    std::vector<json> data;
-    for (auto& row : *rows) {
-      json j = row.ToJson();
-      j["disabled"] = row.Int("disabled") != 0;
-      data.push_back(j);
-    }
-    return Page(data, std::nullopt);
+    auto users = domain::ListUsers(*app.store, req.principal.firm_id);
+    if (!users.ok()) return Response::FromError(users.error());
+    return Page(*users, std::nullopt);
   }, {.summary = "Les utilisateurs du cabinet", .tag = "users"});
 
   r.Add("PATCH", "/api/users/{id}", [&app](Request& req) {
-    auto existing = app.store->QueryOne("SELECT id, role FROM users WHERE id = ? AND firm_id = ?",
-                                        {req.Param("id"), req.principal.firm_id});
-    if (!existing.ok()) return Response::FromError(existing.error());
-    if (!*existing) return Response::FromError(NotFound("Utilisateur introuvable. / User not found."));
+    auto in_firm = domain::CheckUserInFirm(*app.store, req.principal.firm_id, req.Param("id"));
+    if (!in_firm.ok()) return Response::FromError(in_firm.error());
     auto body = req.JsonBody();
     if (!body.ok()) return Response::FromError(body.error());
-    json problems = json::object();
-    std::optional<std::string> role, name;
-    std::optional<bool> disabled;
-    for (auto& [k, v] : body->items()) {
-      if (k == "role" && v.is_string() && (v == "owner" || v == "admin" || v == "member")) role = v.get<std::string>();
-      else if (k == "name" && v.is_string() && v.get<std::string>().size() <= 200) name = Trim(v.get<std::string>());
-      else if (k == "disabled" && v.is_boolean()) disabled = v.get<bool>();
-      else problems[k] = (k == "role" || k == "name" || k == "disabled") ? "invalid" : "unknown_field";
-    }
-    if (!problems.empty()) return Response::FromError(InvalidArgument("Champs invalides.", problems));
-    bool touches_owner = (*existing)->Text("role") == "owner" || (role && *role == "owner");
-    if (touches_owner && req.principal.role != "owner")
-      return Response::FromError(Error(ErrorCode::kForbidden, "Seul un propriétaire peut modifier un propriétaire."));
-    if (req.Param("id") == req.principal.user_id && (role || disabled))
-      return Response::FromError(Error(ErrorCode::kForbidden, "Vous ne pouvez pas changer votre propre rôle ni vous désactiver."));
-    std::string now = NowIsoUtc();
-    Status st = app.store->Transaction([&](storage::Connection& c) -> Status {
-      if (role) CRM_TRY(c.Exec("UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {*role, now, req.Param("id"), req.principal.firm_id}));
-      if (name) CRM_TRY(c.Exec("UPDATE users SET name = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {*name, now, req.Param("id"), req.principal.firm_id}));
-      if (disabled) {
-        CRM_TRY(c.Exec("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ? AND firm_id = ?", {int64_t{*disabled}, now, req.Param("id"), req.principal.firm_id}));
-        if (*disabled) CRM_TRY(c.Exec("DELETE FROM sessions WHERE user_id = ?", {req.Param("id")}));
-      }
-      return domain::AuditIn(c, req.principal, "user.updated", "user", req.Param("id"), *body);
-    });
-    if (!st.ok()) return Response::FromError(st.error());
-    auto row = app.store->QueryOne("SELECT id, email, name, role, disabled, created_at FROM users WHERE id = ?", {req.Param("id")});
-    json j = (*row)->ToJson();
-    j["disabled"] = (*row)->Int("disabled") != 0;
-    return Response::Json(200, j);
+    auto user = domain::UpdateUser(*app.store, req.principal, req.Param("id"), *body);
+    if (!user.ok()) return Response::FromError(user.error());
+    return Response::Json(200, *user);
   }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Changer le rôle, le nom ou l'état d'un utilisateur", .tag = "users"});
 
   r.Add("GET", "/api/api-keys", [&app](Request& req) {
@@ -226,26 +187,10 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
   r.Add("GET", "/api/audit", [&app](Request& req) {
     auto page_limit = PageLimit(req);
     if (!page_limit.ok()) return Response::FromError(page_limit.error());
-    const int limit = *page_limit;
-    std::string sql = "SELECT id, actor_user_id, actor_api_key_id, action, object_type, object_id, details, ip, created_at "
-                      "FROM audit_log WHERE firm_id = ?";
-    storage::Params params = {req.principal.firm_id};
-    if (auto c = req.Query("cursor")) {
-      sql += " AND id < ?";
-      params.push_back(*c);
-    }
-    sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-    auto rows = app.store->Query(sql, params);
-    if (!rows.ok()) return Response::FromError(rows.error());
-    std::vector<json> data;
-    for (size_t i = 0; i < rows->size() && static_cast<int>(i) < limit; ++i) {
-      json j = (*rows)[i].ToJson();
-      j["details"] = json::parse(j["details"].get<std::string>(), nullptr, false);
-      data.push_back(j);
-    }
-    std::optional<std::string> next;
-    if (static_cast<int>(rows->size()) > limit) next = (*rows)[limit - 1].Text("id");
-    return Page(data, next);
+    auto page = domain::ListAudit(*app.store, req.principal.firm_id, *page_limit,
+                                  req.Query("cursor").value_or(""));
+    if (!page.ok()) return Response::FromError(page.error());
+    return Page(page->entries, page->next_cursor);
   }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit",
       .doc = {{"x-list", {"limit", "cursor"}}}});
 }

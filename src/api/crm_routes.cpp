@@ -152,34 +152,9 @@ void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr,
 }
 
 Response Timeline(App& app, Request& req) {
-  const std::string& firm = req.principal.firm_id;
-  std::string client = req.Param("id");
-  auto exists = app.records->ExistsInFirm(firm, "clients", client);
-  if (!exists.ok()) return Response::FromError(exists.error());
-  if (!*exists) return Response::FromError(NotFound("Ce client est introuvable. / Client not found."));
-  json items = json::array();
-  auto meetings = app.store->Query(
-      "SELECT id, title, starts_at, notes FROM meetings WHERE firm_id = ? AND client_id = ? ORDER BY starts_at DESC LIMIT 200",
-      {firm, client});
-  auto tasks = app.store->Query(
-      "SELECT id, title, due_date, status, created_at FROM tasks WHERE firm_id = ? AND client_id = ? ORDER BY id DESC LIMIT 200",
-      {firm, client});
-  auto note = app.store->QueryOne("SELECT notes, updated_at FROM clients WHERE firm_id = ? AND id = ?", {firm, client});
-  if (!meetings.ok() || !tasks.ok() || !note.ok()) return Response::FromError(Internal("timeline query failed"));
-  for (auto& m : *meetings)
-    items.push_back({{"type", "meeting"}, {"id", m.Text("id")}, {"title", m.Text("title")}, {"at", m.Text("starts_at")},
-                     {"notes", m.OptText("notes") ? json(m.Text("notes")) : json(nullptr)}});
-  for (auto& t : *tasks)
-    items.push_back({{"type", "task"}, {"id", t.Text("id")}, {"title", t.Text("title")},
-                     {"at", t.IsNull("due_date") ? t.Text("created_at") : t.Text("due_date") + "T00:00:00Z"},
-                     {"status", t.Text("status")}});
-  if (*note && !(*note)->IsNull("notes") && !(*note)->Text("notes").empty())
-    items.push_back({{"type", "note"}, {"id", client}, {"title", "Notes"}, {"at", (*note)->Text("updated_at")},
-                     {"notes", (*note)->Text("notes")}});
-  std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return a["at"].get<std::string>() > b["at"].get<std::string>();
-  });
-  return Response::Json(200, {{"data", items}});
+  auto items = domain::ClientTimeline(*app.store, req.principal.firm_id, req.Param("id"));
+  if (!items.ok()) return Response::FromError(items.error());
+  return Response::Json(200, {{"data", *items}});
 }
 
 }  // namespace

@@ -128,35 +128,45 @@ std::string MimeFor(const std::string& container, bool video) {
 Response Audio(pipeline::Services& s, Request& req) {
   auto row = s.recordings.Row(req.principal.firm_id, req.Param("id"));
   if (!row.ok()) return Fail(row.error());
-  auto path = s.blobs.LocalPath(row->Text("blob_key"));
-  auto size = s.blobs.Size(row->Text("blob_key"));
-  if (!path || !size.ok())
+  // Read through the blob store, whichever it is; the reader stays open while the body is sent.
+  auto opened = s.blobs.Open(row->Text("blob_key"));
+  if (!opened.ok())
     return Fail(Error(ErrorCode::kUnavailable,
                       "Le fichier de l'enregistrement est indisponible. / "
                       "The recording's file is unavailable."));
+  std::shared_ptr<blobs::BlobReader> reader = std::move(opened).value();
+  const int64_t size = reader->size();
+  auto body = [reader](uint64_t offset, uint64_t length) {
+    http::FileBody f{"", offset, length, nullptr};
+    f.read = [reader](uint64_t at, char* out, size_t n) -> std::optional<size_t> {
+      auto got = reader->ReadAt(static_cast<int64_t>(at), out, n);
+      if (!got.ok()) return std::nullopt;
+      return *got;
+    };
+    return f;
+  };
   Response res;
   res.content_type = MimeFor(row->Text("container"), row->Int("has_video") != 0);
   res.Header("Accept-Ranges", "bytes");
   res.Header("Cache-Control", "private, no-store");
   std::string range = req.Header("Range");
   if (range.empty()) {
-    res.file = http::FileBody{path->string(), 0, static_cast<uint64_t>(*size)};
+    res.file = body(0, static_cast<uint64_t>(size));
     return res;
   }
-  auto r = ParseRange(range, *size);
+  auto r = ParseRange(range, size);
   if (!r) {
     Response bad = Response::FromError(
         Error(ErrorCode::kBadRequest, "Plage demandée invalide. / Requested range not satisfiable.",
-              {{"size", *size}}, "range_not_satisfiable"));
+              {{"size", size}}, "range_not_satisfiable"));
     bad.status = 416;
-    bad.Header("Content-Range", "bytes */" + std::to_string(*size));
+    bad.Header("Content-Range", "bytes */" + std::to_string(size));
     return bad;
   }
   res.status = 206;
-  res.file = http::FileBody{path->string(), static_cast<uint64_t>(r->first),
-                            static_cast<uint64_t>(r->second - r->first + 1)};
+  res.file = body(static_cast<uint64_t>(r->first), static_cast<uint64_t>(r->second - r->first + 1));
   res.Header("Content-Range", "bytes " + std::to_string(r->first) + "-" +
-                                  std::to_string(r->second) + "/" + std::to_string(*size));
+                                  std::to_string(r->second) + "/" + std::to_string(size));
   return res;
 }
 

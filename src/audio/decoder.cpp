@@ -82,22 +82,65 @@ bool IsReferencingDemuxer(std::string_view name) {
   return false;
 }
 
+constexpr size_t kProbeBytes = 256 * 1024;
+constexpr int kAvioBufferBytes = 64 * 1024;
+
 // The demuxer FFmpeg would pick from the file's first bytes with confidence, or "".
-std::string GuessFormat(const std::string& path) {
-  constexpr size_t kProbeBytes = 256 * 1024;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return {};
-  std::vector<unsigned char> buf(kProbeBytes + AVPROBE_PADDING_SIZE, 0);
-  size_t n = std::fread(buf.data(), 1, kProbeBytes, f);
-  std::fclose(f);
+std::string GuessFormatOf(std::vector<unsigned char>& buf, size_t n) {
   AVProbeData pd{};
-  pd.filename = path.c_str();
+  pd.filename = "";
   pd.buf = buf.data();
   pd.buf_size = static_cast<int>(n);
   int score = 0;
   const AVInputFormat* fmt = av_probe_input_format3(&pd, 1, &score);
   if (fmt == nullptr || score <= AVPROBE_SCORE_RETRY) return {};
   return fmt->name;
+}
+
+std::string GuessFormat(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return {};
+  std::vector<unsigned char> buf(kProbeBytes + AVPROBE_PADDING_SIZE, 0);
+  size_t n = std::fread(buf.data(), 1, kProbeBytes, f);
+  std::fclose(f);
+  return GuessFormatOf(buf, n);
+}
+
+std::string GuessFormat(ByteSource& source) {
+  std::vector<unsigned char> buf(kProbeBytes + AVPROBE_PADDING_SIZE, 0);
+  auto n = source.ReadAt(0, buf.data(), kProbeBytes);
+  if (!n.ok()) return {};
+  return GuessFormatOf(buf, *n);
+}
+
+// AVIOContext callbacks over a ByteSource.
+struct AvioCursor {
+  ByteSource* source = nullptr;
+  int64_t pos = 0;
+};
+
+int AvioRead(void* opaque, uint8_t* buf, int size) {
+  auto* c = static_cast<AvioCursor*>(opaque);
+  auto n = c->source->ReadAt(c->pos, buf, static_cast<size_t>(size));
+  if (!n.ok()) return AVERROR(EIO);
+  if (*n == 0) return AVERROR_EOF;
+  c->pos += static_cast<int64_t>(*n);
+  return static_cast<int>(*n);
+}
+
+int64_t AvioSeek(void* opaque, int64_t offset, int whence) {
+  auto* c = static_cast<AvioCursor*>(opaque);
+  const int64_t size = c->source->size();
+  switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE: return size;
+    case SEEK_SET: break;
+    case SEEK_CUR: offset += c->pos; break;
+    case SEEK_END: offset += size; break;
+    default: return AVERROR(EINVAL);
+  }
+  if (offset < 0) return AVERROR(EINVAL);
+  c->pos = offset;
+  return offset;
 }
 
 Error NotMedia(const std::string& why) {
@@ -122,28 +165,64 @@ class FfmpegPcmStream final : public PcmStream {
     av_packet_free(&packet_);
     avcodec_free_context(&codec_);
     avformat_close_input(&format_);
+    if (avio_ != nullptr) {
+      av_freep(&avio_->buffer);
+      avio_context_free(&avio_);
+    }
   }
 
   Status Init(const std::string& path, int sample_rate) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return NotFound("audio file not found: " + path);
+    if (!S_ISREG(st.st_mode)) return InvalidArgument("not a regular file: " + path);
+    return InitWith(nullptr, path, st.st_size, sample_rate);
+  }
+
+  Status Init(std::shared_ptr<ByteSource> source, int sample_rate) {
+    if (!source) return InvalidArgument("no audio source");
+    const int64_t size = source->size();
+    return InitWith(std::move(source), "", size, sample_rate);
+  }
+
+  // `source` null: the file at `path`; else `source` through an AVIOContext.
+  Status InitWith(std::shared_ptr<ByteSource> source, const std::string& path, int64_t size,
+                  int sample_rate) {
     path_ = path;
     sample_rate_ = sample_rate;
     if (sample_rate <= 0 || sample_rate > 384000)
       return InvalidArgument("sample rate must be between 1 and 384000 Hz");
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return NotFound("audio file not found: " + path);
-    if (!S_ISREG(st.st_mode)) return InvalidArgument("not a regular file: " + path);
-    info_.size_bytes = st.st_size;
-    if (st.st_size == 0) return Undecodable("the file is empty");
+    info_.size_bytes = size;
+    if (size == 0) return Undecodable("the file is empty");
 
     SilenceFfmpegLogging();
-    const std::string guessed = GuessFormat(path);
+    const std::string guessed = source ? GuessFormat(*source) : GuessFormat(path);
     if (IsReferencingDemuxer(guessed))
       return NotMedia("it is a '" + guessed + "' list pointing to other files");
-    // Only the local file itself may be opened: no network protocol, and a path is never read
-    // as a protocol name ("concat:...", "http:...").
+    // Only the file itself may be read: no network protocol, a path is never read as a
+    // protocol name ("concat:...", "http:..."), and through a ByteSource no protocol at all.
     AVDictionary* open_options = nullptr;
-    av_dict_set(&open_options, "protocol_whitelist", "file", 0);
-    int err = avformat_open_input(&format_, ("file:" + path).c_str(), nullptr, &open_options);
+    int err = 0;
+    if (source) {
+      source_ = std::move(source);
+      cursor_.source = source_.get();
+      auto* buffer = static_cast<unsigned char*>(av_malloc(kAvioBufferBytes));
+      if (buffer == nullptr) return Internal("out of memory");
+      avio_ = avio_alloc_context(buffer, kAvioBufferBytes, 0, &cursor_, AvioRead, nullptr,
+                                 AvioSeek);
+      if (avio_ == nullptr) {
+        av_free(buffer);
+        return Internal("out of memory");
+      }
+      format_ = avformat_alloc_context();
+      if (format_ == nullptr) return Internal("out of memory");
+      format_->pb = avio_;
+      format_->flags |= AVFMT_FLAG_CUSTOM_IO;
+      av_dict_set(&open_options, "protocol_whitelist", "none", 0);
+      err = avformat_open_input(&format_, "", nullptr, &open_options);
+    } else {
+      av_dict_set(&open_options, "protocol_whitelist", "file", 0);
+      err = avformat_open_input(&format_, ("file:" + path).c_str(), nullptr, &open_options);
+    }
     av_dict_free(&open_options);
     if (err < 0) {
       // A recognisable container whose header cannot be read (an MP4 cut before its index, a
@@ -382,7 +461,10 @@ class FfmpegPcmStream final : public PcmStream {
     return OkStatus();
   }
 
-  std::string path_;
+  std::string path_;  // empty when read through a ByteSource
+  std::shared_ptr<ByteSource> source_;
+  AvioCursor cursor_;
+  AVIOContext* avio_ = nullptr;
   int sample_rate_ = kSampleRate;
   MediaInfo info_;
   AVFormatContext* format_ = nullptr;
@@ -411,8 +493,20 @@ Result<std::unique_ptr<PcmStream>> PcmStream::Open(const std::string& path, int 
   return std::unique_ptr<PcmStream>(std::move(stream));
 }
 
+Result<std::unique_ptr<PcmStream>> PcmStream::Open(std::shared_ptr<ByteSource> source,
+                                                   int sample_rate) {
+  auto stream = std::make_unique<FfmpegPcmStream>();
+  CRM_TRY(stream->Init(std::move(source), sample_rate));
+  return std::unique_ptr<PcmStream>(std::move(stream));
+}
+
 Result<MediaInfo> Probe(const std::string& path) {
   CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(path));
+  return stream->info();
+}
+
+Result<MediaInfo> Probe(std::shared_ptr<ByteSource> source) {
+  CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(std::move(source)));
   return stream->info();
 }
 

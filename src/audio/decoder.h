@@ -38,14 +38,28 @@ struct MediaInfo {
   int64_t size_bytes = 0;  // of the file on disk
 };
 
+// A file read through random-access reads instead of by path: a blob in the blob store (an
+// S3 object as well as a local file), so that FFmpeg never needs the file on local disk.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual int64_t size() const = 0;
+  // Up to `n` bytes at `offset` into `out`; the number read, 0 at the end.
+  virtual Result<size_t> ReadAt(int64_t offset, void* out, size_t n) = 0;
+};
+
 // Opens the file, finds its best audio stream and checks that at least one frame decodes.
 Result<MediaInfo> Probe(const std::string& path);
+Result<MediaInfo> Probe(std::shared_ptr<ByteSource> source);
 
 class PcmStream {
  public:
   virtual ~PcmStream() = default;
   // Opens `path` for decoding to mono float32 at `sample_rate` Hz.
   static Result<std::unique_ptr<PcmStream>> Open(const std::string& path,
+                                                 int sample_rate = kSampleRate);
+  // The same through `source` (FFmpeg reads it via an AVIOContext); the stream keeps it.
+  static Result<std::unique_ptr<PcmStream>> Open(std::shared_ptr<ByteSource> source,
                                                  int sample_rate = kSampleRate);
   // Reads up to `n` samples into `out`; returns the number read, 0 at the end of the stream.
   virtual Result<size_t> Read(float* out, size_t n) = 0;

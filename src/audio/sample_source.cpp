@@ -79,6 +79,22 @@ Result<std::unique_ptr<DecodedFile>> DecodedFile::Decode(const std::string& medi
                                                          const ProgressSink& progress,
                                                          int sample_rate) {
   CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(media_path, sample_rate));
+  return FromStream(*stream, dir, progress, sample_rate);
+}
+
+Result<std::unique_ptr<DecodedFile>> DecodedFile::Decode(std::shared_ptr<ByteSource> media,
+                                                         const std::string& dir,
+                                                         const ProgressSink& progress,
+                                                         int sample_rate) {
+  CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(std::move(media), sample_rate));
+  return FromStream(*stream, dir, progress, sample_rate);
+}
+
+Result<std::unique_ptr<DecodedFile>> DecodedFile::FromStream(PcmStream& stream_ref,
+                                                             const std::string& dir,
+                                                             const ProgressSink& progress,
+                                                             int sample_rate) {
+  PcmStream* stream = &stream_ref;
   // The object owns the descriptor from here, so every early return below closes it.
   std::unique_ptr<DecodedFile> file(new DecodedFile());
   CRM_ASSIGN_OR_RETURN(file->fd_, CreateUnlinkedFile(dir));
@@ -99,7 +115,7 @@ Result<std::unique_ptr<DecodedFile>> DecodedFile::Decode(const std::string& medi
   file->skipped_frames_ = stream->skipped_frames();
   if (file->skipped_frames_ > 0)
     log::Info("decoded with damaged frames skipped",
-              {{"path", media_path}, {"skipped_frames", file->skipped_frames_}});
+              {{"codec", file->info_.codec}, {"skipped_frames", file->skipped_frames_}});
   progress.Report(1.0);
   return file;
 }

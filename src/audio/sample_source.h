@@ -81,6 +81,11 @@ class DecodedFile final : public SampleSource {
                                                      const std::string& dir,
                                                      const ProgressSink& progress = {},
                                                      int sample_rate = kSampleRate);
+  // The same from a file read through `media` (a blob), never by path.
+  static Result<std::unique_ptr<DecodedFile>> Decode(std::shared_ptr<ByteSource> media,
+                                                     const std::string& dir,
+                                                     const ProgressSink& progress = {},
+                                                     int sample_rate = kSampleRate);
   ~DecodedFile() override;
   DecodedFile(const DecodedFile&) = delete;
   DecodedFile& operator=(const DecodedFile&) = delete;
@@ -96,6 +101,9 @@ class DecodedFile final : public SampleSource {
 
  private:
   DecodedFile() = default;
+  static Result<std::unique_ptr<DecodedFile>> FromStream(PcmStream& stream, const std::string& dir,
+                                                         const ProgressSink& progress,
+                                                         int sample_rate);
   int fd_ = -1;
   size_t size_ = 0;
   int sample_rate_ = kSampleRate;

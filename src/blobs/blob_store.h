@@ -5,9 +5,10 @@
 // else is refused before the disk is touched, so a key cannot escape the store.
 //
 // Writes are atomic: a blob is either absent or complete, never partial. Put moves a finished
-// local file into the store (a rename on the same disk); Move renames one key to another. To
-// keep a database row and its file together, see README.md: write under a temporary key, commit
-// the row, then Move to the final key; SweepTemporary removes what crashes left behind.
+// local file into the store (a rename on the same disk); Move renames one key to another. Every
+// read goes through Open/ReadRange (FFmpeg too, through an AVIOContext over BlobReader::ReadAt),
+// so nothing depends on blobs being local files. To keep a database row and its file together,
+// see README.md: Put at the final key, insert the row, Delete the blob if the insert fails.
 #pragma once
 
 #include <chrono>
@@ -68,10 +69,6 @@ class BlobStore {
 
   // Removes temporary blobs older than `max_age`; returns how many were removed.
   virtual Result<int> SweepTemporary(std::chrono::seconds max_age) = 0;
-
-  // The file holding `key` when the store is on local disk (FFmpeg reads it directly);
-  // nullopt for remote stores, which download to a temporary file instead.
-  virtual std::optional<std::filesystem::path> LocalPath(std::string_view key) const = 0;
 };
 
 // Blobs as files under `root` (DATA_DIR): key "recordings/F/R" is the file root/recordings/F/R.

@@ -4,6 +4,7 @@
 // file system, then renamed into place (renameat2 with RENAME_NOREPLACE when the key must not
 // exist yet), and the directory is fsynced so the new name survives a crash.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,9 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxKeyLength = 512;
 constexpr size_t kMaxSegmentLength = 255;
 constexpr std::string_view kTemporaryDir = "tmp/blobs";  // kTemporaryPrefix without its slash
+// Files a Put is writing. flock()ed while in use, so that the sweep removes a dead process's at
+// once rather than after max_age.
+constexpr std::string_view kStagingPrefix = "put-";
 
 Error ErrnoError(std::string_view key, std::string_view what, int err) {
   std::string msg =
@@ -112,7 +116,10 @@ class LocalBlobStore final : public BlobStore {
 
   Status PutBytes(std::string_view key, std::string_view data, const PutOptions& options) override {
     CRM_TRY(ValidateKey(key));
-    CRM_ASSIGN_OR_RETURN(fs::path staged, Stage(key, data));
+    // The staging file stays open (and flock()ed) until it is in place: see SweepTemporary.
+    int held = -1;
+    CRM_ASSIGN_OR_RETURN(fs::path staged, Stage(key, data, &held));
+    FileDescriptor lock(held);
     Status st = Put(key, staged, options);
     if (!st.ok()) ::unlink(staged.c_str());
     return st;
@@ -210,6 +217,11 @@ class LocalBlobStore final : public BlobStore {
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       std::error_code e;
       if (it->is_symlink(e) || !it->is_regular_file(e)) continue;
+      if (it->path().filename().string().rfind(kStagingPrefix, 0) == 0) {
+        FileDescriptor fd(::open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd.get() >= 0 && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) old.push_back(it->path());
+        continue;
+      }
       auto mtime = it->last_write_time(e);
       if (!e && mtime < cutoff) old.push_back(it->path());
     }
@@ -218,11 +230,6 @@ class LocalBlobStore final : public BlobStore {
     for (auto& p : old)
       if (fs::remove(p, ec)) ++removed;
     return removed;
-  }
-
-  std::optional<fs::path> LocalPath(std::string_view key) const override {
-    if (!ValidateKey(key).ok()) return std::nullopt;
-    return root_ / std::string(key);
   }
 
  private:
@@ -235,11 +242,13 @@ class LocalBlobStore final : public BlobStore {
   }
 
   // Writes `data` to a new file among the temporary blobs (same file system as the store).
-  Result<fs::path> Stage(std::string_view key, std::string_view data) {
-    fs::path path = root_ / kTemporaryDir / ("put-" + NewId());
+  // `*held` receives the open, locked descriptor; the caller closes it.
+  Result<fs::path> Stage(std::string_view key, std::string_view data, int* held) {
+    fs::path path = root_ / kTemporaryDir / (std::string(kStagingPrefix) + NewId());
     CRM_TRY(MakeParent(key, path));
     FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
     if (fd.get() < 0) return ErrnoError(key, "cannot create a staging file", errno);
+    (void)::flock(fd.get(), LOCK_EX);
     size_t done = 0;
     while (done < data.size()) {
       ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
@@ -251,6 +260,7 @@ class LocalBlobStore final : public BlobStore {
       }
       done += static_cast<size_t>(n);
     }
+    *held = ::dup(fd.get());  // the lock belongs to the open file, shared by the dup
     return path;
   }
 

@@ -21,6 +21,7 @@
 #include "audio/sample_source.h"
 #include "audio/vad.h"
 #include "cli/engine_commands.h"
+#include "config/config.h"
 #include "common/log.h"
 #include "diarization/diarization.h"
 #include "diarization/rttm.h"
@@ -57,8 +58,9 @@ std::string BaseName(const std::string& path) {
 
 int RunDiarize(const std::vector<std::string>& args) {
   std::string file, format = "rttm";
-  const char* env_vad = std::getenv("VAD");
-  std::string vad_kind = env_vad && *env_vad ? env_vad : "silero";
+  auto config = config::LoadFromProcess();
+  if (!config.ok()) return Fail(2, config.error().message);
+  std::string vad_kind = config->vad;
   diarization::DiarizationOptions options;
   options.threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
   for (size_t i = 0; i < args.size(); ++i) {
@@ -126,13 +128,10 @@ int RunDiarize(const std::vector<std::string>& args) {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const char* data_dir = std::getenv("DATA_DIR");
-  auto samples = audio::DecodedFile::Decode(
-      file, audio::ScratchDirectory(std::string(data_dir && *data_dir ? data_dir : "./storage") +
-                                    "/tmp"));
+  auto samples = audio::DecodedFile::Decode(file, audio::ScratchDirectory(config->data_dir + "/tmp"));
   if (!samples.ok()) return Fail(1, "cannot read " + file + ": " + samples.error().message);
   std::string warning;
-  auto vad = audio::MakeVoiceActivityDetector({vad_kind, ""}, &warning);
+  auto vad = audio::MakeVoiceActivityDetector({vad_kind, config->vad_model}, &warning);
   if (!warning.empty()) log::Warn(warning);
   diarization::Diarizer diarizer(options);
   auto result = diarizer.Run(**samples, *vad);

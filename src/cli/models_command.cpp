@@ -18,6 +18,7 @@
 
 #include "asr/whisper/model_file.h"
 #include "cli/engine_commands.h"
+#include "config/config.h"
 
 namespace crm::cli {
 namespace {
@@ -29,24 +30,12 @@ constexpr const char* kUsage =
     "       crm-ai models pull NAME [--sha256 HEX] [--force]\n"
     "                                          download ggml-NAME.bin (tiny, base, small, "
     "medium, large-v3, large-v3-turbo, base.en, ...) from $MODELS_BASE_URL";
-constexpr const char* kDefaultBaseUrl =
-    "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
-
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "crm-ai models: %s\n", message.c_str());
   return code;
 }
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string ModelsDir() {
-  std::string data = Env("DATA_DIR");
-  if (data.empty()) data = "./storage";
-  return data + "/models";
-}
+std::string ModelsDir(const config::Config& config) { return config.data_dir + "/models"; }
 
 bool IsSha256(const std::string& s) {
   return s.size() == 64 &&
@@ -71,8 +60,8 @@ std::string Describe(const std::string& path) {
   return buf;
 }
 
-int List() {
-  const std::string dir = ModelsDir();
+int List(const config::Config& config) {
+  const std::string dir = ModelsDir(config);
   std::vector<fs::path> files;
   std::error_code ec;
   if (fs::is_directory(dir, ec)) {
@@ -165,7 +154,7 @@ long Get(const std::string& url, Download* d, std::string* error) {
   return status;
 }
 
-int Pull(const std::vector<std::string>& args) {
+int Pull(const config::Config& config, const std::vector<std::string>& args) {
   std::string name, expected;
   bool force = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -195,7 +184,7 @@ int Pull(const std::vector<std::string>& args) {
     return Fail(2, "invalid model name '" + name + "' (examples: base, small.en, large-v3)");
 
   const std::string file = "ggml-" + name + ".bin";
-  const std::string dir = ModelsDir();
+  const std::string dir = ModelsDir(config);
   const std::string final_path = dir + "/" + file;
   std::error_code ec;
   if (fs::exists(final_path, ec) && !force) {
@@ -206,8 +195,7 @@ int Pull(const std::vector<std::string>& args) {
   }
   fs::create_directories(dir, ec);
   if (ec) return Fail(1, "cannot create " + dir + ": " + ec.message());
-  std::string base = Env("MODELS_BASE_URL");
-  if (base.empty()) base = kDefaultBaseUrl;
+  std::string base = config.models_base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string url = base + "/" + file;
 
@@ -261,13 +249,15 @@ int Pull(const std::vector<std::string>& args) {
 }  // namespace
 
 int RunModels(const std::vector<std::string>& args) {
-  if (args.empty()) return List();
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
     std::printf("%s\n", kUsage);
     return 0;
   }
-  if (args[0] == "pull") return Pull(std::vector<std::string>(args.begin() + 1, args.end()));
-  if (args[0] == "list") return List();
+  auto config = config::LoadFromProcess();
+  if (!config.ok()) return Fail(2, config.error().message);
+  if (args.empty()) return List(*config);
+  if (args[0] == "pull") return Pull(*config, std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "list") return List(*config);
   return Fail(2, "unknown sub-command '" + args[0] + "'\n" + kUsage);
 }
 

@@ -27,7 +27,6 @@ int RunServe(const std::vector<std::string>& argv) {
   so.port = a.config.app_port;
   so.io_threads = a.config.http_threads;
   so.handler_threads = std::max(4, a.config.http_threads * 2);
-  so.secure_cookies = a.config.app_url.rfind("https://", 0) == 0;
   http::Server server(so, api::BuildRouter(a), api::BuildMiddleware(a));
   auto st = server.Start();
   if (!st.ok()) return Fail(st.error().message);

@@ -8,6 +8,7 @@
 #include "api/recording_routes.h"
 #include "common/log.h"
 #include "domain/transcripts.h"
+#include "jobs/queue_config.h"
 #include "jobs/worker_pool.h"
 #include "pipeline/services.h"
 
@@ -25,6 +26,30 @@ void AddPipelineChecks(api::App& app) {
 
 namespace {
 
+// A recording's processing, asked of the job queue (whichever implementation runs it).
+domain::ProcessingLookup ProcessingFrom(jobs::JobQueue& queue) {
+  return [&queue](const std::string& firm_id, const std::vector<std::string>& job_ids)
+             -> Result<std::map<std::string, domain::Processing>> {
+    CRM_ASSIGN_OR_RETURN(auto found, queue.GetMany(jobs::Scope::Firm(firm_id), job_ids));
+    std::map<std::string, domain::Processing> out;
+    for (const auto& job : found) {
+      domain::Processing p;
+      p.state = job.state == jobs::JobState::kRunning     ? "processing"
+                : job.state == jobs::JobState::kSucceeded ? "done"
+                                                          : std::string(jobs::JobStateName(job.state));
+      p.progress = job.progress;
+      if (!job.stage.empty()) p.stage = job.stage;
+      p.eta_seconds = job.eta_seconds;
+      if (job.last_error) {
+        p.error_code = job.last_error->CodeName();
+        p.error_message = job.last_error->message;
+      }
+      out.emplace(job.id, std::move(p));
+    }
+    return out;
+  };
+}
+
 // Workers keep short leases: a worker that dies hands its job to another within seconds.
 constexpr auto kLease = std::chrono::milliseconds(8'000);
 constexpr auto kStopGrace = std::chrono::milliseconds(10'000);
@@ -38,10 +63,7 @@ class PipelineSubsystems final : public Subsystems {
     CRM_ASSIGN_OR_RETURN(blobs_, blobs::OpenLocalBlobStore(config_.data_dir));
     if (auto swept = blobs_->SweepTemporary(std::chrono::hours(24)); !swept.ok())
       log::Warn("temporary blobs not swept", {{"error", swept.error().message}});
-    jobs::DatabaseJobQueueOptions qo;
-    qo.default_max_attempts = config_.queue_tries;
-    qo.default_timeout_seconds = config_.queue_timeout;
-    queue_ = jobs::NewDatabaseJobQueue(*app.store, qo);
+    queue_ = jobs::NewDatabaseJobQueue(*app.store, jobs::QueueOptionsFromConfig(config_));
     engine_ = pipeline::MakeEngine(engine_options_);
     pipeline::PipelineOptions po;
     po.diarization = config_.diarization;
@@ -57,17 +79,20 @@ class PipelineSubsystems final : public Subsystems {
     };
     pipeline_ =
         std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_, writer, po);
-    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_);
+    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_,
+                                                           ProcessingFrom(*queue_));
     uploads_ = std::make_unique<pipeline::ResumableUploads>(*app.store, config_.data_dir + "/tmp");
     if (auto swept = uploads_->SweepExpired(); !swept.ok())
       log::Warn("expired uploads not swept", {{"error", swept.error().message}});
     services_ = std::make_unique<pipeline::Services>(pipeline::Services{
         config_, *app.store, *blobs_, *queue_, *engine_, *pipeline_, *recordings_, *uploads_});
+    if (auto swept = pipeline::SweepAbandonedIntake(*services_); !swept.ok())
+      log::Warn("abandoned uploads not swept", {{"error", swept.error().message}});
 
-    int workers = serve ? config_.queue_workers : std::max(1, config_.queue_workers);
+    jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
+    if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers
+    const int workers = wo.workers;
     if (workers > 0) {
-      jobs::WorkerPoolOptions wo;
-      wo.workers = workers;
       wo.lease = kLease;
       pool_ = std::make_unique<jobs::WorkerPool>(*queue_, wo);
       pool_->Register(pipeline::kTranscribeJobKind, pipeline_->Handler());

@@ -30,6 +30,7 @@
 #include "audio/decoder.h"
 #include "audio/sample_source.h"
 #include "cli/engine_commands.h"
+#include "config/config.h"
 #include "common/log.h"
 #include "kernels/kernels.h"
 #ifdef CRM_HAVE_VAD
@@ -62,18 +63,6 @@ bool ParsePositive(const std::string& text, int max, int* out) {
   return *out >= 1 && *out <= max;
 }
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string DefaultModelPath() {
-  if (std::string m = Env("WHISPER_MODEL"); !m.empty()) return m;
-  std::string data = Env("DATA_DIR");
-  if (data.empty()) data = "./storage";
-  return data + "/models/ggml-base.bin";
-}
-
 struct Options {
   std::string file;
   std::string format = "txt";
@@ -86,7 +75,7 @@ struct Options {
 };
 
 // Returns 0 when parsed, -1 for --help, or the exit code of a bad option.
-int Parse(const std::vector<std::string>& args, Options* o) {
+int Parse(const std::vector<std::string>& args, const config::Config& config, Options* o) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;
     bool has_value = false;
@@ -155,7 +144,7 @@ int Parse(const std::vector<std::string>& args, Options* o) {
     }
   }
   if (o->file.empty()) return Fail(2, std::string("missing FILE\n") + kUsage);
-  if (o->model.empty()) o->model = DefaultModelPath();
+  if (o->model.empty()) o->model = config.whisper_model;  // WHISPER_MODEL or under DATA_DIR
   if (o->timestamps < 0) {
     const bool times_shown = o->format != "txt" && o->format != "text" && o->format != "json";
     o->timestamps = times_shown || o->diarize || o->transcribe.word_timestamps;
@@ -168,17 +157,16 @@ int Parse(const std::vector<std::string>& args, Options* o) {
 }  // namespace
 
 int RunTranscribe(const std::vector<std::string>& args) {
+  auto config = config::LoadFromProcess();
+  if (!config.ok()) return Fail(2, config.error().message);
   Options o;
-  if (int rc = Parse(args, &o); rc != 0) return rc < 0 ? 0 : rc;
+  if (int rc = Parse(args, *config, &o); rc != 0) return rc < 0 ? 0 : rc;
   const auto format = asr::ParseOutputFormat(o.format).value();
 
   const auto started = std::chrono::steady_clock::now();
   auto model = asr::whisper::WhisperModel::Load(o.model);
   if (!model.ok()) return Fail(1, model.error().message);
-  const char* data_dir = std::getenv("DATA_DIR");
-  auto pcm = audio::DecodedFile::Decode(
-      o.file, audio::ScratchDirectory(std::string(data_dir && *data_dir ? data_dir : "./storage") +
-                                      "/tmp"));
+  auto pcm = audio::DecodedFile::Decode(o.file, audio::ScratchDirectory(config->data_dir + "/tmp"));
   if (!pcm.ok()) return Fail(1, "cannot read " + o.file + ": " + pcm.error().message);
   const audio::SampleSource& samples = **pcm;
 
@@ -188,8 +176,7 @@ int RunTranscribe(const std::vector<std::string>& args) {
   std::unique_ptr<audio::VoiceActivityDetector> vad;
   if (o.vad || o.diarize) {
     std::string warning;
-    const std::string kind = Env("VAD").empty() ? "silero" : Env("VAD");
-    vad = audio::MakeVoiceActivityDetector({kind, Env("VAD_MODEL")}, &warning);
+    vad = audio::MakeVoiceActivityDetector({config->vad, config->vad_model}, &warning);
     if (!warning.empty()) log::Warn(warning);
     // Read in pieces from the samples decoded once above, never the whole recording.
     auto found = audio::DetectSpeech(*vad, samples);

@@ -1,14 +1,14 @@
 #include "common/ids.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 namespace crm {
-
-static_assert(sizeof(crypto_hash_sha256_state) <= 256, "Sha256 state buffer too small");
 
 bool InitCrypto() { return sodium_init() >= 0; }
 
@@ -102,17 +102,22 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-Sha256::Sha256() { crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_)); }
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+    std::abort();  // out of memory or a broken OpenSSL: nothing sensible to hash with
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 void Sha256::Update(const void* data, size_t n) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            static_cast<const unsigned char*>(data), n);
+  if (n > 0) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n);
 }
 
 std::string Sha256::FinishHex() {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), h);
-  return ToHex(std::string_view(reinterpret_cast<char*>(h), sizeof h));
+  unsigned char h[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), h, &len);
+  return ToHex(std::string_view(reinterpret_cast<char*>(h), len));
 }
 
 }  // namespace crm

@@ -152,6 +152,30 @@ class Reader {
 
 }  // namespace
 
+const std::vector<UnbuiltBackend>& UnbuiltBackends() {
+  static const std::vector<UnbuiltBackend> k = {
+      {"DB_CONNECTION", &Config::db_connection, "mariadb", "sqlite"},
+      {"QUEUE_CONNECTION", &Config::queue_connection, "redis", "database"},
+      {"CACHE_STORE", &Config::cache_store, "redis", "memory"},
+      {"STORAGE_DRIVER", &Config::storage_driver, "s3", "local"},
+      {"MAIL_MAILER", &Config::mail_mailer, "smtp", "outbox"},
+      {"PDF_CONVERTER", &Config::pdf_converter, "gotenberg", "libreoffice"},
+      {"SUMMARY_MODE", &Config::summary_mode, "openai", "extractive"},
+  };
+  return k;
+}
+
+Status RefuseUnbuiltBackends(const Config& config) {
+  for (const auto& b : UnbuiltBackends()) {
+    if (config.*b.setting != b.value) continue;
+    return Error(ErrorCode::kUnavailable,
+                 std::string(b.variable) + "=" + b.value +
+                     " is not available in this build yet; set " + b.variable + "=" + b.instead +
+                     " (or leave it unset)");
+  }
+  return OkStatus();
+}
+
 Environment ProcessEnvironment() {
   Environment env;
   for (char** e = environ; e && *e; ++e) {
@@ -210,8 +234,15 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.String("DB_PASSWORD", &c.db_password));
   if (r.Has("DB_READ_HOST")) c.db_read_host = r.Raw("DB_READ_HOST");
   CRM_TRY(r.OneOf("QUEUE_CONNECTION", &c.queue_connection, {"database", "redis", "sync"}));
+  if (c.queue_connection == "sync") {
+    c.queue_connection = "database";
+    c.notices.push_back("QUEUE_CONNECTION=sync runs as database: jobs always go through the durable queue");
+  }
   CRM_TRY(r.OneOf("CACHE_STORE", &c.cache_store, {"memory", "redis", "array", "file"}));
-  if (c.cache_store != "redis") c.cache_store = "memory";
+  if (c.cache_store == "array" || c.cache_store == "file") {
+    c.notices.push_back("CACHE_STORE=" + c.cache_store + " runs as memory: each server keeps its cache in memory");
+    c.cache_store = "memory";
+  }
   CRM_TRY(r.Int("CACHE_MEMORY_MB", &c.cache_memory_mb, 0, 65536));
   if (r.Has("REDIS_HOST")) c.redis_host = r.Raw("REDIS_HOST");
   CRM_TRY(r.Int("REDIS_PORT", &c.redis_port, 1, 65535));
@@ -245,7 +276,10 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   }
   CRM_TRY(r.Bool("DIARIZATION", &c.diarization));
   CRM_TRY(r.OneOf("MAIL_MAILER", &c.mail_mailer, {"outbox", "smtp", "log"}));
-  if (c.mail_mailer == "log") c.mail_mailer = "outbox";
+  if (c.mail_mailer == "log") {
+    c.mail_mailer = "outbox";
+    c.notices.push_back("MAIL_MAILER=log runs as outbox: mails are kept in the database, readable in the UI");
+  }
   if (r.Has("MAIL_HOST")) c.mail_host = r.Raw("MAIL_HOST");
   CRM_TRY(r.Int("MAIL_PORT", &c.mail_port, 1, 65535));
   if (r.Has("MAIL_USERNAME")) c.mail_username = r.Raw("MAIL_USERNAME");
@@ -342,7 +376,11 @@ std::vector<std::string> Describe(const Config& c) {
       "DATA_DIR=" + c.data_dir,
       "DB_CONNECTION=" + c.db_connection,
       "QUEUE_CONNECTION=" + c.queue_connection,
+      "CACHE_STORE=" + c.cache_store,
       "STORAGE_DRIVER=" + c.storage_driver,
+      "MAIL_MAILER=" + c.mail_mailer,
+      "PDF_CONVERTER=" + c.pdf_converter,
+      "SUMMARY_MODE=" + c.summary_mode,
       "TRANSCRIPTION_MODE=" + c.transcription_mode,
       "OPENAI_API_KEY=" + std::string(secret(c.openai_api_key)),
       "WHISPER_MODEL=" + c.whisper_model,

@@ -1,9 +1,14 @@
 // The configuration of crm-ai, read from the environment, then from a `.env` file in the working
 // directory (the environment wins). This module is the only code that reads the environment.
 //
-// Every variable of CONTRACT.md has a field here with its default. Load() validates all of them
-// and fails with the variable's name, the bad value and what is allowed. Secrets may be given as
-// NAME_FILE (path of a file holding the value); they are never logged: Describe() redacts them.
+// Every variable of docs/reference.md ("Configuration") has a field here with its default. Load()
+// validates all of them and fails with the variable's name, the bad value and what is allowed.
+// Secrets may be given as NAME_FILE (path of a file holding the value); they are never logged:
+// Describe() redacts them.
+//
+// A value the reference allows but whose backend this build does not contain (MariaDB, Redis,
+// S3, ...) is valid configuration and still refused at start by RefuseUnbuiltBackends(), so an
+// installation never runs on something other than what it asked for.
 #pragma once
 
 #include <cstdint>
@@ -93,6 +98,8 @@ struct Config {
   std::vector<std::string> notices;
 
   bool is_production() const { return app_env == "production"; }
+  // Cookies get the Secure attribute when the public URL is HTTPS.
+  bool secure_cookies() const { return app_url.rfind("https://", 0) == 0; }
   std::string DatabasePath() const { return data_dir + "/crm-ai.sqlite3"; }
 };
 
@@ -111,6 +118,19 @@ Result<Config> LoadFromProcess();
 // Creates DATA_DIR (and its sub-folders) and, when APP_KEY is unset, reads or generates
 // DATA_DIR/app.key (mode 0600). Fails in production with a demo key.
 Status PrepareDataDir(Config& config);
+
+// A variable's value that the reference allows but this build has no backend for: one entry per
+// variable and value, removed when that backend lands.
+struct UnbuiltBackend {
+  const char* variable;          // e.g. "STORAGE_DRIVER"
+  std::string Config::*setting;  // the field holding it
+  const char* value;             // e.g. "s3"
+  const char* instead;           // the value that works in this build
+};
+const std::vector<UnbuiltBackend>& UnbuiltBackends();
+// Fails (kUnavailable) with one line naming the first configured value whose backend this build
+// does not contain and what to set instead.
+Status RefuseUnbuiltBackends(const Config& config);
 
 // Name=value lines for `doctor`, with secrets shown as "(set)" / "(unset)".
 std::vector<std::string> Describe(const Config& config);

@@ -97,5 +97,45 @@ TEST(Config, GeneratesAppKeyOnceAndRefusesDemoKeysInProduction) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, AValueWithoutABackendInThisBuildIsValidButRefusedAtStart) {
+  EXPECT_TRUE(RefuseUnbuiltBackends(*Load({}, {})).ok());  // the defaults all run
+  const Environment needs = {{"AWS_BUCKET", "b"},
+                             {"MAIL_HOST", "smtp.example"},
+                             {"GOTENBERG_URL", "http://127.0.0.1:3001"},
+                             {"DB_USERNAME", "crm"}};
+  ASSERT_FALSE(UnbuiltBackends().empty());
+  for (const auto& b : UnbuiltBackends()) {
+    Environment env = needs;
+    env[b.variable] = b.value;
+    auto c = Load(env, {});
+    ASSERT_TRUE(c.ok()) << b.variable << ": " << c.error().message;
+    EXPECT_EQ((*c).*b.setting, b.value) << b.variable;
+    Status refused = RefuseUnbuiltBackends(*c);
+    ASSERT_FALSE(refused.ok()) << b.variable << "=" << b.value;
+    EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(refused.error().message.find(std::string(b.variable) + "=" + b.value),
+              std::string::npos);
+    EXPECT_NE(refused.error().message.find(std::string(b.variable) + "=" + b.instead),
+              std::string::npos)
+        << "says what to set instead";
+    env[b.variable] = b.instead;
+    EXPECT_TRUE(RefuseUnbuiltBackends(*Load(env, {})).ok()) << b.variable << "=" << b.instead;
+  }
+}
+
+TEST(Config, SeedAliasesRunAsTheirEquivalentAndSaySo) {
+  auto c = Load({{"QUEUE_CONNECTION", "sync"}, {"CACHE_STORE", "file"}, {"MAIL_MAILER", "log"}}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->queue_connection, "database");
+  EXPECT_EQ(c->cache_store, "memory");
+  EXPECT_EQ(c->mail_mailer, "outbox");
+  EXPECT_EQ(c->notices.size(), 3u);
+}
+
+TEST(Config, CookiesAreSecureExactlyWhenThePublicUrlIsHttps) {
+  EXPECT_FALSE(Load({}, {})->secure_cookies());
+  EXPECT_TRUE(Load({{"APP_URL", "https://crm.example"}}, {})->secure_cookies());
+}
+
 }  // namespace
 }  // namespace crm::config

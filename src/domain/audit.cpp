@@ -30,4 +30,27 @@ Status AuditIn(storage::Connection& c, const Principal& who, const std::string& 
   return OkStatus();
 }
 
+Result<AuditPage> ListAudit(storage::Store& store, const std::string& firm_id, int limit,
+                            const std::string& cursor) {
+  std::string sql =
+      "SELECT id, actor_user_id, actor_api_key_id, action, object_type, object_id, details, ip, "
+      "created_at FROM audit_log WHERE firm_id = ?";
+  storage::Params params = {firm_id};
+  if (!cursor.empty()) {
+    sql += " AND id < ?";
+    params.push_back(cursor);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.push_back(int64_t{limit + 1});
+  CRM_ASSIGN_OR_RETURN(auto rows, store.Query(sql, params));
+  AuditPage page;
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    nlohmann::json j = rows[i].ToJson();
+    j["details"] = nlohmann::json::parse(rows[i].Text("details"), nullptr, false);
+    page.entries.push_back(std::move(j));
+  }
+  if (static_cast<int>(rows.size()) > limit) page.next_cursor = rows[limit - 1].Text("id");
+  return page;
+}
+
 }  // namespace crm::domain

@@ -2,7 +2,9 @@
 // API-key use and administration; readable by the firm's admins.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,5 +22,14 @@ void Audit(storage::Store& store, const Principal& who, const std::string& actio
 Status AuditIn(storage::Connection& c, const Principal& who, const std::string& action,
                const std::string& object_type, const std::string& object_id,
                const nlohmann::json& details = nlohmann::json::object());
+
+// One page of the firm's audit log, newest first: `limit` entries after `cursor` (the previous
+// page's next cursor; empty: the first page), each with its details parsed as JSON.
+struct AuditPage {
+  std::vector<nlohmann::json> entries;
+  std::optional<std::string> next_cursor;
+};
+Result<AuditPage> ListAudit(storage::Store& store, const std::string& firm_id, int limit,
+                            const std::string& cursor);
 
 }  // namespace crm::domain

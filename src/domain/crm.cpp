@@ -1,5 +1,7 @@
 #include "domain/crm.h"
 
+#include <algorithm>
+
 namespace crm::domain {
 
 using F = FieldType;
@@ -72,6 +74,49 @@ const ResourceSpec& TaskSpec() {
       },
       false};
   return spec;
+}
+
+Result<std::vector<nlohmann::json>> ClientTimeline(storage::Store& store,
+                                                   const std::string& firm_id,
+                                                   const std::string& client) {
+  using nlohmann::json;
+  CRM_ASSIGN_OR_RETURN(auto note,
+                       store.QueryOne("SELECT notes, updated_at FROM clients WHERE firm_id = ? AND "
+                                      "id = ?",
+                                      {firm_id, client}));
+  if (!note) return NotFound("Ce client est introuvable. / Client not found.");
+  CRM_ASSIGN_OR_RETURN(auto meetings,
+                       store.Query("SELECT id, title, starts_at, notes FROM meetings WHERE firm_id "
+                                   "= ? AND client_id = ? ORDER BY starts_at DESC LIMIT 200",
+                                   {firm_id, client}));
+  CRM_ASSIGN_OR_RETURN(auto tasks,
+                       store.Query("SELECT id, title, due_date, status, created_at FROM tasks "
+                                   "WHERE firm_id = ? AND client_id = ? ORDER BY id DESC LIMIT 200",
+                                   {firm_id, client}));
+  std::vector<json> items;
+  for (const auto& m : meetings)
+    items.push_back({{"type", "meeting"},
+                     {"id", m.Text("id")},
+                     {"title", m.Text("title")},
+                     {"at", m.Text("starts_at")},
+                     {"notes", m.IsNull("notes") ? json(nullptr) : json(m.Text("notes"))}});
+  for (const auto& t : tasks)
+    items.push_back(
+        {{"type", "task"},
+         {"id", t.Text("id")},
+         {"title", t.Text("title")},
+         {"at", t.IsNull("due_date") ? t.Text("created_at") : t.Text("due_date") + "T00:00:00Z"},
+         {"status", t.Text("status")}});
+  if (!note->IsNull("notes") && !note->Text("notes").empty())
+    items.push_back({{"type", "note"},
+                     {"id", client},
+                     {"title", "Notes"},
+                     {"at", note->Text("updated_at")},
+                     {"notes", note->Text("notes")}});
+  std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return a["at"].get<std::string>() > b["at"].get<std::string>();
+  });
+  return items;
 }
 
 }  // namespace crm::domain

@@ -13,11 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kSelect =
-    "SELECT r.*, j.state AS job_state, j.progress AS job_progress, j.stage AS job_stage, "
-    "j.eta_seconds AS job_eta, j.error_code AS job_error_code, j.error_message AS "
-    "job_error_message "
-    "FROM recordings r LEFT JOIN jobs j ON j.id = r.job_id ";
+constexpr const char* kSelect = "SELECT r.* FROM recordings r ";
 
 Error RecordingNotFound() {
   return NotFound("Cet enregistrement est introuvable. / Recording not found.");
@@ -28,14 +24,6 @@ std::optional<bool> ParseBool(const std::string& raw) {
   if (v == "true" || v == "1" || v == "oui" || v == "yes") return true;
   if (v == "false" || v == "0" || v == "non" || v == "no") return false;
   return std::nullopt;
-}
-
-std::string StatusOf(const storage::Row& row) {
-  if (row.IsNull("job_state")) return "pending";
-  std::string s = row.Text("job_state");
-  if (s == "running") return "processing";
-  if (s == "succeeded") return "done";
-  return s;  // queued, failed, cancelled
 }
 
 }  // namespace
@@ -79,7 +67,7 @@ Result<UploadMetadata> ParseUploadMetadata(const std::map<std::string, std::stri
   return m;
 }
 
-json RecordingToJson(const storage::Row& row) {
+json RecordingToJson(const storage::Row& row, const Processing* processing) {
   json j = {{"id", row.Text("id")},
             {"client_id", row.Text("client_id")},
             {"meeting_id", row.IsNull("meeting_id") ? json(nullptr) : json(row.Text("meeting_id"))},
@@ -105,14 +93,14 @@ json RecordingToJson(const storage::Row& row) {
                  {"stage", nullptr},
                  {"eta_seconds", nullptr},
                  {"error", nullptr}};
-  if (!row.IsNull("job_state")) {
-    status["state"] = StatusOf(row);
-    status["progress"] = std::round(row.Real("job_progress") * 1000.0) / 10.0;
-    if (!row.IsNull("job_stage")) status["stage"] = row.Text("job_stage");
-    if (!row.IsNull("job_eta")) status["eta_seconds"] = row.Int("job_eta");
-    if (!row.IsNull("job_error_code"))
-      status["error"] = {{"code", row.Text("job_error_code")},
-                         {"message", row.Text("job_error_message")}};
+  if (processing) {
+    status["state"] = processing->state;
+    status["progress"] = std::round(processing->progress * 1000.0) / 10.0;
+    if (processing->stage) status["stage"] = *processing->stage;
+    if (processing->eta_seconds) status["eta_seconds"] = *processing->eta_seconds;
+    if (processing->error_code)
+      status["error"] = {{"code", *processing->error_code},
+                         {"message", processing->error_message.value_or("")}};
   }
   j["status"] = status["state"];
   j["processing"] = status;
@@ -151,13 +139,11 @@ Result<std::vector<std::string>> RecordingStore::Duplicates(storage::Connection&
 }
 
 Result<json> RecordingStore::Create(const Principal& who, const NewRecording& rec,
-                                    const std::string& temp_blob_key) {
+                                    const std::string& id) {
   const std::string& firm = who.firm_id;
-  std::string id = NewId();
   std::string key = RecordingBlobKey(firm, id);
   std::string now = NowIsoUtc();
   std::vector<std::string> duplicates;
-  bool moved = false;
   Status st = store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(duplicates, Duplicates(c, firm, rec.client_id, rec.media.sha256, id));
     CRM_TRY(c.Exec(
@@ -191,15 +177,9 @@ Result<json> RecordingStore::Create(const Principal& who, const NewRecording& re
                      {"sha256", rec.media.sha256},
                      {"consent", rec.consent},
                      {"duplicates", duplicates}}));
-    // Last: if the move fails the row is rolled back; if it succeeds the commit follows.
-    CRM_TRY(blobs_.Move(temp_blob_key, key));
-    moved = true;
     return OkStatus();
   });
-  if (!st.ok()) {
-    if (moved) (void)blobs_.Delete(key);  // the commit failed after the move
-    return st.take_error();
-  }
+  if (!st.ok()) return st.take_error();
   CRM_ASSIGN_OR_RETURN(json out, Get(firm, id));
   out["duplicates"] = duplicates;
   return out;
@@ -215,7 +195,24 @@ Result<storage::Row> RecordingStore::Row(const std::string& firm_id, const std::
 
 Result<json> RecordingStore::Get(const std::string& firm_id, const std::string& id) {
   CRM_ASSIGN_OR_RETURN(auto row, Row(firm_id, id));
-  return RecordingToJson(row);
+  CRM_ASSIGN_OR_RETURN(auto out, WithProcessing(firm_id, {row}));
+  return std::move(out.front());
+}
+
+Result<std::vector<json>> RecordingStore::WithProcessing(const std::string& firm_id,
+                                                         const storage::Rows& rows) {
+  std::vector<std::string> job_ids;
+  for (const auto& r : rows)
+    if (!r.IsNull("job_id")) job_ids.push_back(r.Text("job_id"));
+  std::map<std::string, Processing> found;
+  if (processing_ && !job_ids.empty()) CRM_ASSIGN_OR_RETURN(found, processing_(firm_id, job_ids));
+  std::vector<json> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    auto it = r.IsNull("job_id") ? found.end() : found.find(r.Text("job_id"));
+    out.push_back(RecordingToJson(r, it == found.end() ? nullptr : &it->second));
+  }
+  return out;
 }
 
 Result<std::pair<std::vector<json>, std::optional<std::string>>> RecordingStore::List(
@@ -238,10 +235,9 @@ Result<std::pair<std::vector<json>, std::optional<std::string>>> RecordingStore:
   sql += " ORDER BY r.id DESC LIMIT ?";
   p.push_back(int64_t{limit + 1});
   CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, p));
-  std::vector<json> data;
+  storage::Rows page(rows.begin(), rows.begin() + std::min<size_t>(rows.size(), limit));
+  CRM_ASSIGN_OR_RETURN(std::vector<json> data, WithProcessing(firm_id, page));
   std::optional<std::string> next;
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
-    data.push_back(RecordingToJson(rows[i]));
   if (static_cast<int>(rows.size()) > limit) next = data.back()["id"].get<std::string>();
   return std::make_pair(std::move(data), next);
 }

@@ -3,6 +3,7 @@
 #include "common/ids.h"
 #include "common/json_writer.h"
 #include "common/text.h"
+#include "domain/voiceprints.h"
 
 namespace crm::domain {
 
@@ -25,15 +26,6 @@ size_t CodePoints(const std::string& s) {
 }
 
 bool IsJsonColumn(FieldType t) { return t == FieldType::kStringList || t == FieldType::kJsonArray; }
-
-std::string EscapeLike(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
 
 // Checks one field's JSON value; on success stores the database value.
 std::optional<std::string> CheckField(const FieldSpec& f, const json& v, Value* out) {
@@ -286,7 +278,10 @@ Result<json> RecordStore::Create(const std::string& firm_id, const ResourceSpec&
     marks += ", ?";
     params.push_back(st);
   }
-  CRM_TRY(store_.Exec("INSERT INTO " + spec.table + " (" + cols + ") VALUES (" + marks + ")", params));
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    CRM_TRY(c.Exec("INSERT INTO " + spec.table + " (" + cols + ") VALUES (" + marks + ")", params));
+    return BumpFirmDataVersionIn(c, firm_id);
+  }));
   return Get(firm_id, spec, id);
 }
 
@@ -324,8 +319,8 @@ Result<ListPage> RecordStore::List(const std::string& firm_id, const ResourceSpe
   if (!query.q.empty() && spec.has_search_text) {
     for (auto& word : Split(FoldForSearch(query.q), ' ')) {
       if (word.empty()) continue;
-      sql += " AND search_text LIKE ? ESCAPE '\\'";
-      params.push_back("%" + EscapeLike(word) + "%");
+      sql += " AND " + store_.dialect().ContainsClause("search_text");
+      params.push_back(store_.dialect().ContainsPattern(word));
     }
   }
   std::string key = sort_col == "id" ? "id" : "COALESCE(" + sort_col + ", '')";
@@ -426,7 +421,11 @@ Result<json> RecordStore::Update(const std::string& firm_id, const ResourceSpec&
   }
   for (auto& p : scope_params) params.push_back(p);
   params.push_back(current);
-  CRM_ASSIGN_OR_RETURN(int64_t n, store_.Exec("UPDATE " + spec.table + " SET " + sets + where + " AND version = ?", params));
+  int64_t n = 0;
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    CRM_ASSIGN_OR_RETURN(n, c.Exec("UPDATE " + spec.table + " SET " + sets + where + " AND version = ?", params));
+    return n == 0 ? OkStatus() : BumpFirmDataVersionIn(c, firm_id);
+  }));
   if (n == 0) {
     CRM_ASSIGN_OR_RETURN(auto now_row, store_.QueryOne("SELECT version FROM " + spec.table + where, scope_params));
     if (!now_row) return NotFoundFor(spec);
@@ -453,8 +452,26 @@ Status RecordStore::Delete(const std::string& firm_id, const ResourceSpec& spec,
     where += " AND version = ?";
     params.push_back(*expected_version);
   }
-  CRM_ASSIGN_OR_RETURN(int64_t n, store_.Exec("DELETE FROM " + spec.table + where, params));
+  int64_t n = 0;
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    // What the deletion cascades to, done here: the voiceprints of a deleted contact (or of a
+    // deleted client's contacts) go with it, and their automatic names with them.
+    if (spec.table == "contacts")
+      CRM_TRY(ForgetVoiceprintsIn(c, firm_id, "v.contact_id = ?", {id}));
+    else if (spec.table == "clients")
+      CRM_TRY(ForgetVoiceprintsIn(
+          c, firm_id, "v.contact_id IN (SELECT id FROM contacts WHERE firm_id = ? AND client_id = ?)",
+          {firm_id, id}));
+    CRM_ASSIGN_OR_RETURN(n, c.Exec("DELETE FROM " + spec.table + where, params));
+    return n == 0 ? OkStatus() : BumpFirmDataVersionIn(c, firm_id);
+  }));
   if (n == 0) return Error(ErrorCode::kConflict, "Ce " + spec.label_fr + " a été modifié entre-temps.");
+  return OkStatus();
+}
+
+Status BumpFirmDataVersionIn(storage::Connection& c, const std::string& firm_id) {
+  CRM_TRY(c.Exec(c.dialect().UpsertAdd("firm_data_versions", "firm_id", "version"),
+                 {firm_id, int64_t{1}}));
   return OkStatus();
 }
 

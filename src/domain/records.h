@@ -95,8 +95,9 @@ class RecordStore {
                 std::optional<int64_t> expected_version,
                 const std::map<std::string, std::string>& scope = {});
 
-  // The firm's data version: bumped (by database triggers, migration 0006) in the same
-  // transaction as every write to its clients, contacts, meetings and tasks, whoever writes.
+  // The firm's data version: bumped by BumpFirmDataVersionIn() in the same transaction as every
+  // write to its clients, contacts, meetings and tasks (cascaded deletions included, which no
+  // trigger is relied on for), so every server sees the new version with the new data.
   // 0 before the first write. Read it BEFORE reading the data it stands for.
   Result<int64_t> DataVersion(const std::string& firm_id);
 
@@ -116,6 +117,10 @@ class RecordStore {
                                  const std::optional<storage::Row>& existing);
   storage::Store& store_;
 };
+
+// Adds one to the firm's data version inside the caller's write transaction. Every write to the
+// firm's CRM records (and to data their list pages show) calls it.
+Status BumpFirmDataVersionIn(storage::Connection& c, const std::string& firm_id);
 
 // ListQuery from ?limit=&cursor=&q=&sort= and filters; 422 for bad values.
 Result<ListQuery> ParseListQuery(const std::multimap<std::string, std::string>& query,

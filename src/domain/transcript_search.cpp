@@ -132,12 +132,12 @@ class SqliteFtsIndex : public SegmentIndex {
   }
 };
 
-std::string LikeAll(const std::vector<std::string>& terms, storage::Params& params,
-                    const char* column) {
+std::string LikeAll(const storage::Dialect& dialect, const std::vector<std::string>& terms,
+                    storage::Params& params, const char* column) {
   std::string sql;
   for (const auto& t : terms) {
-    sql += std::string(" AND ") + column + " LIKE ?";
-    params.push_back("%" + t + "%");
+    sql += " AND " + dialect.ContainsClause(column);
+    params.push_back(dialect.ContainsPattern(t));
   }
   return sql;
 }
@@ -161,7 +161,7 @@ Result<std::vector<SearchHit>> NoteHits(storage::Store& store, const std::string
   std::vector<SearchHit> hits;
   storage::Params p = {firm_id};
   std::string sql = "SELECT id, name, company, notes, search_text FROM clients WHERE firm_id = ?" +
-                    LikeAll(terms, p, "search_text") + " ORDER BY name, id LIMIT ?";
+                    LikeAll(store.dialect(), terms, p, "search_text") + " ORDER BY name, id LIMIT ?";
   p.push_back(int64_t{kMaxNoteCandidates});
   CRM_ASSIGN_OR_RETURN(auto clients, store.Query(sql, p));
   for (const auto& r : clients) {
@@ -178,7 +178,7 @@ Result<std::vector<SearchHit>> NoteHits(storage::Store& store, const std::string
       "SELECT m.id, m.title, m.notes, m.location, m.search_text, m.client_id, c.name AS "
       "client_name FROM meetings m JOIN clients c ON c.id = m.client_id AND c.firm_id = "
       "m.firm_id WHERE m.firm_id = ?" +
-      LikeAll(terms, p, "m.search_text") + " ORDER BY m.starts_at DESC, m.id LIMIT ?";
+      LikeAll(store.dialect(), terms, p, "m.search_text") + " ORDER BY m.starts_at DESC, m.id LIMIT ?";
   p.push_back(int64_t{kMaxNoteCandidates});
   CRM_ASSIGN_OR_RETURN(auto meetings, store.Query(sql, p));
   for (const auto& r : meetings) {
@@ -330,7 +330,7 @@ Result<SearchPage> Search(storage::Store& store, const std::string& firm_id, std
     page.hits.push_back(std::move(notes[i]));
   int wanted = limit - static_cast<int>(page.hits.size());
   int segment_offset = std::max(offset - notes_count, 0);
-  CRM_ASSIGN_OR_RETURN(auto index, SegmentIndexFor(store.dialect()));
+  CRM_ASSIGN_OR_RETURN(auto index, SegmentIndexFor(store.dialect().name()));
   // One more than needed tells whether another page follows.
   CRM_ASSIGN_OR_RETURN(auto seqs, index->Find(store, firm_id, terms, segment_offset, wanted + 1));
   page.more = static_cast<int>(seqs.size()) > wanted || offset + limit < notes_count;

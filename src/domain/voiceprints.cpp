@@ -426,13 +426,38 @@ Status DeleteVoiceprint(storage::Store& store, const Principal& who,
                                         " FROM voiceprints v WHERE v.firm_id = ? AND v.id = ?",
                                     {who.firm_id, voiceprint_id}));
     if (!row) return VoiceprintNotFound();
-    // The trigger of migration 0005 clears its automatic names and unlinks confirmed ones.
+    CRM_TRY(ForgetVoiceprintsIn(c, who.firm_id, "v.id = ?", {voiceprint_id}));
     CRM_TRY(c.Exec("DELETE FROM voiceprints WHERE firm_id = ? AND id = ?",
                    {who.firm_id, voiceprint_id}));
     return AuditIn(
         c, who, "voiceprint.delete", "voiceprint", voiceprint_id,
         {{"name", row->Text("name")}, {"cleared_automatic_names", row->Int("automatic_names")}});
   });
+}
+
+Status ForgetVoiceprintsIn(storage::Connection& c, const std::string& firm_id,
+                           const std::string& where, const storage::Params& params) {
+  storage::Params p = {firm_id};
+  p.insert(p.end(), params.begin(), params.end());
+  CRM_ASSIGN_OR_RETURN(
+      auto rows, c.Query("SELECT v.id FROM voiceprints v WHERE v.firm_id = ? AND " + where, p));
+  for (const auto& v : rows) {
+    const std::string id = v.Text("id");
+    CRM_ASSIGN_OR_RETURN(auto named, c.Query("SELECT DISTINCT recording_id FROM transcript_speakers "
+                                             "WHERE firm_id = ? AND voiceprint_id = ? AND "
+                                             "origin = 'automatic'",
+                                             {firm_id, id}));
+    std::set<std::string> recordings;
+    for (const auto& r : named) recordings.insert(r.Text("recording_id"));
+    CRM_TRY(BumpTranscripts(c, firm_id, recordings));
+    CRM_TRY(c.Exec("DELETE FROM transcript_speakers WHERE firm_id = ? AND voiceprint_id = ? AND "
+                   "origin = 'automatic'",
+                   {firm_id, id}));
+    CRM_TRY(c.Exec("UPDATE transcript_speakers SET voiceprint_id = NULL WHERE firm_id = ? AND "
+                   "voiceprint_id = ?",
+                   {firm_id, id}));
+  }
+  return OkStatus();
 }
 
 Result<Voiceprint> GetVoiceprint(storage::Store& store, const std::string& firm_id,

@@ -10,8 +10,10 @@
 //   confidence and the voiceprint it came from. Automatic names never replace a name a user gave
 //   (confirmed), and a voiceprint whose person is already confirmed in the recording names no
 //   other speaker of it. Renaming a voiceprint renames its automatic names; deleting it clears
-//   them (confirmed names stay, unlinked) — a trigger of migration 0005 does this on every path,
-//   cascades included.
+//   them (confirmed names stay, unlinked). ForgetVoiceprintsIn() does this in the deleting
+//   transaction on every path that removes voiceprints — their own deletion and the deletion of
+//   the contact or client they belong to — since no database trigger may be relied on for
+//   cascades.
 // - Reading a recording's speakers gives, per label, the current name and its origin, and
 //   suggestions: enrolled voiceprints by confidence and the meeting's participants nobody in the
 //   recording is named after yet. After a rename, FindSimilarSpeakers lists the speakers of the
@@ -47,7 +49,7 @@
 
 #include "common/principal.h"
 #include "common/result.h"
-#include "diarization/voiceprint.h"
+#include "diarization/voiceprint_match.h"
 #include "storage/store.h"
 
 namespace crm::domain {
@@ -141,6 +143,13 @@ Result<Voiceprint> UpdateVoiceprint(storage::Store& store, const Principal& who,
 // Removes it and its sources; automatic names it gave are cleared, confirmed names stay.
 Status DeleteVoiceprint(storage::Store& store, const Principal& who,
                         const std::string& voiceprint_id);
+
+// Before voiceprints are deleted (directly or by a cascade from their contact or client), inside
+// the deleting transaction: the automatic names they gave are removed (their transcripts' version
+// bumped) and confirmed names are unlinked from them. `where` selects voiceprints `v` of the firm,
+// e.g. "v.contact_id = ?", with its parameters.
+Status ForgetVoiceprintsIn(storage::Connection& c, const std::string& firm_id,
+                           const std::string& where, const storage::Params& params);
 
 Result<Voiceprint> GetVoiceprint(storage::Store& store, const std::string& firm_id,
                                  const std::string& voiceprint_id);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/crm.h"
+#include "domain/records.h"
 #include "domain/transcripts_test_fixture.h"
 
 namespace crm::domain {
@@ -176,9 +178,12 @@ TEST_F(VoiceprintsTest, RenameFollowsAndDeleteClearsAutomaticNamesButKeepsConfir
                                 {{first, "SPEAKER_1", {}}}, nullptr);
   ASSERT_TRUE(linked.ok()) << linked.error().message;
   ASSERT_EQ(Match(automatic)->size(), 1u);
-  Exec("DELETE FROM contacts WHERE id = ?", {contact});
+  before = TranscriptVersion(automatic);
+  RecordStore records(*store_);
+  ASSERT_TRUE(records.Delete(firm_a_, ContactSpec(), contact, std::nullopt).ok());
   EXPECT_EQ(GetVoiceprint(*store_, firm_a_, linked->id).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(GetStoredTranscript(*store_, firm_a_, automatic)->speaker_names.empty());
+  EXPECT_EQ(TranscriptVersion(automatic), before + 1);
 
   // A firm removed takes its voiceprints and speakers' voices with it.
   Enrol("Maître Dupont", {{first, "SPEAKER_1", {}}});
@@ -188,6 +193,44 @@ TEST_F(VoiceprintsTest, RenameFollowsAndDeleteClearsAutomaticNamesButKeepsConfir
        {"voiceprints", "voiceprint_sources", "recording_speakers", "transcript_speakers"})
     EXPECT_EQ((*store_->QueryOne(std::string("SELECT COUNT(*) AS n FROM ") + table))->Int("n"), 0)
         << table;
+}
+
+// The names a contact's voiceprint gave are cleared by the domain in the deleting transaction,
+// whichever record's deletion takes the voiceprint with it: no trigger does it (InnoDB fires none
+// on cascades).
+TEST_F(VoiceprintsTest, DeletingAClientClearsTheNamesItsContactsVoiceprintsGave) {
+  std::string first = Recording({{"SPEAKER_1", Voice(0), 12.0}});
+  std::string other_client = NewId();
+  Exec("INSERT INTO clients (id, firm_id, name, created_at, updated_at) VALUES (?, ?, 'Autre', ?, ?)",
+       {other_client, firm_a_, NowIsoUtc(), NowIsoUtc()});
+  std::string contact = NewId();
+  Exec(
+      "INSERT INTO contacts (id, firm_id, client_id, name, created_at, updated_at) VALUES (?, ?, "
+      "?, 'Paul Martin', ?, ?)",
+      {contact, firm_a_, other_client, NowIsoUtc(), NowIsoUtc()});
+  auto linked = EnrolVoiceprint(*store_, admin_, {"Paul Martin", {}, contact},
+                                {{first, "SPEAKER_1", {}}}, nullptr);
+  ASSERT_TRUE(linked.ok()) << linked.error().message;
+  std::string named = Recording({{"SPEAKER_1", Voice(0), 9.0}});
+  std::string confirmed = Recording({{"SPEAKER_1", Voice(0), 9.0}});
+  ASSERT_EQ(Match(named)->size(), 1u);
+  ASSERT_TRUE(ApplySpeakerName(*store_, alice_, first, "SPEAKER_1", "Paul Martin",
+                               {{confirmed, "SPEAKER_1", {}}})
+                  .ok());
+  int64_t before = TranscriptVersion(named);
+  RecordStore records(*store_);
+  ASSERT_TRUE(records.Delete(firm_a_, ClientSpec(), other_client, std::nullopt).ok());
+  EXPECT_EQ(GetVoiceprint(*store_, firm_a_, linked->id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(GetStoredTranscript(*store_, firm_a_, named)->speaker_names.empty());
+  EXPECT_EQ(TranscriptVersion(named), before + 1);
+  // A confirmed name stays, unlinked from the voiceprint that is gone.
+  EXPECT_EQ(GetStoredTranscript(*store_, firm_a_, confirmed)->speaker_names.at("SPEAKER_1"),
+            "Paul Martin");
+  EXPECT_EQ((*store_->QueryOne("SELECT COUNT(*) AS n FROM transcript_speakers WHERE "
+                               "voiceprint_id = ?",
+                               {linked->id}))
+                ->Int("n"),
+            0);
 }
 
 TEST_F(VoiceprintsTest, MoreSourcesAreAveragedBySecondsOfSpeech) {

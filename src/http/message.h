@@ -51,6 +51,9 @@ struct FileBody {
   std::string path;
   uint64_t offset = 0;
   uint64_t length = 0;
+  // When set, the bytes come from here instead of the file at `path` (a blob store's reader):
+  // up to `n` bytes at `offset` into `out`, the count read (0 at the end), nullopt on error.
+  std::function<std::optional<size_t>(uint64_t offset, char* out, size_t n)> read;
 };
 
 class StreamWriter {

@@ -455,26 +455,39 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteBody() {
     if (req_.method == "HEAD") return WriteLast();
     if (res_.stream) return StartStream();
-    file_ = std::fopen(res_.file->path.c_str(), "rb");
-    if (!file_ || fseeko(file_, static_cast<off_t>(res_.file->offset), SEEK_SET) != 0) return Finish(false);
+    position_ = res_.file->offset;
     remaining_ = res_.file->length;
+    if (!res_.file->read) {
+      file_ = std::fopen(res_.file->path.c_str(), "rb");
+      if (!file_ || fseeko(file_, static_cast<off_t>(position_), SEEK_SET) != 0) return Finish(false);
+    }
     WriteFileChunk();
+  }
+
+  void CloseFile() {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
   }
 
   void WriteFileChunk() {
     if (remaining_ == 0) {
-      std::fclose(file_);
-      file_ = nullptr;
+      CloseFile();
       return WriteLast();
     }
     size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, sizeof chunk_));
-    size_t got = std::fread(chunk_, 1, want, file_);
+    size_t got = 0;
+    if (res_.file->read) {
+      auto n = res_.file->read(position_, chunk_, want);
+      got = n ? std::min(*n, want) : 0;
+    } else {
+      got = std::fread(chunk_, 1, want, file_);
+    }
     if (got == 0) {
-      std::fclose(file_);
-      file_ = nullptr;
+      CloseFile();
       return Finish(false);
     }
     remaining_ -= got;
+    position_ += got;
     response_->body().data = chunk_;
     response_->body().size = got;
     response_->body().more = true;
@@ -482,8 +495,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) {
-        std::fclose(self->file_);
-        self->file_ = nullptr;
+        self->CloseFile();
         return self->Finish(false);
       }
       self->WriteFileChunk();
@@ -593,6 +605,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
   std::FILE* file_ = nullptr;
   uint64_t remaining_ = 0;
+  uint64_t position_ = 0;
   bool keep_alive_ = true;
   bool idle_ = true;
   std::chrono::steady_clock::time_point started_;

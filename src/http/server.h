@@ -33,7 +33,6 @@ struct ServerOptions {
   std::chrono::seconds keepalive_timeout{60};// idle keep-alive connection → closed
   std::chrono::seconds shutdown_grace{30};
   size_t max_header_bytes = 16 * 1024;
-  bool secure_cookies = false;               // behind HTTPS
 };
 
 // Hooks the application plugs into the middleware.

@@ -1,7 +1,11 @@
 // DatabaseJobQueue: the JobQueue in the `jobs` table (migration 0002_jobs.sql).
 //
-// Every change runs in a write transaction; Claim selects and updates inside it, so two workers
-// (threads or processes) never claim the same job. Writes go through a GroupCommitter: threads
+// Every change runs in a write transaction. A claim is a compare-and-set: it picks a candidate,
+// then updates it only if it is still in the state it was read in (same state, attempts and lease
+// token), checked by the affected-row count; a candidate another worker took in between is
+// skipped. So two workers (threads, processes or servers) never claim the same job, whether the
+// database serialises writers (SQLite) or lets them run side by side (MariaDB, where the
+// dialect's row lock also makes claimers skip each other's candidates instead of waiting). Writes go through a GroupCommitter: threads
 // of one process share commits instead of each paying an fsync, and never sleep in SQLite's
 // busy handler waiting for each other.
 #include <condition_variable>
@@ -330,6 +334,25 @@ class DatabaseJobQueue final : public JobQueue {
     return JobFromRow(*row);
   }
 
+  Result<std::vector<Job>> GetMany(const Scope& scope,
+                                   const std::vector<std::string>& ids) override {
+    std::vector<Job> out;
+    constexpr size_t kChunk = 200;  // bound the statement's parameters
+    for (size_t from = 0; from < ids.size(); from += kChunk) {
+      Params params;
+      std::string marks;
+      for (size_t i = from; i < std::min(ids.size(), from + kChunk); ++i) {
+        marks += marks.empty() ? "?" : ", ?";
+        params.emplace_back(ids[i]);
+      }
+      std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id IN (" + marks +
+                        ")" + ScopeSql(scope, params);
+      CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, params));
+      for (const auto& r : rows) out.push_back(JobFromRow(r));
+    }
+    return out;
+  }
+
   Result<JobPage> List(const Scope& scope, const ListFilter& filter) override {
     int limit = std::clamp(filter.limit, 1, 200);
     if (filter.cursor.size() > 64 ||
@@ -439,26 +462,38 @@ class DatabaseJobQueue final : public JobQueue {
       const Row& r = *next;
       std::string id = r.Text("id");
       if (r.Text("state") == "running") {  // its lease expired
+        const std::string expired_token = r.Text("lease_token");
         if (r.Int("cancel_requested") != 0) {
-          CRM_TRY(Finish(c, id, JobState::kCancelled, std::nullopt));
+          CRM_TRY(Finish(c, id, JobState::kCancelled, std::nullopt, &expired_token));
           continue;
         }
         if (r.Int("attempts") >= r.Int("max_attempts")) {
           CRM_TRY(Finish(c, id, JobState::kFailed,
                          Error(ErrorCode::kTimeout,
                                "the worker running this job stopped responding (lease "
-                               "expired) on every attempt")));
+                               "expired) on every attempt"),
+                         &expired_token));
           continue;
         }
         log::Warn("job lease expired, claiming it again",
                   {{"job_id", id}, {"previous_worker", r.Text("worker_id")}});
       }
       std::string token = RandomToken(18);
-      CRM_TRY(c.Exec(
+      const bool expired = r.Text("state") == "running";
+      std::string sql =
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, "
           "lease_expires_ms = ?, worker_id = ?, started_at = ?, updated_at = ?, progress = 0, "
-          "stage = NULL, eta_seconds = NULL WHERE id = ?",
-          {token, now + lease.count(), std::string(worker_id), NowIsoUtc(), NowIsoUtc(), id}));
+          "stage = NULL, eta_seconds = NULL WHERE id = ? AND attempts = ?";
+      Params params{token, now + lease.count(), std::string(worker_id), NowIsoUtc(), NowIsoUtc(),
+                    id, r.Int("attempts")};
+      if (expired) {
+        sql += " AND state = 'running' AND lease_token = ?";
+        params.emplace_back(r.Text("lease_token"));
+      } else {
+        sql += " AND state = 'queued'";
+      }
+      CRM_ASSIGN_OR_RETURN(int64_t changed, c.Exec(sql, params));
+      if (changed != 1) continue;  // another worker claimed it between the read and the write
       ClaimedJob job;
       job.id = id;
       job.firm_id = r.OptText("firm_id");
@@ -521,21 +556,22 @@ class DatabaseJobQueue final : public JobQueue {
     }
     constexpr const char* kClaimColumns =
         "id, firm_id, kind, state, payload, attempts, max_attempts, timeout_seconds, "
-        "cancel_requested, worker_id";
+        "cancel_requested, worker_id, lease_token";
+    const std::string lock(c.dialect().ClaimLock());
     Params expired_params{now};
     expired_params.insert(expired_params.end(), kind_params.begin(), kind_params.end());
     CRM_ASSIGN_OR_RETURN(
         auto expired,
         c.QueryOne(std::string("SELECT ") + kClaimColumns +
                        " FROM jobs WHERE state = 'running' AND lease_expires_ms <= ?" + kind_sql +
-                       " ORDER BY lease_expires_ms LIMIT 1",
+                       " ORDER BY lease_expires_ms LIMIT 1" + lock,
                    expired_params));
     if (expired) return expired;
     Params due_params{now};
     due_params.insert(due_params.end(), kind_params.begin(), kind_params.end());
     return c.QueryOne(std::string("SELECT ") + kClaimColumns +
                           " FROM jobs WHERE state = 'queued' AND run_after_ms <= ?" + kind_sql +
-                          " ORDER BY priority DESC, run_after_ms, id LIMIT 1",
+                          " ORDER BY priority DESC, run_after_ms, id LIMIT 1" + lock,
                       due_params);
   }
 
@@ -558,27 +594,38 @@ class DatabaseJobQueue final : public JobQueue {
     return ParseJobState(row->Text("state")).value_or(JobState::kQueued);
   }
 
-  // Moves a job to a terminal state: the lease and the dedupe key are released.
+  // Moves a job to a terminal state: the lease and the dedupe key are released. With
+  // `only_under_lease`, only while the job still runs under that lease token (retiring a job
+  // whose lease expired must not touch it if another worker claimed it meanwhile).
   Status Finish(Connection& c, const std::string& id, JobState state,
-                const std::optional<Error>& error) {
+                const std::optional<Error>& error, const std::string* only_under_lease = nullptr) {
     std::string now_iso = NowIsoUtc();
+    std::string guard = " WHERE id = ?";
+    if (only_under_lease) guard += " AND state = 'running' AND lease_token = ?";
     if (error) {
       CRM_TRY(
           c.Exec("UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
                  "active_dedupe_key = NULL, error_code = ?, error_message = ?, finished_at = ?, "
-                 "finished_ms = ?, updated_at = ? WHERE id = ?",
-                 {std::string(JobStateName(state)), error->CodeName(), error->message, now_iso,
-                  Now(), now_iso, id}));
+                 "finished_ms = ?, updated_at = ?" + guard,
+                 WithLease({std::string(JobStateName(state)), error->CodeName(), error->message,
+                            now_iso, Now(), now_iso, id},
+                           only_under_lease)));
     } else {
       bool succeeded = state == JobState::kSucceeded;
       CRM_TRY(
           c.Exec(std::string(
                      "UPDATE jobs SET state = ?, lease_token = NULL, lease_expires_ms = NULL, "
                      "active_dedupe_key = NULL, finished_at = ?, finished_ms = ?, updated_at = ?") +
-                     (succeeded ? ", progress = 1, eta_seconds = 0" : "") + " WHERE id = ?",
-                 {std::string(JobStateName(state)), now_iso, Now(), now_iso, id}));
+                     (succeeded ? ", progress = 1, eta_seconds = 0" : "") + guard,
+                 WithLease({std::string(JobStateName(state)), now_iso, Now(), now_iso, id},
+                           only_under_lease)));
     }
     return OkStatus();
+  }
+
+  static Params WithLease(Params params, const std::string* lease_token) {
+    if (lease_token) params.emplace_back(*lease_token);
+    return params;
   }
 
   storage::Store& store_;

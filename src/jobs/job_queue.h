@@ -104,6 +104,11 @@ class JobQueue {
   virtual Result<Job> Retry(const Scope& scope, std::string_view id) = 0;
 
   virtual Result<Job> Get(const Scope& scope, std::string_view id) = 0;
+  // The jobs of `ids` in the scope, in no particular order; ids not found are left out. What a
+  // recording (or any object waiting on a job) shows of its processing, asked of the queue
+  // rather than read from its tables, so that every queue implementation can answer.
+  virtual Result<std::vector<Job>> GetMany(const Scope& scope,
+                                           const std::vector<std::string>& ids) = 0;
   virtual Result<JobPage> List(const Scope& scope, const ListFilter& filter) = 0;
   virtual Result<QueueStats> Stats(const Scope& scope) = 0;
 

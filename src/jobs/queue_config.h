@@ -1,5 +1,6 @@
 // The queue settings of the configuration (QUEUE_TRIES, QUEUE_TIMEOUT, QUEUE_WORKERS) as the
-// options of the queue and of the worker pool, for `serve` and `crm-ai worker`.
+// options of the queue and of the worker pool: what `serve` and `crm-ai worker` build theirs from
+// (cli/subsystems.cpp), so a setting read here is a setting production uses.
 #pragma once
 
 #include "config/config.h"

@@ -178,7 +178,6 @@ Result<std::string> RecordingPipeline::Enqueue(jobs::JobQueue& queue, const std:
 
 std::string RecordingPipeline::TemporaryDir() const {
   if (!options_.tmp_dir.empty()) return options_.tmp_dir;
-  if (auto local = blobs_.LocalPath("tmp")) return local->string();
   std::error_code ec;
   auto dir = std::filesystem::temp_directory_path(ec);
   return ec ? std::string("/tmp") : dir.string();
@@ -228,7 +227,13 @@ Result<asr::Transcript> RecordingPipeline::TranscribeStage(jobs::JobContext& ctx
     if (ctx.Cancelled()) return Cancelled();
   }
   ctx.ReportProgress(kTranscribeFrom, "transcribing");
-  CRM_ASSIGN_OR_RETURN(auto transcript, engine_.Transcribe(audio.media_path(), prepared, req,
+  // An engine that sends the file itself gets a local copy of the blob; one that reads samples
+  // has them already and is given no path.
+  std::string path;
+  if (!engine_.reads_samples()) {
+    CRM_ASSIGN_OR_RETURN(path, audio.MediaPath());
+  }
+  CRM_ASSIGN_OR_RETURN(auto transcript, engine_.Transcribe(path, prepared, req,
                                                            ctx.Sink(kTranscribeFrom, kTranscribeTo,
                                                                     "transcribing")));
   if (ctx.Cancelled()) return Cancelled();
@@ -311,11 +316,8 @@ Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
     return jobs::ResultWriter();
   }
   ctx.ReportProgress(0.0, "decoding");
-  auto local = blobs_.LocalPath(row->Text("blob_key"));
-  if (!local) return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
-  std::string path = local->string();
-  CRM_ASSIGN_OR_RETURN(auto info, audio::Probe(path));
-  (void)info;
+  // Read through the blob store (an AVIOContext over BlobReader::ReadAt), wherever it keeps it.
+  CRM_ASSIGN_OR_RETURN(auto media, OpenBlobSource(blobs_, row->Text("blob_key")));
   if (ctx.Cancelled()) return Cancelled();
 
   std::string language = row->Text("language");
@@ -327,7 +329,7 @@ Result<jobs::ResultWriter> RecordingPipeline::Run(jobs::JobContext& ctx) {
   if (language.empty()) language = options_.default_language;
 
   // Decoded once for every stage that reads samples; released when the job ends, however.
-  RecordingAudio audio(path, TemporaryDir(), {options_.vad, options_.vad_model});
+  RecordingAudio audio(media, TemporaryDir(), {options_.vad, options_.vad_model});
   CRM_ASSIGN_OR_RETURN(bool needs_samples, NeedsSamples(firm, id));
   if (needs_samples) {
     CRM_TRY(audio.Samples(ctx.Sink(0.0, kDecodeTo * 0.7, "decoding")));

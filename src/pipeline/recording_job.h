@@ -42,8 +42,8 @@ struct PipelineOptions {
   std::string vad_model;                // VAD_MODEL
   int queue_timeout = 300;              // QUEUE_TIMEOUT, scaled with the audio's length
   int diarization_threads = 1;          // the job's share of the cores (as WHISPER_THREADS)
-  // Where a job keeps its decoded samples (DATA_DIR/tmp). Empty: the blob store's local "tmp"
-  // directory (DATA_DIR/tmp with the local driver), else the system's temporary directory.
+  // Where a job keeps its decoded samples (DATA_DIR/tmp). Empty: the system's temporary
+  // directory.
   std::string tmp_dir;
 };
 

@@ -37,12 +37,23 @@ struct Services {
 // not decode → 422 undecodable_audio; French first.
 Error MediaError(const Error& probe_error);
 
-// A finished upload becomes a recording: probe it (415/422, nothing kept), move it into the blob
-// store, create the row with its media facts and hash (the row and the file together), queue its
-// transcription. The temporary file is gone afterwards whatever happens. Returns the
-// recording's JSON with "duplicates".
+// A finished upload becomes a recording: probe it (415/422, nothing kept), store it in the blob
+// store at its final key, insert the row with its media facts and hash (the blob is deleted when
+// the row cannot be), queue its transcription. The temporary file is gone afterwards whatever
+// happens. A locked intake marker in DATA_DIR/tmp covers the steps between the blob and the job,
+// for SweepAbandonedIntake. Returns the recording's JSON with "duplicates".
 Result<nlohmann::json> AcceptRecording(Services& s, const Principal& who,
                                        const domain::RecordingTarget& target,
                                        const domain::UploadMetadata& meta, UploadedFile& file);
+
+struct IntakeSweep {
+  int uploads_removed = 0;  // bodies of uploads cut off by a crash
+  int blobs_removed = 0;    // blobs stored for a row that was never inserted
+  int jobs_queued = 0;      // rows inserted whose job was not queued
+};
+
+// What a killed process left of direct uploads in DATA_DIR/tmp (intake-*): files that no live
+// process holds (flock) are finished or undone. Run at start; safe beside running servers.
+Result<IntakeSweep> SweepAbandonedIntake(Services& s);
 
 }  // namespace crm::pipeline

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "audio/decoder.h"
+#include "pipeline/recording_audio.h"
 
 namespace crm::pipeline {
 
@@ -43,9 +44,8 @@ Result<std::unique_ptr<diarization::VoiceprintBuilder>> DecodeForVoiceprints(
                                                 "? AND id = ?",
                                                 {firm_id, recording_id}));
   if (!row) return NotFound("Enregistrement introuvable. / Recording not found.");
-  auto path = blobs.LocalPath(row->Text("blob_key"));
-  if (!path) return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
-  CRM_ASSIGN_OR_RETURN(auto stream, audio::PcmStream::Open(path->string()));
+  CRM_ASSIGN_OR_RETURN(auto media, OpenBlobSource(blobs, row->Text("blob_key")));
+  CRM_ASSIGN_OR_RETURN(auto stream, audio::PcmStream::Open(std::move(media)));
   auto builder = std::make_unique<diarization::VoiceprintBuilder>();
   std::vector<float> buffer(audio::kSampleRate * 4);
   for (;;) {

@@ -1,6 +1,8 @@
 #include "pipeline/upload_sink.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +17,6 @@ namespace crm::pipeline {
 namespace {
 
 constexpr size_t kMaxPartHeaderBytes = 16 * 1024;
-constexpr size_t kFileBufferBytes = 256 * 1024;
 
 Error BadMultipart(const std::string& what) {
   return Error(ErrorCode::kBadRequest,
@@ -23,7 +24,10 @@ Error BadMultipart(const std::string& what) {
                nullptr, "invalid_multipart");
 }
 
-// The file being written, with its running hash and size.
+// The file being written, with its running hash and size. Writes go straight from the
+// network buffer to write(2) (no stdio copy). No sync_file_range while streaming: it blocks the
+// I/O thread (and every connection on it) when the disk queue is full. The file is flock()ed
+// from creation to hand-over: SweepAbandonedIntake removes only files no live process holds.
 class TempFile {
  public:
   TempFile() = default;
@@ -32,54 +36,61 @@ class TempFile {
   Status Open(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    path_ = dir + "/upload-" + NewId();
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-      return IoError("cannot create a temporary upload file in " + dir + ": " +
-                     std::strerror(errno));
-    file_ = ::fdopen(fd, "wb");
-    if (!file_) {
-      ::close(fd);
-      return IoError("cannot open the temporary upload file");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      path_ = dir + "/" + std::string(kIntakePrefix) + NewId();
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd_ < 0) {
+        path_.clear();
+        return IoError("cannot create a temporary upload file in " + dir + ": " +
+                       std::strerror(errno));
+      }
+      if (::flock(fd_, LOCK_EX) != 0) {
+        Remove();
+        return IoError("cannot lock a temporary upload file in " + dir);
+      }
+      // A sweeper may have taken the file between open and flock: then it is unlinked.
+      struct stat st {};
+      if (::fstat(fd_, &st) == 0 && st.st_nlink > 0) return OkStatus();
+      ::close(fd_);
+      fd_ = -1;
     }
-    buffer_.reset(new char[kFileBufferBytes]);
-    std::setvbuf(file_, buffer_.get(), _IOFBF, kFileBufferBytes);
-    return OkStatus();
+    path_.clear();
+    return IoError("cannot lock a temporary upload file in " + dir);
   }
   Status Append(const char* data, size_t n) {
     if (n == 0) return OkStatus();
-    if (std::fwrite(data, 1, n, file_) != n)
-      return IoError("writing the upload to disk failed (disk full?)");
     hash_.Update(data, n);
+    size_t done = 0;
+    while (done < n) {
+      ssize_t w = ::write(fd_, data + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return IoError("writing the upload to disk failed (disk full?)");
+      done += static_cast<size_t>(w);
+    }
     size_ += static_cast<int64_t>(n);
     return OkStatus();
   }
-  Status Close() {
-    if (!file_) return OkStatus();
-    bool ok = std::fflush(file_) == 0;
-    ok = std::fclose(file_) == 0 && ok;
-    file_ = nullptr;
-    if (!ok) return IoError("writing the upload to disk failed (disk full?)");
-    return OkStatus();
-  }
+  // Nothing is buffered here. The fsync that makes the file durable is the blob store's Put,
+  // on a handler thread: an fsync on the I/O thread would stall every connection it serves.
+  Status Close() { return OkStatus(); }
   void Remove() {
-    if (file_) std::fclose(file_);
-    file_ = nullptr;
     if (!path_.empty()) ::unlink(path_.c_str());
     path_.clear();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
-  // Hands the file over: this object no longer removes it.
+  // Hands the file (and its lock) over: this object no longer removes it.
   std::shared_ptr<UploadedFile> Release() {
-    auto out = std::make_shared<UploadedFile>(path_, size_, hash_.FinishHex());
+    auto out = std::make_shared<UploadedFile>(path_, size_, hash_.FinishHex(), fd_);
     path_.clear();
+    fd_ = -1;
     return out;
   }
   int64_t size() const { return size_; }
 
  private:
   std::string path_;
-  std::FILE* file_ = nullptr;
-  std::unique_ptr<char[]> buffer_;
+  int fd_ = -1;
   Sha256 hash_;
   int64_t size_ = 0;
 };
@@ -305,6 +316,7 @@ class MultipartSink final : public http::BodySink {
 
 UploadedFile::~UploadedFile() {
   if (!released_ && !path_.empty()) ::unlink(path_.c_str());
+  if (fd_ >= 0) ::close(fd_);  // releases the intake lock
 }
 
 Error UploadTooLarge(int64_t max_bytes) {

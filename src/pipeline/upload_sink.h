@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/ids.h"
 #include "common/result.h"
@@ -30,11 +31,16 @@ inline constexpr size_t kMaxFields = 32;
 // declared Content-Length is compared with the file limit.
 inline constexpr int64_t kEnvelopeAllowance = 1 << 20;
 
-// A finished upload on local disk. Removes its file when destroyed unless Release()d.
+// Direct uploads stream to DATA_DIR/tmp/intake-<id> (resumable ones live in upload-<id>).
+inline constexpr std::string_view kIntakePrefix = "intake-";
+
+// A finished upload on local disk, durable (synced). Removes its file when destroyed unless
+// Release()d. `fd`, when given, is the open, flock()ed file, closed on destruction: the lock tells
+// SweepAbandonedIntake that a live process still owns the file.
 class UploadedFile {
  public:
-  UploadedFile(std::string path, int64_t size, std::string sha256)
-      : path_(std::move(path)), size_(size), sha256_(std::move(sha256)) {}
+  UploadedFile(std::string path, int64_t size, std::string sha256, int fd = -1)
+      : path_(std::move(path)), size_(size), sha256_(std::move(sha256)), fd_(fd) {}
   ~UploadedFile();
   UploadedFile(const UploadedFile&) = delete;
   UploadedFile& operator=(const UploadedFile&) = delete;
@@ -53,6 +59,7 @@ class UploadedFile {
   std::string path_;
   int64_t size_;
   std::string sha256_;
+  int fd_ = -1;
   bool released_ = false;
 };
 

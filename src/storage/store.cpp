@@ -5,11 +5,19 @@ namespace crm::storage {
 Value Opt(const std::optional<std::string>& v) { return v ? Value(*v) : Value(Null{}); }
 Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(Null{}); }
 
+UnknownColumn::UnknownColumn(std::string_view column)
+    : std::logic_error("the query has no column '" + std::string(column) + "'") {}
+
 const Value& Row::at(std::string_view column) const {
   for (size_t i = 0; i < columns_->size(); ++i)
     if ((*columns_)[i] == column) return values_[i];
-  static const Value kNull = Null{};
-  return kNull;
+  throw UnknownColumn(column);
+}
+
+bool Row::Has(std::string_view column) const {
+  for (const auto& c : *columns_)
+    if (c == column) return true;
+  return false;
 }
 
 bool Row::IsNull(std::string_view column) const {
@@ -64,6 +72,39 @@ nlohmann::json Row::ToJson() const {
     else j[(*columns_)[i]] = nullptr;
   }
   return j;
+}
+
+namespace {
+
+class SqliteDialectImpl final : public Dialect {
+ public:
+  std::string_view name() const override { return "sqlite"; }
+  std::string ContainsClause(std::string_view column) const override {
+    return std::string(column) + " LIKE ? ESCAPE '\\'";
+  }
+  std::string ContainsPattern(std::string_view text) const override {
+    std::string out = "%";
+    for (char ch : text) {
+      if (ch == '%' || ch == '_' || ch == '\\') out.push_back('\\');
+      out.push_back(ch);
+    }
+    out.push_back('%');
+    return out;
+  }
+  std::string UpsertAdd(std::string_view table, std::string_view key_column,
+                        std::string_view counter_column) const override {
+    std::string t(table), k(key_column), n(counter_column);
+    return "INSERT INTO " + t + " (" + k + ", " + n + ") VALUES (?, ?) ON CONFLICT (" + k +
+           ") DO UPDATE SET " + n + " = " + n + " + excluded." + n;
+  }
+  std::string_view ClaimLock() const override { return ""; }
+};
+
+}  // namespace
+
+const Dialect& SqliteDialect() {
+  static const SqliteDialectImpl kDialect;
+  return kDialect;
 }
 
 Result<std::optional<Row>> Connection::QueryOne(std::string_view sql, const Params& params) {

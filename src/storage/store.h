@@ -6,12 +6,18 @@
 // Thread-safe: any thread may call any method. Transaction() runs its function on one
 // connection inside a write transaction and commits only when the function returns OK; on error
 // (or a failed commit) nothing of it remains.
+//
+// The schema relies on no database-specific behaviour: no trigger has to fire for a write to be
+// complete (InnoDB fires none on foreign-key cascades), so derived data (the firm's data version,
+// names taken from a deleted voiceprint) is written by domain code in the write's transaction.
+// What SQL text differs between databases is asked of the store's Dialect.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,13 +37,21 @@ using Params = std::vector<Value>;
 Value Opt(const std::optional<std::string>& v);
 Value Opt(const std::optional<int64_t>& v);
 
+// Reading a column a row does not have is a programming error, never NULL: Row's accessors throw
+// UnknownColumn (the HTTP server and the worker pool turn it into a 500 / a failed job).
+class UnknownColumn : public std::logic_error {
+ public:
+  explicit UnknownColumn(std::string_view column);
+};
+
 class Row {
  public:
   Row(std::shared_ptr<const std::vector<std::string>> columns, std::vector<Value> values)
       : columns_(std::move(columns)), values_(std::move(values)) {}
   size_t size() const { return values_.size(); }
   const Value& at(size_t i) const { return values_.at(i); }
-  const Value& at(std::string_view column) const;
+  const Value& at(std::string_view column) const;  // throws UnknownColumn
+  bool Has(std::string_view column) const;
   bool IsNull(std::string_view column) const;
   std::string Text(std::string_view column) const;          // "" for NULL
   std::optional<std::string> OptText(std::string_view column) const;
@@ -66,9 +80,12 @@ class RowView {
 using RowCallback = std::function<Status(const RowView&)>;
 
 // One database connection; used by one thread at a time.
+class Dialect;
+
 class Connection {
  public:
   virtual ~Connection() = default;
+  virtual const Dialect& dialect() const = 0;
   virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
   // Returns the number of rows changed.
   virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
@@ -81,10 +98,36 @@ class Connection {
   Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
 };
 
+// The SQL text that differs between databases, so that domain and queue SQL stay portable. A
+// second database is a second Dialect (and Store), not edits across the domain.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  virtual std::string_view name() const = 0;  // "sqlite", "mariadb"
+
+  // `column LIKE ?` matching the pattern ContainsPattern() builds: true when `column` contains
+  // `text`, whose %, _ and escape characters are data, not wildcards.
+  virtual std::string ContainsClause(std::string_view column) const = 0;
+  virtual std::string ContainsPattern(std::string_view text) const = 0;
+
+  // One statement, atomic on every server, with two parameters (key, amount): inserts the row
+  // (`key_column` = key, `counter_column` = amount) or adds amount to its counter.
+  virtual std::string UpsertAdd(std::string_view table, std::string_view key_column,
+                                std::string_view counter_column) const = 0;
+
+  // Appended to the SELECT that picks jobs to claim: a row lock that other claimers skip
+  // (" FOR UPDATE SKIP LOCKED") where the database has one; "" where writers are serialised
+  // (SQLite). Claims stay correct without it: they are compare-and-set updates.
+  virtual std::string_view ClaimLock() const = 0;
+};
+
+// SQLite's dialect (also the reference other dialects are tested against).
+const Dialect& SqliteDialect();
+
 class Store {
  public:
   virtual ~Store() = default;
-  virtual std::string dialect() const = 0;  // "sqlite" or "mariadb"
+  virtual const Dialect& dialect() const = 0;
 
   // Single statements on a pooled connection (each in its own implicit transaction).
   virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;

@@ -29,6 +29,7 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
 
 class SqliteConnection final : public Connection {
  public:
+  const Dialect& dialect() const override { return SqliteDialect(); }
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
@@ -185,7 +186,7 @@ class SqliteStore final : public Store {
     return OkStatus();
   }
 
-  std::string dialect() const override { return "sqlite"; }
+  const Dialect& dialect() const override { return SqliteDialect(); }
 
   Result<Rows> Query(std::string_view sql, const Params& params = {}) override {
     CRM_ASSIGN_OR_RETURN(auto lease, Acquire());

@@ -1,0 +1,58 @@
+// What the configuration promises is what runs: a value whose backend this build lacks stops the
+// start with one line, and the session cookie's attributes follow APP_URL and the session
+// lifetime.
+#include <gtest/gtest.h>
+
+#include "test_server.h"
+
+namespace crm::testing {
+namespace {
+
+TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
+  const std::vector<std::pair<std::string, std::string>> unbuilt = {
+      {"QUEUE_CONNECTION", "redis"}, {"CACHE_STORE", "redis"},       {"STORAGE_DRIVER", "s3"},
+      {"MAIL_MAILER", "smtp"},       {"PDF_CONVERTER", "gotenberg"}, {"SUMMARY_MODE", "openai"},
+      {"DB_CONNECTION", "mariadb"}};
+  for (const auto& [name, value] : unbuilt) {
+    // The settings each backend needs are given, so only the missing backend can stop it.
+    TestServer s(Env{{name, value},
+                     {"AWS_BUCKET", "recordings"},
+                     {"MAIL_HOST", "127.0.0.1"},
+                     {"GOTENBERG_URL", "http://127.0.0.1:3001"},
+                     {"DB_USERNAME", "crm"}});
+    EXPECT_FALSE(s.Start()) << name << "=" << value << " started";
+    EXPECT_NE(s.log().find(name + "=" + value + " is not available in this build"),
+              std::string::npos)
+        << s.log();
+    auto worker = s.Run({"migrate", "--status"});
+    EXPECT_NE(worker.exit_code, 0) << name;
+  }
+}
+
+TEST(Configuration, SessionCookieIsSecureBehindHttpsAndLivesAsLongAsTheSession) {
+  TestServer https(Env{{"APP_URL", "https://crm.cabinet.example"}});
+  ASSERT_TRUE(https.Start()) << https.log();
+  TestFirm a = CreateFirm(https, "Cabinet Alpha");
+  auto login = https.Call("POST", "/api/auth/login",
+                          {{"email", a.admin_email}, {"password", a.password}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string cookie = login.header("set-cookie");
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("Max-Age=43200"), std::string::npos) << cookie;  // 12 h sessions
+  Session session{cookie.substr(0, cookie.find(';')), login.json()["csrf_token"]};
+  auto logout = https.Call("POST", "/api/auth/logout", nullptr, session.Headers());
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_NE(logout.header("set-cookie").find("Max-Age=0; Secure"), std::string::npos)
+      << logout.header("set-cookie");
+
+  TestServer http;
+  ASSERT_TRUE(http.Start()) << http.log();
+  TestFirm b = CreateFirm(http, "Cabinet Beta");
+  auto plain = http.Call("POST", "/api/auth/login",
+                         {{"email", b.admin_email}, {"password", b.password}});
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.header("set-cookie").find("Secure"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crm::testing
