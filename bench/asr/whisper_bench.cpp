@@ -301,6 +301,8 @@ int Agreement(int argc, char** argv) {
       o.temperatures = {0.0f};
       o.without_timestamps = true;
       o.stop_repetition_loops = false;
+      // whisper.cpp samples at most n_text_ctx / 2 - 4 tokens per window (220), the reference 224.
+      o.sample_len = (*model)->hparams().n_text_ctx / 2 - 4;
       auto ours = tr.Run(inputs[in].pcm.data(), inputs[in].pcm.size(), o);
       std::vector<int> mine;
       if (ours.ok())
