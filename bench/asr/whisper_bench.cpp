@@ -1,4 +1,5 @@
-// Whisper engine benchmark on random-weight models in the base layout (or a given model file),
+// Whisper engine benchmark on random-weight models in the base layout (--layout tiny, small,
+// large-v3-turbo; or a given model file),
 // against whisper.cpp measured in the same run when its path is given:
 // - the machine's fp32 FMA peak (measured here);
 // - encoder time per 30 s window, its GFLOP/s and fraction of that peak;
@@ -10,9 +11,11 @@
 // fallback off. With random weights the two beam searches end their sequences at different
 // lengths; greedy (--beam 1) makes both decode the same tokens.
 //
-//   whisper_bench [--types f16,q8_0] [--model M.bin] [--threads 2] [--minutes 10]
+//   whisper_bench [--types f16,q8_0] [--layout base] [--model-dir DIR] [--model M.bin]
+//                 [--threads 2] [--minutes 10]
 //                 [--whisper-cpp /path/whisper-cli] [--crm-ai PATH] [--audio FILE30]
 //                 [--beam 5] [--skip-long] [--only-end-to-end]
+//   whisper_bench --agreement --whisper-cpp /path/whisper-cli [--types f16] [--verbose]
 #include <unistd.h>
 
 #include <algorithm>
@@ -231,10 +234,107 @@ std::vector<float> LongRecording(const std::string& source, int minutes) {
   return out;
 }
 
+// `--agreement`: greedy text tokens without timestamps against whisper-cli -nt -sns on
+// random-weight tiny models, seeds 1-3, on two 30 s inputs (jfk.wav padded with silence,
+// sample.wav cut or padded). Both decode plain text after <|notimestamps|>, greedy, temperature
+// 0 only, English; ours with the repetition guard off, which whisper.cpp does not have.
+int Agreement(int argc, char** argv) {
+  const std::string cpp = Arg(argc, argv, "whisper-cpp", "");
+  if (cpp.empty()) {
+    std::fprintf(stderr, "--agreement needs --whisper-cpp PATH/whisper-cli\n");
+    return 2;
+  }
+  const std::string source = CRM_SOURCE_DIR;
+  const std::string type = Arg(argc, argv, "types", "f16");
+  const int threads = std::stoi(Arg(argc, argv, "threads", "2"));
+  const fs::path tmp =
+      fs::temp_directory_path() / ("crm-whisper-agreement-" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  struct Input {
+    std::string name;
+    std::vector<float> pcm;
+  };
+  std::vector<Input> inputs;
+  for (const auto& [name, path] : std::vector<std::pair<std::string, std::string>>{
+           {"jfk.wav padded to 30 s", source + "/tests/data/asr/jfk.wav"},
+           {"sample.wav cut to 30 s", source + "/tests/data/diarization/sample.wav"}}) {
+    auto pcm = crm::audio::DecodeFile(path);
+    if (!pcm.ok()) {
+      std::fprintf(stderr, "%s: %s\n", path.c_str(), pcm.error().message.c_str());
+      return 1;
+    }
+    pcm->resize(kChunkSamples, 0.0f);  // exactly one window: no seek rule involved
+    inputs.push_back({name, std::move(pcm).value()});
+  }
+  crm::kernels::ThreadPool pool(threads);
+  std::printf("agreement: greedy, no timestamps, %s tiny models (random weights), %d threads\n",
+              type.c_str(), threads);
+  std::printf("| seed | input | ours | whisper.cpp | identical prefix | verdict |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- |\n");
+  int identical = 0, cases = 0;
+  for (int seed = 1; seed <= 3; ++seed) {
+    const std::string model_path = (tmp / ("tiny-" + std::to_string(seed) + ".bin")).string();
+    const std::string cmd = "/usr/bin/python3 " + source +
+                            "/tools/whisper_reference/make_model.py --vocab-from " + source +
+                            "/tests/data/asr/for-tests-ggml-tiny.bin --layout tiny --type " +
+                            type + " --seed " + std::to_string(seed) + " --out " + model_path;
+    if (std::system(cmd.c_str()) != 0) return 1;
+    auto model = WhisperModel::Load(model_path);
+    if (!model.ok()) return 1;
+    const Tokenizer& tok = (*model)->tokenizer();
+    for (size_t in = 0; in < inputs.size(); ++in) {
+      const std::string wav = (tmp / ("in" + std::to_string(in) + ".wav")).string();
+      crm::bench::WriteWav(wav, inputs[in].pcm);
+      const std::string base = (tmp / ("cpp-" + std::to_string(seed) + "-" + std::to_string(in)))
+                                   .string();
+      std::vector<std::string> args = CppArgs(cpp, model_path, wav, threads, 1, base);
+      args.push_back("-nt");
+      const ChildRun run = crm::bench::RunChild(args, "", base + ".log");
+      std::vector<int> theirs;
+      for (int t : crm::bench::WhisperCppTokens(base + ".json"))
+        if (tok.IsText(t)) theirs.push_back(t);
+
+      Transcriber tr(*model, &pool, 5);
+      TranscribeOptions o;
+      o.language = "en";
+      o.beam_size = 1;
+      o.temperatures = {0.0f};
+      o.without_timestamps = true;
+      o.stop_repetition_loops = false;
+      // whisper.cpp samples at most n_text_ctx / 2 - 4 tokens per window (220), the reference 224.
+      o.sample_len = (*model)->hparams().n_text_ctx / 2 - 4;
+      auto ours = tr.Run(inputs[in].pcm.data(), inputs[in].pcm.size(), o);
+      std::vector<int> mine;
+      if (ours.ok())
+        for (const auto& seg : ours->segments)
+          for (int t : seg.tokens)
+            if (tok.IsText(t)) mine.push_back(t);
+      size_t same = 0;
+      while (same < mine.size() && same < theirs.size() && mine[same] == theirs[same]) ++same;
+      const bool ok = run.exit_code == 0 && !theirs.empty() && mine == theirs;
+      identical += ok;
+      ++cases;
+      std::printf("| %d | %s | %zu tokens | %zu tokens%s | %zu | %s |\n", seed,
+                  inputs[in].name.c_str(), mine.size(), theirs.size(),
+                  run.exit_code == 0 ? "" : " (FAILED)", same, ok ? "identical" : "DIFFERENT");
+      if (!ok && Flag(argc, argv, "verbose")) {
+        for (size_t i = same; i < std::min<size_t>(same + 5, std::max(mine.size(), theirs.size()));
+             ++i)
+          std::printf("    at %zu: ours %d, whisper.cpp %d\n", i,
+                      i < mine.size() ? mine[i] : -1, i < theirs.size() ? theirs[i] : -1);
+      }
+    }
+  }
+  std::printf("identical greedy text tokens in %d of %d cases\n", identical, cases);
+  fs::remove_all(tmp);
+  return identical == cases ? 0 : 3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (Flag(argc, argv, "engine-child")) return EngineChild(argc, argv);
+  if (Flag(argc, argv, "agreement")) return Agreement(argc, argv);
   const int threads = std::stoi(Arg(argc, argv, "threads", "2"));
   const std::string cpp = Arg(argc, argv, "whisper-cpp", "");
   const std::string crm_ai = Arg(argc, argv, "crm-ai", CRM_BINARY_DIR "/crm-ai");
@@ -248,7 +348,8 @@ int main(int argc, char** argv) {
   fs::create_directories(tmp);
   const std::string self = fs::read_symlink("/proc/self/exe").string();
 
-  // The model files: generated (random weights, base layout) or the one given.
+  // The model files: generated (random weights, --layout, base by default) or the one given.
+  const std::string layout = Arg(argc, argv, "layout", "base");
   std::vector<std::pair<std::string, std::string>> models;  // type, path
   if (!Arg(argc, argv, "model", "").empty()) {
     models.push_back({"given", Arg(argc, argv, "model", "")});
@@ -257,12 +358,15 @@ int main(int argc, char** argv) {
     for (size_t at; (at = types.find(',')) != std::string::npos; types.erase(0, at + 1)) {
       const std::string type = types.substr(0, at);
       if (type.empty()) continue;
-      const std::string path = (tmp / ("base-" + type + ".bin")).string();
+      // --model-dir keeps the generated files for later runs (large-v3-turbo is 1.6 GB in f16).
+      const std::string dir = Arg(argc, argv, "model-dir", tmp.string());
+      const std::string path = dir + "/" + layout + "-" + type + ".bin";
       const std::string cmd = "/usr/bin/python3 " + source +
                               "/tools/whisper_reference/make_model.py --vocab-from " + source +
-                              "/tests/data/asr/for-tests-ggml-tiny.bin --layout base --type " +
-                              type + " --seed 5 --out " + path;
-      if (std::system(cmd.c_str()) != 0) return 1;
+                              "/tests/data/asr/for-tests-ggml-tiny.bin --layout " + layout +
+                              " --type " + type + " --seed 5 --out " + path + ".part && mv " +
+                              path + ".part " + path;
+      if (!fs::exists(path) && std::system(cmd.c_str()) != 0) return 1;
       models.push_back({type, path});
     }
   }
@@ -317,16 +421,40 @@ int main(int argc, char** argv) {
         enc * 1e3, enc_idle * 1e3, gflop, gflop / enc, 100 * gflop / enc / peak, gflop / enc_idle,
         100 * gflop / enc_idle / peak);
 
+    if (type == "q8_0" && crm::kernels::Int8ProductsAvailable()) {
+      // The same window through the f32 products (weights dequantized while packed).
+      crm::kernels::SetInt8ProductsForTesting(false);
+      double f32 = 1e9;
+      for (int i = 0; i < 3; ++i) {
+        const auto t0 = Clock::now();
+        encoder.Run(mel.data(), &pool);
+        f32 = std::min(f32, Seconds(t0));
+      }
+      crm::kernels::SetInt8ProductsForTesting(true);
+      std::printf("ours       encoder q8_0 through the int8 (VNNI) path %.0f ms, through f32 "
+                  "products %.0f ms per window: %.2fx\n",
+                  enc * 1e3, f32 * 1e3, f32 / enc);
+    }
+
     const DecoderTimes d = MeasureDecoder(model, encoder.output(), &pool);
     std::printf(
         "ours       decoder greedy %.2f ms/token wall (%.2f CPU/thread; %.2f with the "
         "search); beam 5 %.2f ms/step wall = %.2f ms/token (%.2f CPU/thread per step)\n",
         d.greedy_ms, d.greedy_cpu, d.search_ms, d.beam_ms, d.beam_ms / 5, d.beam_cpu);
+    // Peak RSS of a whole greedy transcription of the 30 s recording in a child process.
+    const std::string wav = (tmp / "audio30.wav").string();
+    crm::bench::WriteWav(wav, *pcm30);
+    const ChildRun child = crm::bench::RunChild(
+        {self, "--engine-child", "--model", path, "--audio", wav, "--threads",
+         std::to_string(threads), "--beam", "1", "--guard", "off"},
+        "", "");
+    const double model_mb = fs::file_size(path) / 1048576.0;
+    std::printf("ours       peak RSS %.0f MB (model %.0f MB + %.0f MB), greedy, 30 s, %.1f s wall\n",
+                child.max_rss_bytes / 1048576.0, model_mb,
+                child.max_rss_bytes / 1048576.0 - model_mb, child.wall_seconds);
     if (cpp.empty()) continue;
 
     // whisper.cpp on the same model and recording: greedy, then beam 5; fallback off.
-    const std::string wav = (tmp / "audio30.wav").string();
-    crm::bench::WriteWav(wav, *pcm30);
     const std::string base = (tmp / ("cpp-" + type)).string();
     const ChildRun g =
         crm::bench::RunChild(CppArgs(cpp, path, wav, threads, 1, base + "-g"), "", base + "-g.log");
@@ -340,6 +468,9 @@ int main(int argc, char** argv) {
         "whisper.cpp encoder %.0f ms per window; decoder greedy %.2f ms/token (%d "
         "calls), beam 5 %.2f ms/token = %.2f ms/step (%d tokens in batches)\n",
         tg.encode_ms, tg.decode_ms, tg.decode_runs, tb.batchd_ms, tb.batchd_ms * 5, tb.batchd_runs);
+    std::printf("whisper.cpp peak RSS %.0f MB (model + %.0f MB), greedy, 30 s, %.1f s wall\n",
+                g.max_rss_bytes / 1048576.0, g.max_rss_bytes / 1048576.0 - model_mb,
+                g.wall_seconds);
     std::printf(
         "ratios     encoder %.2fx faster (target >= 1.5); greedy %.2fx of whisper.cpp's "
         "ms/token; beam 5 %.2fx\n",

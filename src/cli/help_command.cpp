@@ -27,7 +27,7 @@ const std::map<std::string, Command>& Commands() {
       {"migrate", {RunMigrate, "apply schema migrations (--status lists them)", "crm-ai migrate [--status] [--from-sqlite FILE]"}},
       {"seed", {RunSeed, "load demo data: 2 firms, users, clients, meetings (prints the logins)", "crm-ai seed [--if-empty] [--force]"}},
       {"doctor", {RunDoctor, "check database, storage, codecs, speech model and configured services", "crm-ai doctor [--strict]"}},
-      {"transcribe", {RunTranscribe, "transcribe an audio/video file to stdout", "crm-ai transcribe FILE [--format txt|srt|vtt|json|verbose_json] [--language L] [--model M] [--threads N] [--beam-size N] [--no-fallback] [--prompt P] [--diarize] [--vad on|off]"}},
+      {"transcribe", {RunTranscribe, "transcribe an audio/video file to stdout", "crm-ai transcribe FILE [--format txt|text|srt|vtt|json|verbose_json] [--language L] [--model M] [--threads N] [--beam-size N] [--no-fallback] [--prompt P] [--task transcribe|translate] [--word-timestamps] [--diarize] [--vad on|off] [--no-timestamps|--timestamps] (txt, text and json decode without timestamps unless --timestamps, --word-timestamps or --diarize)"}},
       {"diarize", {RunDiarize, "who spoke when, to stdout", "crm-ai diarize FILE [--format rttm|json] [--num-speakers N] [--min-speakers N] [--max-speakers N]"}},
       {"models", {RunModels, "list speech model files in $DATA_DIR/models; pull NAME downloads one", "crm-ai models [pull NAME]"}},
       {"firm", {RunFirm, "firms: create, list", "crm-ai firm create --name NAME | firm list"}},

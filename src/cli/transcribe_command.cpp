@@ -5,7 +5,12 @@
 // DATA_DIR ./storage), --threads N (default: all cores), --beam-size N (default 5; 1 = greedy),
 // --no-fallback (temperature 0 only), --prompt TEXT, --task transcribe|translate,
 // --word-timestamps, --diarize (speaker labels; implies word timestamps), --vad on|off (default
-// on: stretches without speech are skipped whole). Needs no data directory and writes no file;
+// on: stretches without speech are skipped whole), --no-timestamps / --timestamps.
+// Timestamps: --no-timestamps decodes plain text after <|notimestamps|> (OpenAI's
+// without_timestamps, whisper.cpp's -nt): one segment per 30 s window, no timestamp tokens to
+// decode. The formats that print no times (txt, text, json) decode that way unless --timestamps,
+// --word-timestamps or --diarize (speaker turns need the segments' times) is given; --timestamps
+// keeps the timestamped decoding and its sentence-sized segments (one txt line each). Needs no data directory and writes no file;
 // logs go to stderr. The audio is decoded into a temporary file of samples in $DATA_DIR/tmp when
 // that exists (else $TMPDIR or /tmp) that has no name and disappears with the process, and read one
 // window at a time, so memory does not grow with the recording's length. Exit 0 on success, 2 for a
@@ -43,7 +48,7 @@ constexpr const char* kUsage =
     "usage: crm-ai transcribe FILE [--format txt|text|srt|vtt|json|verbose_json] "
     "[--language CODE|auto] [--model PATH] [--threads N] [--beam-size N] [--no-fallback] "
     "[--prompt TEXT] [--task transcribe|translate] [--word-timestamps] [--diarize] "
-    "[--vad on|off]";
+    "[--vad on|off] [--no-timestamps|--timestamps]";
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "crm-ai transcribe: %s\n", message.c_str());
@@ -65,6 +70,7 @@ struct Options {
   int threads = 0;
   bool vad = true;
   bool diarize = false;
+  int timestamps = -1;  // -1: from the format; 0: --no-timestamps; 1: --timestamps
   asr::whisper::TranscribeOptions transcribe;
 };
 
@@ -119,6 +125,11 @@ int Parse(const std::vector<std::string>& args, const config::Config& config, Op
       o->transcribe.translate = value == "translate";
     } else if (arg == "--word-timestamps") {
       o->transcribe.word_timestamps = true;
+    } else if (arg == "--no-timestamps" || arg == "--timestamps") {
+      const int wanted = arg == "--timestamps";
+      if (o->timestamps >= 0 && o->timestamps != wanted)
+        return Fail(2, "--no-timestamps and --timestamps cannot both be given");
+      o->timestamps = wanted;
     } else if (arg == "--diarize") {
       o->diarize = true;
     } else if (arg == "--vad") {
@@ -134,6 +145,11 @@ int Parse(const std::vector<std::string>& args, const config::Config& config, Op
   }
   if (o->file.empty()) return Fail(2, std::string("missing FILE\n") + kUsage);
   if (o->model.empty()) o->model = config.whisper_model;  // WHISPER_MODEL or under DATA_DIR
+  if (o->timestamps < 0) {
+    const bool times_shown = o->format != "txt" && o->format != "text" && o->format != "json";
+    o->timestamps = times_shown || o->diarize || o->transcribe.word_timestamps;
+  }
+  o->transcribe.without_timestamps = o->timestamps == 0;
   if (o->threads == 0) o->threads = std::max(1u, std::thread::hardware_concurrency());
   return 0;
 }

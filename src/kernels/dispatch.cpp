@@ -4,6 +4,7 @@
 #include <atomic>
 #include <string>
 
+#include "kernels/int8.h"
 #include "kernels/isa.h"
 
 namespace crm::kernels {
@@ -48,9 +49,25 @@ std::atomic<const IsaOps*>& Active() {
   return active;
 }
 
+bool CpuHasAvx512Vnni() {
+  static const bool has = CpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
+  return has;
+}
+
+std::atomic<bool>& Int8Enabled() {
+  static std::atomic<bool> enabled{true};
+  return enabled;
+}
+
 }  // namespace
 
 const IsaOps& Ops() { return *Active().load(std::memory_order_relaxed); }
+
+const Int8Ops* Int8Path() {
+  if (Ops().isa != Isa::kAvx512 || !CpuHasAvx512Vnni()) return nullptr;
+  if (!Int8Enabled().load(std::memory_order_relaxed)) return nullptr;
+  return Avx512VnniOps();
+}
 
 }  // namespace internal
 
@@ -74,6 +91,13 @@ bool SetIsaForTesting(Isa isa) {
   return true;
 }
 
+bool Int8ProductsAvailable() { return internal::Int8Path() != nullptr; }
+
+bool SetInt8ProductsForTesting(bool enabled) {
+  internal::Int8Enabled().store(enabled, std::memory_order_relaxed);
+  return Int8ProductsAvailable();
+}
+
 std::string CpuFeatures() {
   std::string s;
   auto add = [&s](bool has, const char* name) {
@@ -91,6 +115,7 @@ std::string CpuFeatures() {
   s += s.empty() ? "" : " ";
   s += "-> ";
   s += IsaName(ActiveIsa());
+  if (Int8ProductsAvailable()) s += " + int8 (vnni)";
   return s;
 }
 

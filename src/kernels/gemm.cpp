@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/int8.h"
 #include "kernels/isa.h"
 #include "kernels/kernels.h"
 #include "kernels/scratch.h"
@@ -247,9 +248,12 @@ void MatMulWeightsBatch(const float* x, int64_t m, int64_t ldx, const WeightProd
       }
     }
     if (k > 0) {
-      BSource src;
-      src.w = &p.w;
-      PackedGemm(m, n, k, 1.0f, x, ldx, false, src, p.y, p.ldy, overwrite, pool);
+      // q8_0 weights on a VNNI CPU: the integer path; otherwise the f32 packed GEMM.
+      if (!internal::MatMulQ8Int8(x, m, ldx, p.w, p.y, p.ldy, overwrite, pool)) {
+        BSource src;
+        src.w = &p.w;
+        PackedGemm(m, n, k, 1.0f, x, ldx, false, src, p.y, p.ldy, overwrite, pool);
+      }
     } else if (overwrite) {
       for (int64_t i = 0; i < m; ++i) std::fill(p.y + i * p.ldy, p.y + i * p.ldy + n, 0.0f);
     }

@@ -68,6 +68,12 @@ Isa ActiveIsa();
 // Forces a path, for tests and benchmarks that compare paths. Returns false and changes nothing
 // when the path is not available. Must not race with running kernels.
 bool SetIsaForTesting(Isa isa);
+// Products of many rows (> 8) by q8_0 weights take an integer path on CPUs with AVX-512 VNNI
+// (int8.h): x is quantized to q8_0 blocks and the dot products are exact int8 ones. True when
+// the active path has it. The setter turns it off (or back on where available), for tests and
+// benchmarks that compare it with the f32 path; returns whether it is now in use.
+bool Int8ProductsAvailable();
+bool SetInt8ProductsForTesting(bool enabled);
 
 // y[m][n] = sum_k x[m][k] * W[n][k] (+ bias[n] when bias != nullptr).
 // x: m rows, leading dimension ldx (>= W.cols); y: leading dimension ldy (>= W.rows).

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <vector>
@@ -219,6 +220,30 @@ TEST_P(KernelsTest, EveryTypeRoundTripsWithinItsStep) {
 // ---------------------------------------------------------------------------------------------
 // Products
 
+// x as the integer path sees it: per row and block of 32, d = max|x| / 127 and
+// q = nearest-even(x * (1 / d)), given back as d * q (exact in double).
+std::vector<float> QuantizedX(const std::vector<float>& x, int64_t m, int64_t ldx, int64_t k,
+                              std::vector<int>* q_out = nullptr, std::vector<float>* d_out = nullptr) {
+  std::vector<float> out = x;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t b = 0; b < k / 32; ++b) {
+      const float* xb = &x[i * ldx + b * 32];
+      float amax = 0.0f;
+      for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(xb[j]));
+      const float d = amax / 127.0f;
+      const float id = d != 0.0f ? 1.0f / d : 0.0f;
+      if (d_out) d_out->push_back(d);
+      for (int j = 0; j < 32; ++j) {
+        const int q = static_cast<int>(std::nearbyint(xb[j] * id));
+        EXPECT_LE(std::abs(q), 127);
+        if (q_out) q_out->push_back(q);
+        out[i * ldx + b * 32 + j] = static_cast<float>(static_cast<double>(d) * q);
+      }
+    }
+  }
+  return out;
+}
+
 TEST_P(KernelsTest, MatMulWeightsMatchesReferenceForEveryTypeAndShape) {
   struct Shape { int64_t n, k; };
   const Shape shapes[] = {{1, 32}, {7, 64}, {37, 96}, {100, 288}, {19, 544}};
@@ -242,11 +267,14 @@ TEST_P(KernelsTest, MatMulWeightsMatchesReferenceForEveryTypeAndShape) {
           const std::vector<float> x = Random(static_cast<size_t>(m * ldx), seed++);
           std::vector<float> y(static_cast<size_t>(m * ldy), 12345.0f);
           MatMulWeights(x.data(), m, ldx, w.view, with_bias ? bias.data() : nullptr, y.data(), ldy, p);
+          // The integer path multiplies x as quantized to q8_0 blocks (checked on its own below).
+          const bool int8 = type == DType::kQ8_0 && m > 8 && Int8ProductsAvailable();
+          const std::vector<float> xr = int8 ? QuantizedX(x, m, ldx, s.k) : x;
           for (int64_t i = 0; i < m; ++i) {
             for (int64_t r = 0; r < s.n; ++r) {
               double want = with_bias ? bias[r] : 0.0, scale = std::fabs(want);
               for (int64_t c = 0; c < s.k; ++c) {
-                const double t = static_cast<double>(x[i * ldx + c]) * w.values[r * s.k + c];
+                const double t = static_cast<double>(xr[i * ldx + c]) * w.values[r * s.k + c];
                 want += t;
                 scale += std::fabs(t);
               }
@@ -506,6 +534,7 @@ TEST(DispatchTest, PathsAgreeOnTheSameInputs) {
   const Isa best = isas.back();
   ASSERT_EQ(ActiveIsa(), best);
   EXPECT_FALSE(CpuFeatures().empty());
+  SetInt8ProductsForTesting(false);  // f32 products on every path; the integer one is below
   ThreadPool pool(2);
   const int64_t m = 45, n = 70, k = 320;
   for (DType type : kAllTypes) {
@@ -527,6 +556,99 @@ TEST(DispatchTest, PathsAgreeOnTheSameInputs) {
     }
   }
   SetIsaForTesting(best);
+  SetInt8ProductsForTesting(true);
+}
+
+bool CpuInfoHas(const std::string& flag) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    return (line + " ").find(" " + flag + " ") != std::string::npos;
+  }
+  return false;
+}
+
+// The integer path is chosen only on the AVX-512 path of a CPU with VNNI.
+TEST(Int8ProductsTest, OnlyWhereTheCpuHasVnni) {
+  const Isa best = AvailableIsas().back();
+  EXPECT_EQ(Int8ProductsAvailable(), best == Isa::kAvx512 && CpuInfoHas("avx512_vnni"));
+  for (Isa isa : AvailableIsas()) {
+    ASSERT_TRUE(SetIsaForTesting(isa));
+    if (isa != Isa::kAvx512) EXPECT_FALSE(Int8ProductsAvailable()) << IsaName(isa);
+  }
+  SetIsaForTesting(best);
+  if (Int8ProductsAvailable()) {
+    EXPECT_FALSE(SetInt8ProductsForTesting(false));
+    EXPECT_TRUE(SetInt8ProductsForTesting(true));
+    EXPECT_NE(CpuFeatures().find("int8"), std::string::npos);
+  }
+}
+
+// Exactness of the integer path: against sum over blocks of d_x * d_w * (exact integer dot),
+// in double, with x quantized as specified (QuantizedX). Odd row and column counts (tails of the
+// 4 x 32 tile), leading dimensions, bias, accumulation into y, blocks of zeros and of large
+// values, and encoder-sized depths.
+TEST(Int8ProductsTest, ExactAgainstTheBlockDefinition) {
+  if (!Int8ProductsAvailable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  ThreadPool pool(3);
+  struct Shape { int64_t m, n, k; };
+  const Shape shapes[] = {{9, 1, 32},    {13, 31, 96},  {33, 33, 64},  {150, 100, 544},
+                          {301, 64, 2048}, {10, 45, 320}, {1500, 40, 128}};
+  uint32_t seed = 100;
+  for (const Shape& s : shapes) {
+    const Weights w = MakeWeights(DType::kQ8_0, s.n, s.k, seed++);
+    const std::vector<float> bias = Random(s.n, seed++);
+    for (int variant = 0; variant < 3; ++variant) {
+      const int64_t ldx = s.k + (variant == 1 ? 7 : 0), ldy = s.n + (variant == 1 ? 3 : 0);
+      std::vector<float> x = Random(static_cast<size_t>(s.m * ldx), seed++, -4.0f, 4.0f);
+      for (int64_t j = 0; j < 32; ++j) x[j] = 0.0f;  // a block of zeros: scale 0
+      if (s.k >= 64) {
+        for (int64_t j = 32; j < 64; ++j) x[ldx + j] *= 1e4f;  // and one of large values
+      }
+      std::vector<int> q;
+      std::vector<float> d;
+      QuantizedX(x, s.m, ldx, s.k, &q, &d);
+      std::vector<float> y0 = Random(static_cast<size_t>(s.m * ldy), seed++);
+      std::vector<float> y = y0;
+      WeightProduct p;
+      p.w = w.view;
+      p.y = y.data();
+      p.ldy = ldy;
+      p.bias = variant == 0 ? bias.data() : nullptr;
+      p.accumulate = variant == 2;
+      MatMulWeightsBatch(x.data(), s.m, ldx, &p, 1, variant == 1 ? nullptr : &pool);
+      const int64_t blocks = s.k / 32, rb = RowBytes(DType::kQ8_0, s.k);
+      for (int64_t i = 0; i < s.m; ++i) {
+        for (int64_t r = 0; r < s.n; ++r) {
+          double want = p.accumulate ? y0[i * ldy + r] : 0.0;
+          if (p.bias) want += bias[r];
+          double scale = std::fabs(want);
+          for (int64_t b = 0; b < blocks; ++b) {
+            const uint8_t* blk = w.bytes.data() + r * rb + b * 34;
+            uint16_t h;
+            std::memcpy(&h, blk, 2);
+            float dw;
+            F16ToF32(&h, &dw, 1);
+            const auto* wq = reinterpret_cast<const int8_t*>(blk + 2);
+            int64_t dot = 0, mag = 0;
+            for (int j = 0; j < 32; ++j) {
+              dot += static_cast<int64_t>(q[(i * blocks + b) * 32 + j]) * wq[j];
+              mag += std::abs(static_cast<int64_t>(q[(i * blocks + b) * 32 + j]) * wq[j]);
+            }
+            const double f = static_cast<double>(d[i * blocks + b]) * dw;
+            want += f * static_cast<double>(dot);
+            scale += std::fabs(f) * static_cast<double>(mag);
+          }
+          ExpectNear(y[i * ldy + r], want, scale, 2e-6,
+                     "m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
+                         " k=" + std::to_string(s.k) + " variant " + std::to_string(variant) +
+                         " at " + std::to_string(i) + "," + std::to_string(r));
+        }
+        for (int64_t r = s.n; r < ldy; ++r) ASSERT_EQ(y[i * ldy + r], y0[i * ldy + r]);
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, KernelsTest, ::testing::ValuesIn(AvailableIsas()), IsaParamName);

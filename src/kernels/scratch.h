@@ -12,7 +12,9 @@ enum ScratchSlot {
   kScratchTile = 2,
   kScratchAttn = 3,
   kScratchRows = 4,
-  kScratchSlots = 5,
+  kScratchInt8X = 5,  // quantized rows of x and their scales
+  kScratchInt8W = 6,  // packed q8_0 weight panels
+  kScratchSlots = 7,
 };
 
 // 64-byte aligned room for `floats` floats, valid until the next call with the same slot on the

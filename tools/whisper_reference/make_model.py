@@ -7,7 +7,9 @@ The header's mel filterbank and vocabulary are copied from an existing ggml file
 fixture tests/data/asr/for-tests-ggml-tiny.bin holds the real ones, without tensors). Tensor
 names, order, shapes and per-tensor types follow whisper.cpp's converter and quantizer:
 positional embeddings, conv biases and all vectors f32; conv kernels f16 unless the file is f32;
-the other matrices in the chosen type.
+the other matrices in the chosen type. The large-v3-turbo layout has 128 mel bins (its
+filterbank is computed here with librosa's Slaney formula, which Whisper's filters come from)
+and 100 languages; the fixture's vocabulary serves it.
 
 Run with the system Python (it needs numpy):
   /usr/bin/python3 make_model.py --vocab-from FIXTURE --layout tiny --type f16 --out model.bin
@@ -23,7 +25,10 @@ LAYOUTS = {
     "tiny": (384, 6, 4, 384, 6, 4),
     "base": (512, 8, 6, 512, 8, 6),
     "small": (768, 12, 12, 768, 12, 12),
+    "large-v3-turbo": (1280, 20, 32, 1280, 20, 4),
 }
+# Layouts whose files differ from the fixture's header: 128 mel bins and 100 languages.
+MELS_AND_VOCAB = {"large-v3-turbo": (128, 51866)}
 TYPES = {"f32": (0, 0), "f16": (1, 1), "q4_0": (2, 2), "q4_1": (3, 3), "q5_0": (8, 6),
          "q5_1": (9, 7), "q8_0": (7, 8)}  # name -> (file ftype, tensor type)
 
@@ -45,6 +50,30 @@ def read_header(path):
         length, = struct.unpack_from("<I", data, off)
         off += 4 + length
     return hp, filters, data[start:off]
+
+
+def mel_filters(n_mels, sample_rate=16000, n_fft=400):
+    """Slaney-style mel filterbank (librosa's default, which Whisper's filter files come from)."""
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+
+    def hz_to_mel(f):
+        f = np.asarray(f, dtype=np.float64)
+        return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz)
+                        / logstep, f / f_sp)
+
+    def mel_to_hz(m):
+        return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)),
+                        f_sp * m)
+
+    fft_freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    hz = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2), n_mels + 2))
+    fdiff = np.diff(hz)
+    ramps = hz[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper)) * (2.0 / (hz[2:] - hz[:-2]))[:, None]
+    return struct.pack("<2i", n_mels, n_fft // 2 + 1) + weights.astype("<f4").tobytes()
 
 
 def f16_bytes(x):
@@ -165,6 +194,9 @@ def main():
     na, nah, nal, nt, nth, ntl = LAYOUTS[args.layout]
     ftype, ttype = TYPES[args.type]
     hp = [hp[0], 1500, na, nah, nal, 448, nt, nth, ntl, hp[9], ftype]
+    if args.layout in MELS_AND_VOCAB:
+        hp[9], hp[0] = MELS_AND_VOCAB[args.layout]
+        filters = mel_filters(hp[9])
     rng = np.random.default_rng(args.seed)
     with open(args.out, "wb") as f:
         f.write(struct.pack("<I", 0x67676D6C))

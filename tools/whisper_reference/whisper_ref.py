@@ -213,12 +213,15 @@ def log_softmax(x):
     return x - (m + np.log(np.exp(x - m).sum()))
 
 
-def filter_logits(logits, sampled, sp, suppress, n_vocab):
+def filter_logits(logits, sampled, sp, suppress, n_vocab, without_timestamps=False):
     tb, eot = sp["timestamp_begin"], sp["eot"]
     if not sampled:  # suppress blank: " " (token 220) and end of text at the start
         logits[220] = -np.inf
         logits[eot] = -np.inf
     logits[suppress] = -np.inf
+    if without_timestamps:  # plain text after <|notimestamps|>: no timestamp token at all
+        logits[sp["no_timestamps"]:] = -np.inf
+        return logits
     logits[sp["no_timestamps"]] = -np.inf
     last = len(sampled) >= 1 and sampled[-1] >= tb
     penult = len(sampled) < 2 or sampled[-2] >= tb
@@ -252,6 +255,8 @@ def main():
     ap.add_argument("--steps", type=int, default=24)
     ap.add_argument("--suppress", default="")
     ap.add_argument("--prompt", default="")
+    ap.add_argument("--no-timestamps", action="store_true",
+                    help="decode plain text after <|notimestamps|>")
     ap.add_argument("--mel-only", action="store_true", help="stop after the spectrogram")
     args = ap.parse_args()
 
@@ -281,6 +286,8 @@ def main():
     initial.append(sp["sot"])
     if sp["multilingual"]:
         initial += [sp["sot"] + 1 + LANGUAGES.index(args.language), sp["transcribe"]]
+    if args.no_timestamps:
+        initial.append(sp["no_timestamps"])
     suppress = [int(t) for t in args.suppress.split(",") if t]
 
     tokens = list(initial)
@@ -296,7 +303,7 @@ def main():
                                      [sp["no_speech"]]))
         last = logits[-1].astype(np.float32).copy()
         step_logits.append(last.copy())
-        filtered = filter_logits(last, sampled, sp, suppress, hp["n_vocab"])
+        filtered = filter_logits(last, sampled, sp, suppress, hp["n_vocab"], args.no_timestamps)
         token = int(np.argmax(filtered))
         sum_logprob += float(log_softmax(filtered.astype(np.float64))[token])
         sampled.append(token)

@@ -140,6 +140,45 @@ TEST(TranscribeCommandTest, EveryWeightTypeTranscribesWithTokensInVerboseJson) {
   }
 }
 
+// --no-timestamps decodes plain text: one segment per window holding no timestamp token, from
+// the window's start to its end. txt (the default) decodes that way unless --timestamps.
+TEST(TranscribeCommandTest, NoTimestampsGivesOneTextSegmentPerWindow) {
+  TempDir dir;
+  ASSERT_TRUE(MakeModel("tiny", "f16", dir.File("m.bin"), 2));
+  const std::vector<std::string> common = {Jfk(),          "--model",      dir.File("m.bin"),
+                                           "--beam-size",  "1",            "--no-fallback",
+                                           "--vad",        "off",          "--language",
+                                           "en"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Transcribe(args);
+  };
+  auto plain = with({"--format", "verbose_json", "--no-timestamps"});
+  ASSERT_EQ(plain.rc, 0) << plain.err;
+  auto doc = nlohmann::json::parse(plain.out);
+  ASSERT_EQ(doc["segments"].size(), 1u) << plain.out;
+  const auto& seg = doc["segments"][0];
+  EXPECT_EQ(seg["start"].get<double>(), 0.0);
+  EXPECT_NEAR(seg["end"].get<double>(), 11.0, 1e-6);
+  ASSERT_FALSE(seg["tokens"].empty());
+  const int timestamp_begin = 50364;  // multilingual vocabulary: <|0.00|>
+  for (int t : seg["tokens"].get<std::vector<int>>()) EXPECT_LT(t, timestamp_begin - 1) << t;
+
+  // txt: implied without timestamps (the same text as above), kept with --timestamps.
+  auto txt = with({});
+  ASSERT_EQ(txt.rc, 0) << txt.err;
+  auto txt_plain = with({"--format", "txt", "--no-timestamps"});
+  EXPECT_EQ(txt.out, txt_plain.out);
+  auto txt_timed = with({"--format", "txt", "--timestamps"});
+  ASSERT_EQ(txt_timed.rc, 0) << txt_timed.err;
+  EXPECT_NE(txt_timed.out, txt.out);
+
+  auto both = with({"--no-timestamps", "--timestamps"});
+  EXPECT_EQ(both.rc, 2);
+  EXPECT_NE(both.err.find("cannot both be given"), std::string::npos) << both.err;
+}
+
 TEST(TranscribeCommandTest, DiarizeLabelsSegmentsWithSpeakers) {
   TempDir dir;
   ASSERT_TRUE(MakeModel("tiny", "q8_0", dir.File("m.bin")));

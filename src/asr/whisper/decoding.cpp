@@ -111,9 +111,15 @@ void WindowDecoder::ApplyFilters(const DecodingOptions& o, const std::vector<int
   if (o.suppress_non_speech) {
     for (int t : suppress_) logits[t] = kNegInf;
   }
-  if (o.without_timestamps) return;
-
   const int tb = tok_.timestamp_begin();
+  if (o.without_timestamps) {
+    // Plain text: the reference only drops its timestamp rules here, which leaves timestamp
+    // tokens possible (a trained model does not emit them after <|notimestamps|>, a random one
+    // does); they are suppressed, as whisper.cpp does, so that a segment holds text only.
+    for (int i = tok_.no_timestamps(); i < n_vocab_; ++i) logits[i] = kNegInf;
+    return;
+  }
+
   logits[tok_.no_timestamps()] = kNegInf;
   const size_t n = sampled.size();
   const bool last_ts = n >= 1 && sampled[n - 1] >= tb;

@@ -7,7 +7,8 @@
 //   the configured tokens (the non-speech set and the task/special tokens), timestamp rules
 //   (timestamps in pairs, non-decreasing, a timestamp first, the first one at most
 //   max_initial_timestamp, and a timestamp forced when their total probability beats every
-//   text token).
+//   text token). Without timestamps, the timestamp tokens are suppressed instead (whisper.cpp's
+//   rule; the reference leaves them possible, which only an untrained model uses).
 // - Strategies: greedy (temperature 0), sampling with best_of candidates (temperature > 0),
 //   beam search (beam_size, patience) at temperature 0. Candidates are ranked by sum of
 //   log-probabilities over length.

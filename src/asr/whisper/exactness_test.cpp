@@ -38,7 +38,7 @@ std::string Join(const std::vector<int>& v) {
 
 Reference RunOracle(const TempDir& dir, const std::string& model, const std::vector<float>& pcm,
                     const std::string& name, const std::vector<int>& suppress,
-                    const std::vector<int>& prompt) {
+                    const std::vector<int>& prompt, bool without_timestamps = false) {
   const std::string audio = dir.File(name + ".f32");
   WriteFloats(audio, pcm);
   const std::string out = dir.File(name);
@@ -46,6 +46,7 @@ Reference RunOracle(const TempDir& dir, const std::string& model, const std::vec
                     " --audio " + audio + " --out " + out + " --steps " + std::to_string(kSteps) +
                     " --suppress " + Join(suppress);
   if (!prompt.empty()) cmd += " --prompt " + Join(prompt);
+  if (without_timestamps) cmd += " --no-timestamps";
   EXPECT_EQ(Run(cmd), 0) << cmd;
   Reference r;
   r.mel = ReadFloats(out + "/mel.f32");
@@ -71,7 +72,8 @@ std::vector<float> Synthetic() {
 class ExactnessTest : public ::testing::TestWithParam<std::string> {};
 
 void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm,
-                        const Reference& ref, const std::vector<int>& prompt) {
+                        const Reference& ref, const std::vector<int>& prompt,
+                        bool without_timestamps = false) {
   kernels::ThreadPool pool(2);
   const HParams& hp = model.hparams();
   // Spectrogram.
@@ -110,6 +112,7 @@ void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm
   o.language_token = model.tokenizer().LanguageToken("en");
   o.sample_len = kSteps;
   o.prompt = prompt;
+  o.without_timestamps = without_timestamps;
   int sot_index = 0;
   EXPECT_EQ(window.InitialTokens(o, &sot_index), initial);
   DecodingResult r = window.Decode(o);
@@ -119,9 +122,10 @@ void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm
   EXPECT_NEAR(r.no_speech_prob, ref.result["no_speech_prob"].get<double>(),
               1e-3 * std::max(1e-6, ref.result["no_speech_prob"].get<double>()) + 1e-7);
   EXPECT_NEAR(r.sum_logprob, ref.result["sum_logprob"].get<double>(), 1e-2);
-  // Timestamps in order and inside the window.
+  // Timestamps in order and inside the window; none at all without timestamps.
   int last = -1;
   for (int t : r.tokens) {
+    if (without_timestamps) EXPECT_FALSE(model.tokenizer().IsTimestamp(t)) << t;
     if (!model.tokenizer().IsTimestamp(t)) continue;
     EXPECT_GE(t, last);
     EXPECT_LE(t, model.tokenizer().timestamp_begin() + 1500);
@@ -142,6 +146,10 @@ TEST_P(ExactnessTest, MatchesTheNumpyReferenceOnTinyLayout) {
   {
     SCOPED_TRACE("jfk.wav");
     CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk", suppress, {}), {});
+  }
+  {
+    SCOPED_TRACE("jfk.wav, without timestamps");
+    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk-nt", suppress, {}, true), {}, true);
   }
   if (GetParam() == "f32") {
     SCOPED_TRACE("30 s synthetic, with a prompt");
