@@ -53,7 +53,7 @@ describe('SearchScreen', () => {
     window.HTMLElement.prototype.scrollIntoView = () => {};
     renderAt('/search?q=helene');
     const hit = await screen.findByTestId('search-hit');
-    expect(String(fetchMock.mock.calls[0][0])).toContain('/api/search?q=helene');
+    expect(String((fetchMock.mock.calls as unknown[][])[0][0])).toContain('/api/search?q=helene');
     expect(within(hit).getByText('Hélène').tagName).toBe('MARK');
     expect(hit.querySelector('img')).toBeNull();
     expect(hit.textContent).toContain('<img src=x onerror=alert(1)>');
