@@ -15,6 +15,7 @@
 #include "blobs/blob_store.h"
 #include "common/result.h"
 #include "diarization/diarization.h"
+#include "diarization/voiceprint.h"
 #include "domain/voiceprints.h"
 #include "storage/store.h"
 
