@@ -205,7 +205,9 @@ Result<std::vector<json>> RecordingStore::WithProcessing(const std::string& firm
   for (const auto& r : rows)
     if (!r.IsNull("job_id")) job_ids.push_back(r.Text("job_id"));
   std::map<std::string, Processing> found;
-  if (processing_ && !job_ids.empty()) CRM_ASSIGN_OR_RETURN(found, processing_(firm_id, job_ids));
+  if (processing_ && !job_ids.empty()) {
+    CRM_ASSIGN_OR_RETURN(found, processing_(firm_id, job_ids));
+  }
   std::vector<json> out;
   out.reserve(rows.size());
   for (const auto& r : rows) {
