@@ -15,6 +15,10 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind
+  # the sanitizer build and the parsers' fuzzers (clang with its ASan/UBSan/libFuzzer runtimes)
+  clang-14 libclang-rt-14-dev
+  # clients that stream uploads in the HTTP tests: Python requests, headless Chromium
+  python3-requests chromium
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "domain/audit.h"
+#include "http/range.h"
 
 namespace crm::api {
 
@@ -79,38 +80,6 @@ void RegisterDirectUploads(http::Router& r, pipeline::Services& s) {
          .doc = doc});
 }
 
-// One Range header against a file of `size` bytes: [first, last], nullopt when unsatisfiable.
-// Only single ranges are served (the player asks for one).
-std::optional<std::pair<int64_t, int64_t>> ParseRange(const std::string& header, int64_t size) {
-  std::string h = Trim(header);
-  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos || size == 0)
-    return std::nullopt;
-  std::string spec = h.substr(6);
-  auto dash = spec.find('-');
-  if (dash == std::string::npos) return std::nullopt;
-  std::string a = Trim(spec.substr(0, dash)), b = Trim(spec.substr(dash + 1));
-  auto num = [](const std::string& t) -> std::optional<int64_t> {
-    if (t.empty() || t.size() > 18) return std::nullopt;
-    for (char c : t)
-      if (c < '0' || c > '9') return std::nullopt;
-    return std::stoll(t);
-  };
-  if (a.empty()) {  // suffix: the last N bytes
-    auto n = num(b);
-    if (!n || *n == 0) return std::nullopt;
-    return std::make_pair(std::max<int64_t>(0, size - *n), size - 1);
-  }
-  auto first = num(a);
-  if (!first || *first >= size) return std::nullopt;
-  int64_t last = size - 1;
-  if (!b.empty()) {
-    auto l = num(b);
-    if (!l || *l < *first) return std::nullopt;
-    last = std::min(*l, size - 1);
-  }
-  return std::make_pair(*first, last);
-}
-
 std::string MimeFor(const std::string& container, bool video) {
   if (container.find("mp4") != std::string::npos || container.find("mov") != std::string::npos)
     return video ? "video/mp4" : "audio/mp4";
@@ -143,7 +112,7 @@ Response Audio(pipeline::Services& s, Request& req) {
     res.file = http::FileBody{path->string(), 0, static_cast<uint64_t>(*size)};
     return res;
   }
-  auto r = ParseRange(range, *size);
+  auto r = http::ParseRange(range, *size);
   if (!r) {
     Response bad = Response::FromError(
         Error(ErrorCode::kBadRequest, "Plage demandée invalide. / Requested range not satisfiable.",
