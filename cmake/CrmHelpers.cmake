@@ -18,3 +18,24 @@ function(crm_add_unit_test name)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
 endfunction()
+
+# crm_add_fuzzer(NAME SOURCES a_fuzz.cpp ... LIBS lib ...)
+# A libFuzzer target (CRM_FUZZ=ON, clang only), registered with CTest as fuzz_NAME: it runs for
+# CRM_FUZZ_SECONDS from the seed corpus tests/data/fuzz/NAME (new inputs go to the build
+# directory, never into the repository). By hand, longer:
+#   build/sanitize/fuzz_NAME -max_total_time=600 build/sanitize/fuzz-corpus/NAME tests/data/fuzz/NAME
+function(crm_add_fuzzer name)
+  if(NOT CRM_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(fuzz_${name} ${F_SOURCES})
+  target_link_libraries(fuzz_${name} PRIVATE ${F_LIBS})
+  target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  set_target_properties(fuzz_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+  set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+  add_test(NAME fuzz_${name}
+           COMMAND sh -c "mkdir -p '${corpus}' && exec '$<TARGET_FILE:fuzz_${name}>' -max_total_time=${CRM_FUZZ_SECONDS} -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 '${corpus}' '${PROJECT_SOURCE_DIR}/tests/data/fuzz/${name}'")
+  set_tests_properties(fuzz_${name} PROPERTIES TIMEOUT 600 LABELS fuzz)
+endfunction()

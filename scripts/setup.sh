@@ -19,8 +19,10 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind
-  # the web application's browser tests (driven by playwright-core, no browser download)
-  chromium
+  # the sanitizer build and the parsers' fuzzers (clang with its ASan/UBSan/libFuzzer runtimes)
+  clang-14 libclang-rt-14-dev
+  # clients that stream uploads in the HTTP tests: Python requests, headless Chromium
+  python3-requests chromium
 )
 # Node.js builds the web application: Debian's own (18) only when no node is installed at all;
 # a node that is already there (say 20) is kept.

@@ -87,7 +87,7 @@ std::string SendRaw(int port, const std::string& bytes, int read_timeout_ms) {
   return out;
 }
 
-static HttpResult ParseResponse(const std::string& raw) {
+HttpResult ParseResponse(const std::string& raw) {
   HttpResult r;
   auto end = raw.find("\r\n\r\n");
   if (end == std::string::npos) return r;

@@ -32,6 +32,8 @@ struct HttpRequest {
 
 // One request on a new connection to 127.0.0.1:port.
 HttpResult Send(int port, const HttpRequest& req);
+// Status, headers and body of a raw HTTP/1.1 response (chunked bodies joined).
+HttpResult ParseResponse(const std::string& raw);
 // Raw bytes in, raw bytes out (for malformed requests); closes after `read_timeout_ms`.
 std::string SendRaw(int port, const std::string& bytes, int read_timeout_ms = 2000);
 

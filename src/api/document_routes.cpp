@@ -4,6 +4,7 @@
 #include "api/document_routes.h"
 
 #include "api/recording_routes.h"
+#include "http/range.h"
 #include "common/text.h"
 
 namespace crm::api {
@@ -52,12 +53,13 @@ std::string Disposition(const std::string& name) {
 
 Response Download(documents::DocumentServices& s, const Request& req, const std::string& key,
                   const std::string& content_type, const std::string& name) {
-  auto path = s.blobs.LocalPath(key);
-  auto size = s.blobs.Size(key);
-  if (!path || !size.ok())
+  auto opened = s.blobs.Open(key);
+  if (!opened.ok())
     return Fail(Error(ErrorCode::kUnavailable,
                       "Le fichier du document est indisponible. / The document's file is "
                       "unavailable."));
+  std::shared_ptr<blobs::BlobReader> reader = std::move(opened).value();
+  const std::optional<int64_t> size = reader->size();
   Response res;
   res.content_type = content_type;
   res.Header("Accept-Ranges", "bytes");
@@ -65,10 +67,10 @@ Response Download(documents::DocumentServices& s, const Request& req, const std:
   res.Header("Content-Disposition", Disposition(name));
   std::string range = req.Header("Range");
   if (range.empty()) {
-    res.file = http::FileBody{path->string(), 0, static_cast<uint64_t>(*size)};
+    res.file = http::BlobBody(reader, 0, static_cast<uint64_t>(*size));
     return res;
   }
-  auto r = ParseRange(range, *size);
+  auto r = http::ParseRange(range, *size);
   if (!r) {
     Response bad = Response::FromError(
         Error(ErrorCode::kBadRequest, "Plage demandée invalide. / Requested range not satisfiable.",
@@ -78,8 +80,8 @@ Response Download(documents::DocumentServices& s, const Request& req, const std:
     return bad;
   }
   res.status = 206;
-  res.file = http::FileBody{path->string(), static_cast<uint64_t>(r->first),
-                            static_cast<uint64_t>(r->second - r->first + 1)};
+  res.file = http::BlobBody(reader, static_cast<uint64_t>(r->first),
+                            static_cast<uint64_t>(r->second - r->first + 1));
   res.Header("Content-Range", "bytes " + std::to_string(r->first) + "-" +
                                   std::to_string(r->second) + "/" + std::to_string(*size));
   return res;

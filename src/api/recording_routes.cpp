@@ -12,6 +12,7 @@
 #include "common/text.h"
 #include "domain/audit.h"
 #include "pipeline/waveform.h"
+#include "http/range.h"
 
 namespace crm::api {
 
@@ -106,13 +107,7 @@ Response Audio(pipeline::Services& s, Request& req) {
   std::shared_ptr<blobs::BlobReader> reader = std::move(opened).value();
   const int64_t size = reader->size();
   auto body = [reader](uint64_t offset, uint64_t length) {
-    http::FileBody f{"", offset, length, nullptr};
-    f.read = [reader](uint64_t at, char* out, size_t n) -> std::optional<size_t> {
-      auto got = reader->ReadAt(static_cast<int64_t>(at), out, n);
-      if (!got.ok()) return std::nullopt;
-      return *got;
-    };
-    return f;
+    return http::BlobBody(reader, offset, length);
   };
   Response res;
   res.content_type = MimeFor(row->Text("container"), row->Int("has_video") != 0);
@@ -123,7 +118,7 @@ Response Audio(pipeline::Services& s, Request& req) {
     res.file = body(0, static_cast<uint64_t>(size));
     return res;
   }
-  auto r = ParseRange(range, size);
+  auto r = http::ParseRange(range, size);
   if (!r) {
     Response bad = Response::FromError(
         Error(ErrorCode::kBadRequest, "Plage demandée invalide. / Requested range not satisfiable.",
@@ -512,39 +507,6 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
 }
 
 }  // namespace
-
-// One Range header against a file of `size` bytes: [first, last], nullopt when unsatisfiable.
-// Only single ranges are served (players and download managers ask for one).
-std::optional<std::pair<int64_t, int64_t>> ParseRange(const std::string& header, int64_t size) {
-  std::string h = Trim(header);
-  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos || size == 0)
-    return std::nullopt;
-  std::string spec = h.substr(6);
-  auto dash = spec.find('-');
-  if (dash == std::string::npos) return std::nullopt;
-  std::string a = Trim(spec.substr(0, dash)), b = Trim(spec.substr(dash + 1));
-  auto num = [](const std::string& t) -> std::optional<int64_t> {
-    if (t.empty() || t.size() > 18) return std::nullopt;
-    for (char c : t)
-      if (c < '0' || c > '9') return std::nullopt;
-    return std::stoll(t);
-  };
-  if (a.empty()) {  // suffix: the last N bytes
-    auto n = num(b);
-    if (!n || *n == 0) return std::nullopt;
-    return std::make_pair(std::max<int64_t>(0, size - *n), size - 1);
-  }
-  auto first = num(a);
-  if (!first || *first >= size) return std::nullopt;
-  int64_t last = size - 1;
-  if (!b.empty()) {
-    auto l = num(b);
-    if (!l || *l < *first) return std::nullopt;
-    last = std::min(*l, size - 1);
-  }
-  return std::make_pair(*first, last);
-}
-
 
 void RegisterRecordingRoutes(http::Router& r, App& app, pipeline::Services& s) {
   (void)app;

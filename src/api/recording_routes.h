@@ -12,7 +12,4 @@ void RegisterRecordingRoutes(http::Router& r, App& app, pipeline::Services& s);
 // POST /v1/audio/transcriptions and GET /v1/models, in OpenAI's wire format.
 void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s);
 
-// One Range header against a file of `size` bytes: [first, last], nullopt when unsatisfiable.
-std::optional<std::pair<int64_t, int64_t>> ParseRange(const std::string& header, int64_t size);
-
 }  // namespace crm::api

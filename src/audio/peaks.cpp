@@ -85,15 +85,15 @@ Result<Peaks> ComputePeaks(const SampleSource& samples, PeakOptions options) {
   return builder.Finish();
 }
 
-Result<Peaks> ComputePeaksOfFile(const std::string& path, PeakOptions options,
-                                 const ProgressSink& progress) {
-  CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(path, kSampleRate));
-  const double expected = stream->info().duration_seconds * kSampleRate;
+namespace {
+
+Result<Peaks> PeaksOfStream(PcmStream& stream, PeakOptions options, const ProgressSink& progress) {
+  const double expected = stream.info().duration_seconds * kSampleRate;
   PeakBuilder builder(kSampleRate, options);
   std::vector<float> block(kBlockSamples);
   size_t done = 0;
   for (;;) {
-    CRM_ASSIGN_OR_RETURN(size_t n, stream->Read(block.data(), block.size()));
+    CRM_ASSIGN_OR_RETURN(size_t n, stream.Read(block.data(), block.size()));
     if (n == 0) break;
     builder.Add(block.data(), n);
     done += n;
@@ -101,6 +101,20 @@ Result<Peaks> ComputePeaksOfFile(const std::string& path, PeakOptions options,
     if (progress.Cancelled()) return Error(ErrorCode::kCancelled, "peaks cancelled");
   }
   return builder.Finish();
+}
+
+}  // namespace
+
+Result<Peaks> ComputePeaksOfFile(const std::string& path, PeakOptions options,
+                                 const ProgressSink& progress) {
+  CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(path, kSampleRate));
+  return PeaksOfStream(*stream, options, progress);
+}
+
+Result<Peaks> ComputePeaksOfSource(std::shared_ptr<ByteSource> source, PeakOptions options,
+                                   const ProgressSink& progress) {
+  CRM_ASSIGN_OR_RETURN(auto stream, PcmStream::Open(std::move(source), kSampleRate));
+  return PeaksOfStream(*stream, options, progress);
 }
 
 std::string EncodePeaks(const Peaks& peaks) {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,9 @@ Result<Peaks> ComputePeaks(const SampleSource& samples, PeakOptions options = {}
 // processed before peaks existed. Errors of PcmStream::Open; kCancelled when `progress` asks.
 Result<Peaks> ComputePeaksOfFile(const std::string& path, PeakOptions options = {},
                                  const ProgressSink& progress = {});
+// The same through `source` (a blob read by FFmpeg over an AVIOContext).
+Result<Peaks> ComputePeaksOfSource(std::shared_ptr<ByteSource> source, PeakOptions options = {},
+                                   const ProgressSink& progress = {});
 
 std::string EncodePeaks(const Peaks& peaks);
 // kCorrupt when `bytes` is not a peaks blob (wrong magic, truncated, absurd header).

@@ -41,6 +41,11 @@ class BlobReader {
   virtual Result<size_t> ReadAt(int64_t offset, void* out, size_t n) = 0;
 };
 
+class BlobStore;
+// Copies blob `key` to the local file `dest` (created or truncated), for tools that need a file
+// (pdftotext, libzip, soffice); the caller removes it.
+Status CopyToFile(BlobStore& blobs, std::string_view key, const std::filesystem::path& dest);
+
 struct PutOptions {
   bool overwrite = false;  // false: an existing blob under the key is a kConflict
 };

@@ -324,4 +324,28 @@ Result<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::filesystem::pat
   return std::unique_ptr<BlobStore>(new LocalBlobStore(absolute));
 }
 
+Status CopyToFile(BlobStore& blobs, std::string_view key, const std::filesystem::path& dest) {
+  CRM_ASSIGN_OR_RETURN(auto reader, blobs.Open(key));
+  std::FILE* out = std::fopen(dest.c_str(), "wb");
+  if (!out) return Error(ErrorCode::kInternal, "cannot create " + dest.string());
+  std::vector<char> buf(1 << 20);
+  int64_t at = 0;
+  for (;;) {
+    auto got = reader->ReadAt(at, buf.data(), buf.size());
+    if (!got.ok() || (*got > 0 && std::fwrite(buf.data(), 1, *got, out) != *got)) {
+      std::fclose(out);
+      std::filesystem::remove(dest);
+      return got.ok() ? Error(ErrorCode::kInternal, "cannot write " + dest.string())
+                      : got.take_error();
+    }
+    if (*got == 0) break;
+    at += static_cast<int64_t>(*got);
+  }
+  if (std::fclose(out) != 0) {
+    std::filesystem::remove(dest);
+    return Error(ErrorCode::kInternal, "cannot write " + dest.string());
+  }
+  return Status::Ok();
+}
+
 }  // namespace crm::blobs

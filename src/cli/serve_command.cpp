@@ -1,6 +1,7 @@
 // `crm-ai serve`: the HTTP server (and, on the embedded default, the in-process job workers).
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "cli/args.h"
@@ -27,6 +28,9 @@ int RunServe(const std::vector<std::string>& argv) {
   so.port = a.config.app_port;
   so.io_threads = a.config.http_threads;
   so.handler_threads = std::max(4, a.config.http_threads * 2);
+  // A refused upload of the largest allowed size is still read to its end (lingering close).
+  so.linger_max_bytes = std::max<uint64_t>(so.linger_max_bytes,
+                                           static_cast<uint64_t>(a.config.upload_max_bytes) + (1 << 20));
   http::Server server(so, api::BuildRouter(a), api::BuildMiddleware(a));
   auto st = server.Start();
   if (!st.ok()) return Fail(st.error().message);

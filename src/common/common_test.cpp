@@ -33,6 +33,21 @@ TEST(Text, ParsesIsoTimes) {
   EXPECT_FALSE(ParseIsoTime("tomorrow"));
   EXPECT_FALSE(ParseIsoTime("2026-11-25T25:00:00Z"));
   EXPECT_EQ(FormatIsoUtc(*ParseIsoTime("2026-11-25T13:21:26.120Z")), "2026-11-25T13:21:26Z");
+  EXPECT_EQ(ParseIsoTime("2026-11-25T14:30:00-01:30"), ParseIsoTime("2026-11-25T16:00:00Z"));
+  EXPECT_EQ(ParseIsoTime("2028-02-29T00:00:00Z").has_value(), true);
+}
+
+// Every field is exactly its digits: no exception, no sign or space read as a digit.
+TEST(Text, RefusesIsoTimesWithNonDigitFields) {
+  for (const char* bad :
+       {"2026-01-01T00:00:00+ab:cd", "2026-01-01T00:00:00+1a:00", "2026-01-01T00:00:00+ 1:00",
+        "2026-01-01T00:00:00++1:00", "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:00+01:60",
+        "2026-01-01T00:00:00+01:0", "2026-01-01T00:00:00+0100", "+026-01-01", " 2026-01-01",
+        "2026-+1-01", "2026-01- 1", "2026-01-01T+1:00:00Z", "2026-01-01T00:-1:00Z",
+        "2026-01-01T00:00:0xZ", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z",
+        "2027-02-29", "2026-04-31", "2026-00-10", "2026-01-01X", "2026-01-01T00:00", ""})
+    EXPECT_FALSE(ParseIsoTime(bad).has_value()) << bad;
+  EXPECT_FALSE(ParseIsoTime(std::string_view("2026-01-01\0T00:00:00Z", 21)).has_value());
 }
 
 TEST(Text, ParsesWholeNumbersInARange) {

@@ -219,35 +219,54 @@ std::string FormatIsoUtc(int64_t t) {
 
 std::string NowIsoUtc() { return FormatIsoUtc(NowUnix()); }
 
+namespace {
+
+// Exactly `n` ASCII digits at s[pos...] as a number, or -1. (sscanf's %2d would take " 1" or
+// "+1", and std::stoi throws on "ab".)
+int Digits(std::string_view s, size_t pos, size_t n) {
+  if (pos + n > s.size()) return -1;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
 std::optional<int64_t> ParseIsoTime(std::string_view s) {
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  std::string str(s);
-  if (str.size() < 10) return std::nullopt;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3 || str[4] != '-' || str[7] != '-')
-    return std::nullopt;
-  size_t pos = 10;
-  int offset = 0;
-  if (str.size() > 10) {
-    if (str[10] != 'T' && str[10] != ' ') return std::nullopt;
-    if (std::sscanf(str.c_str() + 11, "%2d:%2d:%2d", &h, &mi, &sec) != 3 || str.size() < 19)
-      return std::nullopt;
-    pos = 19;
-    if (pos < str.size() && str[pos] == '.') {
-      ++pos;
-      while (pos < str.size() && std::isdigit(static_cast<unsigned char>(str[pos]))) ++pos;
+  // YYYY-MM-DD
+  int y = Digits(s, 0, 4), mo = Digits(s, 5, 2), d = Digits(s, 8, 2);
+  if (y < 0 || mo < 0 || d < 0 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int h = 0, mi = 0, sec = 0, offset = 0;
+  if (s.size() > 10) {
+    // [T ]HH:MM:SS[.fraction][Z|±HH:MM]
+    if (s[10] != 'T' && s[10] != ' ') return std::nullopt;
+    h = Digits(s, 11, 2), mi = Digits(s, 14, 2), sec = Digits(s, 17, 2);
+    if (h < 0 || mi < 0 || sec < 0 || s[13] != ':' || s[16] != ':') return std::nullopt;
+    size_t pos = 19;
+    if (pos < s.size() && s[pos] == '.') {
+      size_t start = ++pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      if (pos == start || pos - start > 9) return std::nullopt;
     }
-    if (pos < str.size()) {
-      if (str[pos] == 'Z' && pos + 1 == str.size()) {
-      } else if ((str[pos] == '+' || str[pos] == '-') && str.size() == pos + 6 &&
-                 str[pos + 3] == ':') {
-        int oh = std::stoi(str.substr(pos + 1, 2)), om = std::stoi(str.substr(pos + 4, 2));
-        offset = (oh * 3600 + om * 60) * (str[pos] == '-' ? -1 : 1);
+    if (pos < s.size()) {
+      if (s[pos] == 'Z' && pos + 1 == s.size()) {
+      } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+        int oh = Digits(s, pos + 1, 2), om = Digits(s, pos + 4, 2);
+        if (oh < 0 || om < 0 || oh > 23 || om > 59) return std::nullopt;
+        offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
       } else {
         return std::nullopt;
       }
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+    return std::nullopt;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -256,9 +275,6 @@ std::optional<int64_t> ParseIsoTime(std::string_view s) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   time_t t = timegm(&tm);
-  std::tm check{};
-  gmtime_r(&t, &check);
-  if (check.tm_mday != d) return std::nullopt;  // 31 February and friends
   return static_cast<int64_t>(t) - offset;
 }
 

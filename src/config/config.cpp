@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -185,20 +186,17 @@ Environment ProcessEnvironment() {
   return env;
 }
 
-Result<Environment> ReadDotEnv(const std::string& path) {
+Result<Environment> ParseDotEnv(std::string_view text, const std::string& origin) {
   Environment out;
-  std::ifstream in(path);
-  if (!in) return out;
-  std::string line;
   int lineno = 0;
-  while (std::getline(in, line)) {
+  for (const std::string& raw : Split(text, '\n')) {
     ++lineno;
-    std::string t = Trim(line);
+    std::string t = Trim(raw);
     if (t.empty() || t[0] == '#') continue;
     if (t.rfind("export ", 0) == 0) t = Trim(t.substr(7));
     auto eq = t.find('=');
     if (eq == std::string::npos || eq == 0)
-      return InvalidArgument(path + ":" + std::to_string(lineno) + ": expected NAME=value");
+      return InvalidArgument(origin + ":" + std::to_string(lineno) + ": expected NAME=value");
     std::string key = Trim(t.substr(0, eq));
     std::string value = Trim(t.substr(eq + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
@@ -209,6 +207,13 @@ Result<Environment> ReadDotEnv(const std::string& path) {
     out[key] = value;
   }
   return out;
+}
+
+Result<Environment> ReadDotEnv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Environment{};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseDotEnv(text, path);
 }
 
 Result<Config> Load(const Environment& env, const Environment& dotenv) {

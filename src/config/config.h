@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -109,6 +110,8 @@ Environment ProcessEnvironment();
 // Reads KEY=VALUE lines (comments, blank lines, optional quotes, `export ` prefix). Missing file
 // → empty map.
 Result<Environment> ReadDotEnv(const std::string& path);
+// The same from the text of such a file; `origin` names it in errors ("PATH:LINE: ...").
+Result<Environment> ParseDotEnv(std::string_view text, const std::string& origin);
 
 // Builds the configuration: `env` first, then `dotenv` for what env lacks.
 Result<Config> Load(const Environment& env, const Environment& dotenv);

@@ -1,5 +1,8 @@
 #include "documents/document_job.h"
 
+#include <filesystem>
+
+#include "common/ids.h"
 #include "common/log.h"
 #include "documents/document_store.h"
 
@@ -39,12 +42,17 @@ Result<jobs::ResultWriter> DocumentTextJob::Run(jobs::JobContext& ctx) {
   // Deleted or replaced meanwhile: nothing to index (the newer version has its own job).
   if (!*row || (*row)->Int("current_version") != number) return jobs::ResultWriter{};
   std::string key = (*row)->Text("blob_key"), type = (*row)->Text("content_type");
-  auto path = blobs_.LocalPath(key);
-  if (!path) return Error(ErrorCode::kUnavailable, "document file is not on local disk");
+  // The extractors read a local file: a copy of the blob in tmp/, removed whatever happens.
+  const std::string path = options_.tmp_dir + "/extract-" + RandomHex(8);
+  CRM_TRY(blobs::CopyToFile(blobs_, key, path));
+  struct Remove {
+    std::string p;
+    ~Remove() { std::error_code ec; std::filesystem::remove(p, ec); }
+  } remove{path};
   ctx.ReportProgress(0.1, "extracting");
   ExtractionOptions o = options_;
   o.cancelled = [&ctx] { return ctx.Cancelled(); };
-  CRM_ASSIGN_OR_RETURN(Extraction text, ExtractText(path->string(), type, o));
+  CRM_ASSIGN_OR_RETURN(Extraction text, ExtractText(path, type, o));
   if (auto* failure = std::get_if<TextFailure>(&text)) {
     log::Info("document not searchable",
               {{"document_id", id}, {"number", number}, {"reason", failure->code}});

@@ -101,8 +101,10 @@ Result<std::string> ExportService::TemplatePath(const std::string& firm_id,
                                                  "firm_id = ? AND kind = ?",
                                                  {firm_id, kind}));
   if (row) {
-    if (auto p = blobs_.LocalPath(row->Text("blob_key"))) return p->string();
-    return Error(ErrorCode::kUnavailable, "template file is not on local disk");
+    std::string copy = options_.tmp_dir + "/template-" + RandomHex(8) + ".docx";
+    CRM_TRY(blobs::CopyToFile(blobs_, row->Text("blob_key"), copy));
+    *cleanup = copy;
+    return copy;
   }
   std::string path = options_.tmp_dir + "/template-" + RandomHex(8) + ".docx";
   CRM_TRY(kind == "report" ? WriteDefaultReportTemplate(path)

@@ -56,6 +56,19 @@ struct FileBody {
   std::function<std::optional<size_t>(uint64_t offset, char* out, size_t n)> read;
 };
 
+// `length` bytes from `offset` of an open reader (anything with ReadAt(int64_t, void*, size_t)
+// answering a Result<size_t>, such as a blobs::BlobReader), kept open while the body is sent.
+template <class Reader>
+FileBody BlobBody(std::shared_ptr<Reader> reader, uint64_t offset, uint64_t length) {
+  FileBody f{"", offset, length, nullptr};
+  f.read = [reader](uint64_t at, char* out, size_t n) -> std::optional<size_t> {
+    auto got = reader->ReadAt(static_cast<int64_t>(at), out, n);
+    if (!got.ok()) return std::nullopt;
+    return *got;
+  };
+  return f;
+}
+
 class StreamWriter {
  public:
   virtual ~StreamWriter() = default;

@@ -92,6 +92,7 @@ struct Server::Impl {
   std::vector<std::thread> io_threads;
   std::atomic<int> inflight{0};
   std::atomic<int> streams{0};
+  std::atomic<int> lingering{0};  // connections in their lingering close (see ServerOptions)
   std::atomic<bool> stopping{false};
   int bound_port = 0;
   std::mutex mu;
@@ -141,6 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // ---- 1. headers, on the I/O thread ----
   void ReadHeader(bool first) {
     idle_ = true;
+    body_pending_ = false;
     if (server_->stopping) return Close();
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<std::uint32_t>(server_->opts.max_header_bytes));
@@ -156,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
         server_->inflight++;
         started_ = std::chrono::steady_clock::now();
         keep_alive_ = false;
+        body_pending_ = true;
         return Send(Response::FromError(Error(ErrorCode::kPayloadTooLarge, "En-têtes trop volumineux. / Request headers too large.")), 431);
       }
       static const auto& http_category = beast::error_code(bhttp::error::bad_target).category();
@@ -166,6 +169,7 @@ class Session : public std::enable_shared_from_this<Session> {
         server_->inflight++;
         started_ = std::chrono::steady_clock::now();
         keep_alive_ = false;
+        body_pending_ = true;
         return Send(Response::FromError(Error(ErrorCode::kBadRequest, "Requête HTTP invalide. / Malformed HTTP request.")));
       }
       return Close();
@@ -241,6 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
           reject->Header("Retry-After", std::to_string(retry_after));
         }
       }
+      if (!reject) reject = CheckQueryText();
       if (!reject) {
         if (o.body_sink) {
           auto sink = o.body_sink(req_, content_length_);
@@ -265,13 +270,32 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     net::post(stream_.get_executor(), [self = shared_from_this(), reject = std::move(reject)]() mutable {
       if (reject) {
-        // The body was not read: the connection cannot be reused.
-        self->keep_alive_ = self->keep_alive_ && self->content_length_.value_or(0) == 0 && !self->chunked_;
+        // The body was not read: the connection cannot be reused, and it lingers after the
+        // answer so that a client still sending its body reads the answer. A client that sent
+        // `Expect: 100-continue` gets this final status instead of 100 and sends no body.
+        self->body_pending_ = self->content_length_.value_or(0) > 0 || self->chunked_;
+        self->keep_alive_ = self->keep_alive_ && !self->body_pending_;
         self->Send(std::move(*reject));
       } else {
         self->ReadBody();
       }
     });
+  }
+
+  // Query parameters are text: invalid UTF-8 or a NUL byte (after percent-decoding) is a 422
+  // naming the parameter, never an empty page or a search for garbage.
+  std::optional<Response> CheckQueryText() const {
+    nlohmann::json problems = nlohmann::json::object();
+    for (const auto& [k, v] : req_.query) {
+      std::string name = IsValidUtf8(k) && k.find('\0') == std::string::npos ? k : "(parameter name)";
+      if (!IsValidUtf8(k) || !IsValidUtf8(v)) problems[name] = "invalid_utf8";
+      else if (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) problems[name] = "nul_byte";
+    }
+    if (problems.empty()) return std::nullopt;
+    return ErrorResponse(Error(ErrorCode::kInvalidArgument,
+                               "Paramètre de requête invalide : texte UTF-8 attendu, sans octet nul. / "
+                               "Invalid query parameter: UTF-8 text without NUL bytes expected.",
+                               problems));
   }
 
   // ---- 3. body, on the I/O thread ----
@@ -302,11 +326,12 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec == bhttp::error::body_limit) {
                           self->keep_alive_ = false;
+                          self->body_pending_ = true;
                           return self->Send(self->ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
                               "Corps de requête trop volumineux (maximum " + std::to_string(self->route_->options.max_body) +
                               " octets). / Request body too large.", {{"max_bytes", self->route_->options.max_body}})));
                         }
-                        if (ec) return self->AbortRequest();
+                        if (ec) return self->BodyFailed(ec);
                         self->stream_.expires_never();
                         self->req_.body = std::move(self->string_parser_->get().body());
                         self->RunHandler();
@@ -333,7 +358,7 @@ class Session : public std::enable_shared_from_this<Session> {
                              if (ec) {
                                self->sink_->Abort();
                                self->sink_.reset();
-                               return self->AbortRequest();
+                               return self->BodyFailed(ec);
                              }
                              size_t n = sizeof self->chunk_ - self->buffer_parser_->get().body().size;
                              if (n > 0) {
@@ -342,11 +367,30 @@ class Session : public std::enable_shared_from_this<Session> {
                                  self->sink_->Abort();
                                  self->sink_.reset();
                                  self->keep_alive_ = false;
+                                 self->body_pending_ = true;
                                  return self->Send(self->ErrorResponse(st.error()));
                                }
                              }
                              self->ReadSinkChunk();
                            });
+  }
+
+  // The body did not arrive whole. Cut short (EOF before the announced length) or malformed
+  // (a bad chunk): the client may still be reading, so it is told with a 400. A timeout or a
+  // reset: nobody is there to read, the connection is closed.
+  void BodyFailed(beast::error_code ec) {
+    static const auto& http_category = beast::error_code(bhttp::error::bad_target).category();
+    if (ec.category() != http_category) return AbortRequest();
+    keep_alive_ = false;
+    bool truncated = ec == bhttp::error::partial_message;
+    body_pending_ = !truncated;
+    Send(ErrorResponse(truncated ? Error(ErrorCode::kBadRequest,
+                                         "Corps de requête incomplet : la connexion s'est fermée avant sa fin. / "
+                                         "Request body truncated.",
+                                         nullptr, "truncated_body")
+                                 : Error(ErrorCode::kBadRequest,
+                                         "Corps de requête mal formé (" + ec.message() + "). / Malformed request body.",
+                                         nullptr, "malformed_body")));
   }
 
   // ---- 4. handler, on the handler pool ----
@@ -572,6 +616,45 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_parser_.reset();
     server_->RequestFinished();
     if (ok && keep_alive_ && !server_->stopping) return ReadHeader(false);
+    if (ok && body_pending_) return Linger();
+    Close();
+  }
+
+  // ---- 6. lingering close, on the I/O thread ----
+  // The answer is out but the client may still be writing a body we refused. Closing now would
+  // make the kernel reset the connection (unread data), and the client would see EPIPE or
+  // ECONNRESET instead of the answer. So: half-close (the client reads the answer and EOF), read
+  // and discard until the client closes, within linger_time, linger_idle and linger_max_bytes.
+  // Nothing read here goes anywhere.
+  void Linger() {
+    const auto& o = server_->opts;
+    if (server_->lingering.fetch_add(1) >= o.linger_max_connections) {
+      server_->lingering--;
+      return Close();
+    }
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    linger_until_ = std::chrono::steady_clock::now() + o.linger_time;
+    linger_bytes_ = buffer_.size();
+    buffer_.clear();
+    LingerRead();
+  }
+
+  void LingerRead() {
+    const auto& o = server_->opts;
+    auto left = linger_until_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero() || linger_bytes_ >= o.linger_max_bytes)
+      return EndLinger();
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, o.linger_idle));
+    stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->linger_bytes_ += n;
+      if (ec) return self->EndLinger();
+      self->LingerRead();
+    });
+  }
+
+  void EndLinger() {
+    server_->lingering--;
     Close();
   }
 
@@ -608,6 +691,9 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t position_ = 0;
   bool keep_alive_ = true;
   bool idle_ = true;
+  bool body_pending_ = false;  // a refused request's body may still be arriving → linger
+  std::chrono::steady_clock::time_point linger_until_;
+  uint64_t linger_bytes_ = 0;
   std::chrono::steady_clock::time_point started_;
   char chunk_[64 * 1024];
 };

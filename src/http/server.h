@@ -33,6 +33,15 @@ struct ServerOptions {
   std::chrono::seconds keepalive_timeout{60};// idle keep-alive connection → closed
   std::chrono::seconds shutdown_grace{30};
   size_t max_header_bytes = 16 * 1024;
+  // Lingering close (as nginx's lingering_close): after a response that refuses a request whose
+  // body has not been read (401, 403, 404, 413, 415, 429...), the connection is half-closed and
+  // the rest of the body is read and thrown away, so that a client still writing its upload
+  // reads the answer instead of a reset (EPIPE). Bounded in time, bytes and connections: past
+  // any bound the connection is closed at once.
+  std::chrono::seconds linger_time{10};          // whole lingering phase
+  std::chrono::milliseconds linger_idle{2000};   // no byte for this long → closed
+  uint64_t linger_max_bytes = 256ull << 20;      // more than UPLOAD_MAX_BYTES' default
+  int linger_max_connections = 128;              // lingering at once; more → closed at once
 };
 
 // Hooks the application plugs into the middleware.

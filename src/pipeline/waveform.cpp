@@ -1,6 +1,7 @@
 #include "pipeline/waveform.h"
 
 #include "common/log.h"
+#include "pipeline/recording_audio.h"
 
 namespace crm::pipeline {
 
@@ -27,9 +28,8 @@ Status SavePeaksOfSamples(blobs::BlobStore& blobs, const std::string& recording_
 
 Status SavePeaksOfFile(blobs::BlobStore& blobs, const std::string& recording_blob_key,
                        const ProgressSink& progress) {
-  auto path = blobs.LocalPath(recording_blob_key);
-  if (!path) return Error(ErrorCode::kUnavailable, "the recording's file is not on local disk");
-  CRM_ASSIGN_OR_RETURN(audio::Peaks peaks, audio::ComputePeaksOfFile(path->string(), {}, progress));
+  CRM_ASSIGN_OR_RETURN(auto source, OpenBlobSource(blobs, recording_blob_key));
+  CRM_ASSIGN_OR_RETURN(audio::Peaks peaks, audio::ComputePeaksOfSource(std::move(source), {}, progress));
   return Store(blobs, recording_blob_key, peaks);
 }
 
