@@ -345,7 +345,7 @@ Status CopyToFile(BlobStore& blobs, std::string_view key, const std::filesystem:
     std::filesystem::remove(dest);
     return Error(ErrorCode::kInternal, "cannot write " + dest.string());
   }
-  return Status::Ok();
+  return OkStatus();
 }
 
 }  // namespace crm::blobs
