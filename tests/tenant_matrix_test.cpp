@@ -61,6 +61,20 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
                                h)
                             .json().value("id", "");
   o.ids["label"] = "SPEAKER_1";
+  // A document of the client (multipart, a small text file); its first version; the template
+  // kinds are the same words in every firm (the caller's firm decides).
+  std::string part = "--bNd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n"
+                     "Content-Type: text/plain\r\n\r\nNote confidentielle du cabinet.\r\n--bNd--\r\n";
+  o.ids["document"] = Send(s.port(), {"POST", "/api/clients/" + o.ids["client"] + "/documents", part,
+                                      {{"Authorization", "Bearer " + f.api_key},
+                                       {"Content-Type", "multipart/form-data; boundary=bNd"}}})
+                          .json().value("id", "");
+  o.ids["number"] = "1";
+  o.ids["kind"] = "report";
+  // A report needs a transcript and an export a report: ids no firm has stand for them (their
+  // routes check the caller's firm first either way).
+  o.ids["report"] = "report-" + f.id;
+  o.ids["export"] = "export-" + f.id;
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -70,12 +84,14 @@ std::string ObjectFor(const std::string& path, const std::string& param) {
   if (param == "contact_id") return "contact";
   if (param == "segment_id") return "segment";
   if (param == "label") return "label";
+  if (param == "number") return "number";
+  if (param == "kind") return "kind";
   if (param != "id") return "";
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
       {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},
       {"/api/api-keys/", "api_key"}, {"/api/users/", "user"}, {"/api/recordings/", "recording"},
       {"/api/jobs/", "job"}, {"/api/documents/", "document"}, {"/api/voiceprints/", "voiceprint"},
-      {"/api/uploads/", "upload"},
+      {"/api/uploads/", "upload"}, {"/api/reports/", "report"}, {"/api/exports/", "export"},
   };
   for (auto& [prefix, object] : prefixes)
     if (path.rfind(prefix, 0) == 0) return object;
@@ -125,7 +141,10 @@ class TenantMatrix : public ::testing::Test {
   void ForEachIdRoute(const std::function<void(const std::string&, const std::string&, const json&)>& fn) {
     int count = 0;
     for (auto& [path, methods] : (*doc_)["paths"].items()) {
-      if (path.find('{') == std::string::npos || path.rfind("/api/admin/", 0) == 0 || path.rfind("/api/", 0) != 0) continue;
+      // Templates are named by kind within the caller's own firm: no other firm's id to try.
+      if (path.find('{') == std::string::npos || path.rfind("/api/admin/", 0) == 0 || path.rfind("/api/", 0) != 0 ||
+          path.rfind("/api/templates/", 0) == 0)
+        continue;
       for (auto& [method, op] : methods.items()) {
         std::string missing;
         std::string target = Fill(path, *a_objects_, &missing);
@@ -174,10 +193,13 @@ TEST_F(TenantMatrix, AnotherFirmsSessionGets404Too) {
 TEST_F(TenantMatrix, ListsAndSearchNeverShowAnotherFirmsRecords) {
   auto h = Bearer(b_->api_key);
   for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit",
-                           "/api/voiceprints"}) {
+                           "/api/voiceprints", "/api/documents"}) {
     auto r = s_->Get(list, h);
     ASSERT_EQ(r.status, 200) << list;
-    for (auto& [k, id] : a_objects_->ids) EXPECT_EQ(r.body.find(id), std::string::npos) << list << " shows A's " << k;
+    for (auto& [k, id] : a_objects_->ids) {
+      if (k == "label" || k == "number" || k == "kind") continue;  // words every firm has
+      EXPECT_EQ(r.body.find(id), std::string::npos) << list << " shows A's " << k;
+    }
   }
   EXPECT_EQ(s_->Get("/api/clients?q=secret", h).json()["data"].size(), 0u);
   // A meeting of B cannot point at A's client.
