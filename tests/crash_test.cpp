@@ -261,12 +261,21 @@ TEST(Crash, KillNineOfServeAndWorkersAtOverAHundredPointsLosesAndDuplicatesNothi
   for (const auto& id : created)
     if (SqliteInt(d, "SELECT COUNT(*) FROM recordings WHERE id = '" + id + "'") != 1)
       ++missing_201;
+  // A recording's blob, and beside it its waveform peaks (KEY.peaks), written by its job.
+  const std::string kPeaks = ".peaks";
+  auto is_peaks = [&](const std::string& f) {
+    return f.size() > kPeaks.size() && f.compare(f.size() - kPeaks.size(), kPeaks.size(), kPeaks) == 0;
+  };
   std::vector<std::string> orphans;
-  for (const auto& file : FilesUnder(d, "recordings"))
-    if (!keys.count(file)) orphans.push_back(file);
+  int blobs = 0, peaks = 0;
+  for (const auto& file : FilesUnder(d, "recordings")) {
+    const bool p = is_peaks(file);
+    const std::string owner = p ? file.substr(0, file.size() - kPeaks.size()) : file;
+    if (!keys.count(owner)) orphans.push_back(file);
+    (p ? peaks : blobs)++;
+  }
   for (const char* dir : {"tmp", "work"})
     for (const auto& file : FilesUnder(d, dir)) orphans.push_back(file);
-  int blobs = static_cast<int>(FilesUnder(d, "recordings").size());
 
   std::printf(
       "kill -9: %d of serve during %d uploads, %d of workers (running stages at the kill:",
@@ -291,6 +300,7 @@ TEST(Crash, KillNineOfServeAndWorkersAtOverAHundredPointsLosesAndDuplicatesNothi
   EXPECT_EQ(fewest, most);
   EXPECT_EQ(duplicated, 0);
   EXPECT_EQ(blobs, recordings);
+  EXPECT_LE(peaks, recordings) << "at most one waveform per recording";
   EXPECT_TRUE(orphans.empty()) << orphans.size() << " orphans, first: " << orphans.front();
   EXPECT_EQ(integrity, "ok");
   s.Stop(SIGTERM);

@@ -26,9 +26,6 @@ TEST_P(KernelsTest, BatchedProductsMatchSeparateReferences) {
   // The f32 products against f64 references; the int8 products of q8_0 weights (activations
   // quantised too) have their own exactness test in kernels_test.cpp.
   SetInt8ProductsForTesting(false);
-  struct Restore {
-    ~Restore() { SetInt8ProductsForTesting(true); }
-  } restore;
   ThreadPool pool(3);
   uint32_t seed = 7;
   const int64_t k = 96;

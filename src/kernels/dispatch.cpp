@@ -54,8 +54,10 @@ bool CpuHasAvx512Vnni() {
   return has;
 }
 
+// Off until the int8 encoder's accuracy against the reference model and its speed against f16
+// are measured on whole models; the kernels are tested (kernels_test.cpp) and can be turned on.
 std::atomic<bool>& Int8Enabled() {
-  static std::atomic<bool> enabled{true};
+  static std::atomic<bool> enabled{false};
   return enabled;
 }
 

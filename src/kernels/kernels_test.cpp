@@ -556,7 +556,6 @@ TEST(DispatchTest, PathsAgreeOnTheSameInputs) {
     }
   }
   SetIsaForTesting(best);
-  SetInt8ProductsForTesting(true);
 }
 
 bool CpuInfoHas(const std::string& flag) {
@@ -571,6 +570,7 @@ bool CpuInfoHas(const std::string& flag) {
 
 // The integer path is chosen only on the AVX-512 path of a CPU with VNNI.
 TEST(Int8ProductsTest, OnlyWhereTheCpuHasVnni) {
+  SetInt8ProductsForTesting(true);  // off by default; turned on, only a VNNI CPU takes it
   const Isa best = AvailableIsas().back();
   EXPECT_EQ(Int8ProductsAvailable(), best == Isa::kAvx512 && CpuInfoHas("avx512_vnni"));
   for (Isa isa : AvailableIsas()) {
@@ -583,6 +583,7 @@ TEST(Int8ProductsTest, OnlyWhereTheCpuHasVnni) {
     EXPECT_TRUE(SetInt8ProductsForTesting(true));
     EXPECT_NE(CpuFeatures().find("int8"), std::string::npos);
   }
+  SetInt8ProductsForTesting(false);
 }
 
 // Exactness of the integer path: against sum over blocks of d_x * d_w * (exact integer dot),
@@ -590,7 +591,10 @@ TEST(Int8ProductsTest, OnlyWhereTheCpuHasVnni) {
 // 4 x 32 tile), leading dimensions, bias, accumulation into y, blocks of zeros and of large
 // values, and encoder-sized depths.
 TEST(Int8ProductsTest, ExactAgainstTheBlockDefinition) {
-  if (!Int8ProductsAvailable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  if (!SetInt8ProductsForTesting(true)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  struct Off {
+    ~Off() { SetInt8ProductsForTesting(false); }
+  } off;
   ThreadPool pool(3);
   struct Shape { int64_t m, n, k; };
   const Shape shapes[] = {{9, 1, 32},    {13, 31, 96},  {33, 33, 64},  {150, 100, 544},
