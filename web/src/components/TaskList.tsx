@@ -8,7 +8,7 @@ import { api } from '../api/client';
 import { useUsers, userName, type Task } from '../api/hooks';
 import { formatDate, todayIn } from '../lib/format';
 import { useErrorMessage } from './States';
-import { notifications } from '@mantine/notifications';
+import { notify } from '../lib/notify';
 
 export function TaskTable({ tasks, showClient, clientNames }: { tasks: Task[]; showClient?: boolean; clientNames?: Record<string, string> }) {
   const { t, i18n } = useTranslation();
@@ -21,7 +21,7 @@ export function TaskTable({ tasks, showClient, clientNames }: { tasks: Task[]; s
       api.patch<Task>(`/api/tasks/${task.id}`, { status: task.status === 'done' ? 'todo' : 'done' }, { headers: { 'If-Match': `"${task.version}"` } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['tasks'] }),
     onError: (e) => {
-      notifications.show({ color: 'red', title: t('errors.title'), message: errorMessage(e) });
+      notify({ color: 'red', title: t('errors.title'), message: errorMessage(e) });
       void qc.invalidateQueries({ queryKey: ['tasks'] });
     },
   });

@@ -1,7 +1,7 @@
 // Background jobs: queue depth and throughput (platform admin: every firm), the jobs of the
 // firm that failed, with their error and a retry.
 import { Alert, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notify } from '../lib/notify';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, type Page } from '../api/client';
@@ -51,10 +51,10 @@ function JobTable({ jobs, canRetry }: { jobs: Job[]; canRetry: boolean }) {
   const retry = useMutation({
     mutationFn: (id: string) => api.post(`/api/jobs/${id}/retry`),
     onSuccess: () => {
-      notifications.show({ color: 'green', message: t('jobs.retried') });
+      notify({ color: 'green', message: t('jobs.retried') });
       void qc.invalidateQueries({ queryKey: ['jobs'] });
     },
-    onError: (e) => notifications.show({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
+    onError: (e) => notify({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
   });
   return (
     <Table.ScrollContainer minWidth={640}>

@@ -1,7 +1,7 @@
 // Firm settings: profile (language, time zone, transcription vocabulary), users and roles,
 // invitations, API keys (shown once) and voiceprints.
 import { Alert, Button, Code, CopyButton, Group, Select, Stack, Switch, Table, Tabs, TagsInput, Text, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notify } from '../lib/notify';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -58,7 +58,7 @@ function FirmProfile() {
       qc.setQueryData(['firm'], f);
       setError(null);
       setFieldErrors({});
-      notifications.show({ color: 'green', message: t('common.saved') });
+      notify({ color: 'green', message: t('common.saved') });
     },
     onError: (e) => {
       if (isApiError(e) && e.status === 422) setFieldErrors(e.fieldErrors());
@@ -117,7 +117,7 @@ function Users() {
   const update = useMutation({
     mutationFn: ({ id, body }: { id: string; body: Record<string, unknown> }) => api.patch(`/api/users/${id}`, body),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['users'] }),
-    onError: (e) => notifications.show({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
+    onError: (e) => notify({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
   });
   if (users.isPending) return <PageLoader />;
   if (users.isError) return <ErrorState error={users.error} onRetry={() => void users.refetch()} />;
@@ -351,7 +351,7 @@ function Voiceprints() {
   const remove = useMutation({
     mutationFn: (id: string) => api.del(`/api/voiceprints/${id}`),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['voiceprints'] }),
-    onError: (e) => notifications.show({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
+    onError: (e) => notify({ color: 'red', title: t('errors.title'), message: errorMessage(e) }),
   });
   if (list.isPending) return <PageLoader />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;

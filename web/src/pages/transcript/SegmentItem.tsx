@@ -4,7 +4,7 @@
 // history, a split at the cursor and a merge with the next segment.
 import { memo, useRef, useState } from 'react';
 import { Alert, Button, Group, Modal, Stack, Table, Text, Textarea, UnstyledButton } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notify } from '../../lib/notify';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { isApiError } from '../../api/client';
@@ -36,7 +36,7 @@ function SegmentItemImpl({ recordingId, segment, next, speakerName, colour, acti
   const area = useRef<HTMLTextAreaElement>(null);
   const time = formatClock(segment.start);
   const refresh = () => qc.invalidateQueries({ queryKey: keys.transcript(recordingId) });
-  const fail = (e: unknown) => notifications.show({ message: errorMessage(e), color: 'red' });
+  const fail = (e: unknown) => notify({ message: errorMessage(e), color: 'red' });
 
   const save = useMutation({
     mutationFn: (overwrite: boolean) => saveSegmentText(recordingId, segment, draft, overwrite),
@@ -45,7 +45,7 @@ function SegmentItemImpl({ recordingId, segment, next, speakerName, colour, acti
       setEditing(false);
       await refresh();
       void qc.invalidateQueries({ queryKey: keys.revisions(recordingId, segment.id) });
-      notifications.show({ message: t('transcript.saved'), color: 'green' });
+      notify({ message: t('transcript.saved'), color: 'green' });
     },
     onError: (e) => (isApiError(e) && e.status === 409 ? setConflict(true) : fail(e)),
   });
@@ -54,7 +54,7 @@ function SegmentItemImpl({ recordingId, segment, next, speakerName, colour, acti
     onSuccess: async () => {
       setEditing(false);
       await refresh();
-      notifications.show({ message: t('transcript.split_done'), color: 'green' });
+      notify({ message: t('transcript.split_done'), color: 'green' });
     },
     onError: (e) => (isApiError(e) && e.status === 409 ? setConflict(true) : fail(e)),
   });
@@ -62,7 +62,7 @@ function SegmentItemImpl({ recordingId, segment, next, speakerName, colour, acti
     mutationFn: () => mergeWithNext(recordingId, segment, next!),
     onSuccess: async () => {
       await refresh();
-      notifications.show({ message: t('transcript.merged'), color: 'green' });
+      notify({ message: t('transcript.merged'), color: 'green' });
     },
     onError: (e) => {
       fail(e);
@@ -74,7 +74,7 @@ function SegmentItemImpl({ recordingId, segment, next, speakerName, colour, acti
     const caret = area.current?.selectionStart ?? 0;
     const k = wordIndexAtCaret(segment.text, caret);
     if (k < 1 || k >= segment.words.length) {
-      notifications.show({ message: t('transcript.split_help'), color: 'yellow' });
+      notify({ message: t('transcript.split_help'), color: 'yellow' });
       return;
     }
     split.mutate(k);

@@ -3,7 +3,7 @@
 // speaker's voice (admins: a voiceprint is biometric personal data).
 import { useState } from 'react';
 import { ActionIcon, Badge, Button, Group, Paper, Stack, Text, TextInput, Title, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
+import { notify } from '../../lib/notify';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useErrorMessage } from '../../components/States';
@@ -90,17 +90,17 @@ function SpeakerRow({ recordingId, speaker, detail, colour, canEnrol, rejected, 
       qc.setQueryData(keys.transcript(recordingId), transcript);
       refresh();
       setEditing(false);
-      notifications.show({ message: t('transcript.renamed'), color: 'green' });
+      notify({ message: t('transcript.renamed'), color: 'green' });
     },
-    onError: (e) => notifications.show({ message: errorMessage(e), color: 'red' }),
+    onError: (e) => notify({ message: errorMessage(e), color: 'red' }),
   });
   const enrol = useMutation({
     mutationFn: () => enrolVoice(recordingId, speaker.label, speaker.name ?? ''),
     onSuccess: () => {
       refresh();
-      notifications.show({ message: t('transcript.enrolled'), color: 'green' });
+      notify({ message: t('transcript.enrolled'), color: 'green' });
     },
-    onError: (e) => notifications.show({ message: errorMessage(e), color: 'red' }),
+    onError: (e) => notify({ message: errorMessage(e), color: 'red' }),
   });
   const percent = (c: number | null | undefined) => Math.round((c ?? 0) * 100);
   const suggestions = (detail?.suggestions.voiceprints ?? []).filter(
