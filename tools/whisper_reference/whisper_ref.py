@@ -32,6 +32,35 @@ LANGUAGES = ("en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk 
 BLOCK = {2: 18, 3: 20, 6: 22, 7: 24, 8: 34}
 
 
+# Tensor types by name, and whether products with q8_0 weights quantize their input rows the way
+# ggml's q8_0 x q8_0 dot products (and the engine's int8 path) do: per row and block of 32, scale
+# max|x| / 127 in f32, round to nearest even. Only rows the engine computes in one product of more
+# than 8 rows take that path (the encoder, the audio keys/values, a long initial prompt).
+TYPES = {}
+INT8 = {"on": False}
+INT8_MIN_ROWS = 9
+
+
+def quantize_rows(x):
+    x = np.asarray(x, dtype=np.float32)
+    r, k = x.shape
+    b = x.reshape(r, k // 32, 32)
+    d = (np.abs(b).max(axis=-1) / np.float32(127)).astype(np.float32)
+    inv = np.where(d != 0, np.float32(1) / np.where(d != 0, d, np.float32(1)), np.float32(0))
+    q = np.rint((b * inv[..., None].astype(np.float32)).astype(np.float32))
+    return (q.astype(np.float64) * d[..., None].astype(np.float64)).reshape(r, k)
+
+
+def lin(W, name, x, qrows):
+    """x @ W[name].T, the first `qrows` rows of x quantized as the int8 path does."""
+    w = W[name]
+    if INT8["on"] and TYPES.get(name) == 8 and qrows >= INT8_MIN_ROWS and x.shape[1] % 32 == 0:
+        q = np.asarray(x, dtype=np.float64).copy()
+        q[:qrows] = quantize_rows(x[:qrows])
+        return (q @ w.T.astype(np.float64)).astype(np.float32)
+    return x @ w.T
+
+
 def dequantize(raw, ttype, shape):
     count = int(np.prod(shape))
     if ttype == 0:
@@ -93,6 +122,7 @@ def read_model(path):
         count = int(np.prod(shape))
         size = count * 4 if ttype == 0 else count * 2 if ttype == 1 else count // 32 * BLOCK[ttype]
         weights[name] = dequantize(data[off:off + size], ttype, shape).astype(np.float32)
+        TYPES[name] = ttype
         off += size
     return hp, filters, weights
 
@@ -136,13 +166,14 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def keys_values(W, p, xa):
-    return xa @ W[p + ".key.weight"].T, xa @ W[p + ".value.weight"].T + W[p + ".value.bias"]
+def keys_values(W, p, xa, qrows):
+    return (lin(W, p + ".key.weight", xa, qrows),
+            lin(W, p + ".value.weight", xa, qrows) + W[p + ".value.bias"])
 
 
-def attention(W, p, x, xa, heads, causal, kv=None):
-    q = x @ W[p + ".query.weight"].T + W[p + ".query.bias"]
-    k, v = kv if kv is not None else keys_values(W, p, xa)
+def attention(W, p, x, xa, heads, causal, qrows, kv=None):
+    q = lin(W, p + ".query.weight", x, qrows) + W[p + ".query.bias"]
+    k, v = kv if kv is not None else keys_values(W, p, xa, qrows)
     n = q.shape[-1]
     dh = n // heads
     scale = dh ** -0.25
@@ -154,12 +185,12 @@ def attention(W, p, x, xa, heads, causal, kv=None):
         t = s.shape[-1]
         s = s + np.triu(np.full((t, t), -np.inf, dtype=np.float32), 1)
     out = (softmax(s) @ v).transpose(1, 0, 2).reshape(-1, n)
-    return out @ W[p + ".out.weight"].T + W[p + ".out.bias"]
+    return lin(W, p + ".out.weight", out, qrows) + W[p + ".out.bias"]
 
 
-def mlp(W, p, x):
-    h = gelu(x @ W[p + ".mlp.0.weight"].T + W[p + ".mlp.0.bias"])
-    return h @ W[p + ".mlp.2.weight"].T + W[p + ".mlp.2.bias"]
+def mlp(W, p, x, qrows):
+    h = gelu(lin(W, p + ".mlp.0.weight", x, qrows) + W[p + ".mlp.0.bias"])
+    return lin(W, p + ".mlp.2.weight", h, qrows) + W[p + ".mlp.2.bias"]
 
 
 def conv1d(x, w, b, stride):
@@ -178,21 +209,22 @@ def encoder(hp, W, mel):
     for i in range(hp["n_audio_layer"]):
         p = f"encoder.blocks.{i}"
         h = layer_norm(x, W[p + ".attn_ln.weight"], W[p + ".attn_ln.bias"])
-        x = x + attention(W, p + ".attn", h, h, hp["n_audio_head"], False)
-        x = x + mlp(W, p, layer_norm(x, W[p + ".mlp_ln.weight"], W[p + ".mlp_ln.bias"]))
+        rows = x.shape[0]
+        x = x + attention(W, p + ".attn", h, h, hp["n_audio_head"], False, rows)
+        x = x + mlp(W, p, layer_norm(x, W[p + ".mlp_ln.weight"], W[p + ".mlp_ln.bias"]), rows)
     return layer_norm(x, W["encoder.ln_post.weight"], W["encoder.ln_post.bias"])
 
 
-def decoder(hp, W, tokens, xa, rows, cross_kv):
+def decoder(hp, W, tokens, xa, rows, cross_kv, qrows):
     emb = W["decoder.token_embedding.weight"]
     x = emb[tokens] + W["decoder.positional_embedding"][:len(tokens)]
     for i in range(hp["n_text_layer"]):
         p = f"decoder.blocks.{i}"
         h = layer_norm(x, W[p + ".attn_ln.weight"], W[p + ".attn_ln.bias"])
-        x = x + attention(W, p + ".attn", h, h, hp["n_text_head"], True)
+        x = x + attention(W, p + ".attn", h, h, hp["n_text_head"], True, qrows)
         h = layer_norm(x, W[p + ".cross_attn_ln.weight"], W[p + ".cross_attn_ln.bias"])
-        x = x + attention(W, p + ".cross_attn", h, xa, hp["n_text_head"], False, cross_kv[i])
-        x = x + mlp(W, p, layer_norm(x, W[p + ".mlp_ln.weight"], W[p + ".mlp_ln.bias"]))
+        x = x + attention(W, p + ".cross_attn", h, xa, hp["n_text_head"], False, qrows, cross_kv[i])
+        x = x + mlp(W, p, layer_norm(x, W[p + ".mlp_ln.weight"], W[p + ".mlp_ln.bias"]), qrows)
     x = layer_norm(x[rows], W["decoder.ln.weight"], W["decoder.ln.bias"])
     return x @ emb.T  # logits of the asked rows only
 
@@ -258,7 +290,11 @@ def main():
     ap.add_argument("--no-timestamps", action="store_true",
                     help="decode plain text after <|notimestamps|>")
     ap.add_argument("--mel-only", action="store_true", help="stop after the spectrogram")
+    ap.add_argument("--int8-activations", action="store_true",
+                    help="quantize the input rows of q8_0 products of more than 8 rows (ggml, "
+                         "the engine's AVX-512 VNNI path)")
     args = ap.parse_args()
+    INT8["on"] = args.int8_activations
 
     hp, filters, W = read_model(args.model)
     audio = np.fromfile(args.audio, dtype="<f4")
@@ -292,12 +328,16 @@ def main():
 
     tokens = list(initial)
     # The audio keys/values of cross-attention depend on the audio only: computed once.
-    cross_kv = [keys_values(W, f"decoder.blocks.{i}.cross_attn", xa)
+    cross_kv = [keys_values(W, f"decoder.blocks.{i}.cross_attn", xa, xa.shape[0])
                 for i in range(hp["n_text_layer"])]
+    # The engine runs the initial tokens in one forward pass, then one token per step: only the
+    # initial rows can be in a product of more than 8 rows.
+    initial_rows = len(initial)
     sampled, step_logits = [], []
     sum_logprob, no_speech = 0.0, None
     for step in range(args.steps):
-        logits = decoder(hp, W, np.array(tokens), xa, [sot_index, len(tokens) - 1], cross_kv)
+        logits = decoder(hp, W, np.array(tokens), xa, [sot_index, len(tokens) - 1], cross_kv,
+                         initial_rows)
         if step == 0:
             no_speech = float(np.exp(log_softmax(logits[0].astype(np.float64))
                                      [sp["no_speech"]]))

@@ -11,6 +11,7 @@
 #include "asr/whisper/encoder.h"
 #include "asr/whisper/model.h"
 #include "asr/whisper/test_support.h"
+#include "kernels/kernels.h"
 
 namespace crm::asr::whisper {
 namespace {
@@ -38,7 +39,8 @@ std::string Join(const std::vector<int>& v) {
 
 Reference RunOracle(const TempDir& dir, const std::string& model, const std::vector<float>& pcm,
                     const std::string& name, const std::vector<int>& suppress,
-                    const std::vector<int>& prompt, bool without_timestamps = false) {
+                    const std::vector<int>& prompt, bool without_timestamps,
+                    bool int8_activations) {
   const std::string audio = dir.File(name + ".f32");
   WriteFloats(audio, pcm);
   const std::string out = dir.File(name);
@@ -47,6 +49,7 @@ Reference RunOracle(const TempDir& dir, const std::string& model, const std::vec
                     " --suppress " + Join(suppress);
   if (!prompt.empty()) cmd += " --prompt " + Join(prompt);
   if (without_timestamps) cmd += " --no-timestamps";
+  if (int8_activations) cmd += " --int8-activations";
   EXPECT_EQ(Run(cmd), 0) << cmd;
   Reference r;
   r.mel = ReadFloats(out + "/mel.f32");
@@ -73,7 +76,7 @@ class ExactnessTest : public ::testing::TestWithParam<std::string> {};
 
 void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm,
                         const Reference& ref, const std::vector<int>& prompt,
-                        bool without_timestamps = false) {
+                        bool without_timestamps = false, double tolerance = 1e-3) {
   kernels::ThreadPool pool(2);
   const HParams& hp = model.hparams();
   // Spectrogram.
@@ -88,7 +91,7 @@ void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm
   encoder.Run(ref.mel.data(), &pool);
   const size_t enc_size = static_cast<size_t>(hp.n_audio_ctx) * hp.n_audio_state;
   ASSERT_EQ(ref.encoder.size(), enc_size);
-  EXPECT_LT(MaxRelDiff(encoder.output(), ref.encoder.data(), enc_size), 1e-3);
+  EXPECT_LT(MaxRelDiff(encoder.output(), ref.encoder.data(), enc_size), tolerance);
 
   // Decoder logits at every step, teacher-forced with the oracle's tokens.
   TextDecoder decoder(model, 1);
@@ -100,7 +103,7 @@ void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm
   std::vector<float> logits(hp.n_vocab);
   decoder.Forward(initial.data(), 1, static_cast<int>(initial.size()), logits.data(), &pool);
   for (size_t s = 0; s < steps; ++s) {
-    EXPECT_LT(MaxRelDiff(logits.data(), &ref.logits[s * hp.n_vocab], hp.n_vocab), 1e-3)
+    EXPECT_LT(MaxRelDiff(logits.data(), &ref.logits[s * hp.n_vocab], hp.n_vocab), tolerance)
         << "step " << s;
     if (s + 1 < steps) decoder.Forward(&tokens[s], 1, 1, logits.data(), &pool);
   }
@@ -120,8 +123,8 @@ void CheckAgainstOracle(const WhisperModel& model, const std::vector<float>& pcm
   if (!expected.empty() && expected.back() == model.tokenizer().eot()) expected.pop_back();
   EXPECT_EQ(r.tokens, expected);
   EXPECT_NEAR(r.no_speech_prob, ref.result["no_speech_prob"].get<double>(),
-              1e-3 * std::max(1e-6, ref.result["no_speech_prob"].get<double>()) + 1e-7);
-  EXPECT_NEAR(r.sum_logprob, ref.result["sum_logprob"].get<double>(), 1e-2);
+              tolerance * std::max(1e-6, ref.result["no_speech_prob"].get<double>()) + 1e-7);
+  EXPECT_NEAR(r.sum_logprob, ref.result["sum_logprob"].get<double>(), 10 * tolerance);
   // Timestamps in order and inside the window; none at all without timestamps.
   int last = -1;
   for (int t : r.tokens) {
@@ -142,20 +145,34 @@ TEST_P(ExactnessTest, MatchesTheNumpyReferenceOnTinyLayout) {
   const auto& m = **model;
   const auto suppress = SuppressList(m.tokenizer());
 
+  // q8_0 products of many rows quantize their input rows on CPUs with AVX-512 VNNI (as ggml
+  // does); the oracle is told to do the same, so both sides compute the same products. Rounding
+  // activations to 8 bits makes a random-weight network chaotic in its inputs: the oracle's own
+  // encoder output moves by 0.87 % (max) / 0.58 % (RMS) of its scale when jfk.wav is perturbed by
+  // one part in a million (4.5e-6 / 6.7e-7 without quantization), so a rounding that flips
+  // between two float orders cannot be held to 1e-3. The bound is 3 % there, far below what a
+  // wrong scale, block or sign gives (tens of percent); each product is exact in kernels_test.
+  const bool int8 = GetParam() == "q8_0" && kernels::Int8ProductsAvailable();
+  const double tol = int8 ? 3e-2 : 1e-3;
   const auto jfk = ReadWav16(SourceDir() + "/tests/data/asr/jfk.wav");
   {
     SCOPED_TRACE("jfk.wav");
-    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk", suppress, {}), {});
+    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk", suppress, {}, false, int8), {},
+                       false, tol);
   }
   {
     SCOPED_TRACE("jfk.wav, without timestamps");
-    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk-nt", suppress, {}, true), {}, true);
+    CheckAgainstOracle(m, jfk, RunOracle(dir, path, jfk, "jfk-nt", suppress, {}, true, int8), {},
+                       true, tol);
   }
-  if (GetParam() == "f32") {
+  // The prompt makes the initial forward pass longer than 8 rows: on q8_0 with VNNI that pass
+  // takes the integer path in the decoder too.
+  if (GetParam() == "q8_0") {
     SCOPED_TRACE("30 s synthetic, with a prompt");
     const auto pcm = Synthetic();
     const std::vector<int> prompt = m.tokenizer().Encode(" Maître Dupré a signé l'acte.");
-    CheckAgainstOracle(m, pcm, RunOracle(dir, path, pcm, "synthetic", suppress, prompt), prompt);
+    CheckAgainstOracle(m, pcm, RunOracle(dir, path, pcm, "synthetic", suppress, prompt, false, int8),
+                       prompt, false, tol);
   }
 }
 
