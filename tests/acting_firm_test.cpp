@@ -14,7 +14,7 @@ using nlohmann::json;
 class ActingFirm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    s_ = new TestServer({{"QUEUE_WORKERS", "0"}});
+    s_ = new TestServer(Env{{"QUEUE_WORKERS", "0"}});
     ASSERT_TRUE(s_->Start()) << s_->log();
     a_ = new TestFirm(CreateFirm(*s_, "Cabinet Alpha"));
     b_ = new TestFirm(CreateFirm(*s_, "Cabinet Bêta"));
