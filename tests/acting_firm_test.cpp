@@ -38,7 +38,8 @@ class ActingFirm : public ::testing::Test {
   }
   static std::vector<std::string> Actions(const HttpResult& page) {
     std::vector<std::string> out;
-    for (auto& e : page.json()["data"]) out.push_back(e["action"]);
+    const json body = page.json();  // kept: a range over a temporary's member would dangle
+    for (auto& e : body["data"]) out.push_back(e["action"]);
     return out;
   }
   static TestServer* s_;
@@ -102,8 +103,9 @@ TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   auto a_log = s_->Get("/api/audit", Bearer(a_->api_key));
   ASSERT_EQ(a_log.status, 200);
   bool marked = false;
-  for (auto& e : a_log.json()["data"])
-    if (e["action"] == "api_key.created")
+  const json a_entries = a_log.json();
+  for (auto& e : a_entries["data"])
+    if (e["action"] == "api_key.created" && e["object_id"] == key.json()["id"])
       marked = e["details"]["acting_platform_admin"]["email"] == "root@plateforme.fr";
   EXPECT_TRUE(marked) << a_log.body;
   EXPECT_TRUE(Has(Actions(a_log), "platform_admin.acting_started"));
@@ -184,7 +186,8 @@ TEST_F(ActingFirm, PlatformAdminSeesEveryFirmsJobsAndRetriesThem) {
   auto all = s_->Get("/api/jobs", root.Headers());
   ASSERT_EQ(all.status, 200) << all.body;
   bool listed = false;
-  for (auto& j : all.json()["data"]) listed = listed || j["id"] == job;
+  const json all_jobs = all.json();
+  for (auto& j : all_jobs["data"]) listed = listed || j["id"] == job;
   EXPECT_TRUE(listed) << all.body;
   EXPECT_EQ(s_->Get("/api/jobs?firm_id=" + a_->id, root.Headers()).json()["data"].size(), 0u);
   // A firm's admin cannot reach another firm's job; the platform admin can.
