@@ -138,6 +138,8 @@ TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   EXPECT_EQ(starts, 2);
   EXPECT_EQ(stops, 2);
   EXPECT_EQ(s_->Get("/api/admin/audit", Bearer(a_->api_key)).status, 403);
+  EXPECT_EQ(s_->Get("/api/admin/audit?limit=0", root.Headers()).status, 422);
+  EXPECT_EQ(s_->Get("/api/admin/audit?limit=1", root.Headers()).json()["data"].size(), 1u);
 }
 
 TEST_F(ActingFirm, NobodyElseCanActInAFirm) {

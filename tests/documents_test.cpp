@@ -305,7 +305,8 @@ TEST_F(Documents, RenameReplaceVersionsAndDelete) {
   EXPECT_EQ(renamed.json()["name"], "Relevé final.txt");
   // The client's timeline shows it under its current name, with its download link.
   bool on_timeline = false;
-  for (auto& item : s_->Get("/api/clients/" + *client_ + "/timeline", h).json()["data"])
+  const json timeline = s_->Get("/api/clients/" + *client_ + "/timeline", h).json();
+  for (auto& item : timeline["data"])
     if (item["type"] == "document" && item["id"] == id)
       on_timeline = item["title"] == "Relevé final.txt" &&
                     item["download_url"] == "/api/documents/" + id + "/download";

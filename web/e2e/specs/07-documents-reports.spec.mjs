@@ -93,7 +93,7 @@ test('documents: upload with progress, timeline, download, rename with conflict,
 
 test('report: generated with progress, corrected, reviewed, action accepted as a task, DOCX and PDF', { timeout: 150_000 }, async () => {
   const { baseUrl } = ctx.stack;
-  await control({ words: WORDS, segment_seconds: 4, word_seconds: 0.3 });
+  await control({ words: WORDS, segment_seconds: 12, word_seconds: 0.3 });
   const page = await freshPage(ctx.browser.context, baseUrl);
   try {
     await signIn(page, baseUrl, USERS.owner);
@@ -118,7 +118,7 @@ test('report: generated with progress, corrected, reviewed, action accepted as a
     await ctx.shots.shot(page, 'report-draft-fr');
 
     // Correct the summary's first sentence, save, then mark reviewed.
-    const first = page.getByLabel('Résumé 1');
+    const first = page.getByRole('textbox', { name: 'Résumé 1', exact: true });
     await first.fill('Vente décidée de la maison de Cabourg ; compromis à envoyer.');
     await page.getByRole('button', { name: 'Enregistrer le brouillon' }).click();
     await page.getByText('Brouillon enregistré.').waitFor();

@@ -284,7 +284,7 @@ export default function ClientPage() {
           </Tabs>
         </Grid.Col>
       </Grid>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={t('clients.edit')} size="lg">
+      <Modal opened={editing} onClose={() => setEditing(false)} title={t('clients.edit')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <ClientForm
           client={c}
           onCancel={() => setEditing(false)}
@@ -295,7 +295,7 @@ export default function ClientPage() {
           }}
         />
       </Modal>
-      <Modal opened={planning} onClose={() => setPlanning(false)} title={t('meetings.new')} size="lg">
+      <Modal opened={planning} onClose={() => setPlanning(false)} title={t('meetings.new')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <MeetingForm clientId={clientId} onCancel={() => setPlanning(false)} onSaved={(m) => navigate(`/meetings/${m.id}`)} />
       </Modal>
     </Stack>

@@ -114,7 +114,7 @@ export default function MeetingPage() {
       <Card withBorder>
         <DocumentsSection clientId={m.client_id} meetingId={meetingId} />
       </Card>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={t('meetings.edit')} size="lg">
+      <Modal opened={editing} onClose={() => setEditing(false)} title={t('meetings.edit')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <MeetingForm
           clientId={m.client_id}
           meeting={m}

@@ -140,7 +140,7 @@ function RenameModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
     },
   });
   return (
-    <Modal opened onClose={onClose} title={t('documents.rename')}>
+    <Modal opened onClose={onClose} title={t('documents.rename')} closeButtonProps={{ 'aria-label': t('common.close') }}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -208,7 +208,7 @@ function VersionsModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
   });
   const lang = i18n.language;
   return (
-    <Modal opened onClose={onClose} title={t('documents.versionsOf', { name: doc.name })} size="lg">
+    <Modal opened onClose={onClose} title={t('documents.versionsOf', { name: doc.name })} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
       <Stack>
         {versions.isPending ? (
           <PageLoader />
@@ -272,7 +272,7 @@ function DeleteModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
     onError: (e) => setError(errorMessage(e)),
   });
   return (
-    <Modal opened onClose={onClose} title={t('documents.delete')}>
+    <Modal opened onClose={onClose} title={t('documents.delete')} closeButtonProps={{ 'aria-label': t('common.close') }}>
       <Stack>
         <Text size="sm">{t('documents.deleteConfirm', { name: doc.name, count: doc.current_version })}</Text>
         {error && (
