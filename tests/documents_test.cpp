@@ -303,6 +303,14 @@ TEST_F(Documents, RenameReplaceVersionsAndDelete) {
   auto renamed = s_->Call("PATCH", "/api/documents/" + id, {{"name", "Relevé final.txt"}}, h);
   ASSERT_EQ(renamed.status, 200) << renamed.body;
   EXPECT_EQ(renamed.json()["name"], "Relevé final.txt");
+  // The client's timeline shows it under its current name, with its download link.
+  bool on_timeline = false;
+  const json timeline = s_->Get("/api/clients/" + *client_ + "/timeline", h).json();
+  for (auto& item : timeline["data"])
+    if (item["type"] == "document" && item["id"] == id)
+      on_timeline = item["title"] == "Relevé final.txt" &&
+                    item["download_url"] == "/api/documents/" + id + "/download";
+  EXPECT_TRUE(on_timeline);
   int64_t version = renamed.json()["version"];
   EXPECT_EQ(s_->Call("PATCH", "/api/documents/" + id, {{"name", "x"}, {"version", version - 1}}, h)
                 .status,

@@ -137,7 +137,22 @@ TEST(Pipeline, UploadBecomesATranscriptWithProgressOverSseAndTheVocabularyPrompt
   ASSERT_EQ(peaks.status, 200) << peaks.body;
   EXPECT_EQ(peaks.json()["peaks_per_second"], 50);
   EXPECT_NEAR(peaks.json()["length"].get<double>(), 551, 2);
-  EXPECT_EQ(CountInLog(s, "waveform peaks computed on request"), 0);
+  EXPECT_EQ(CountInLog(s, "waveform peaks computed by their job"), 0);
+  // A recording processed before peaks existed (its blob gone): the request queues a waveform
+  // job and answers 202 at once; the job brings back the same peaks.
+  fs::remove(s.data_dir() + "/recordings/" + f.id + "/" + id + ".peaks");
+  auto preparing = s.Get("/api/recordings/" + id + "/peaks", h);
+  ASSERT_EQ(preparing.status, 202) << preparing.body;
+  EXPECT_EQ(preparing.json()["state"], "preparing");
+  HttpResult again;
+  for (int i = 0; i < 100; ++i) {
+    again = s.Get("/api/recordings/" + id + "/peaks", h);
+    if (again.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["data"], peaks.json()["data"]);
+  EXPECT_EQ(CountInLog(s, "waveform peaks computed by their job"), 1);
   // The meeting's one listed participant bounds the diarizer at two voices (a hint, not a count).
   bool bounded = false;
   std::istringstream log(s.log());

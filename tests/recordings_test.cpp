@@ -308,47 +308,55 @@ TEST_F(Recordings, AudioIsServedWithRangeSupport) {
   EXPECT_EQ(bad.header("content-range"), "bytes */" + std::to_string(wav_->size()));
 }
 
-// Recordings processed before waveforms existed (here: no worker ran) get theirs on request.
-TEST_F(Recordings, PeaksAreComputedOnRequestOnceThenReadAndRecomputedWhenDamaged) {
+// A recording without peaks never has them computed on the request thread: while its own job
+// is active the answer is 202 "preparing" (that job computes them); otherwise a waveform job is
+// queued (once), and a file found undecodable says so. No worker runs here: pipeline_test.cpp
+// checks the job's result.
+TEST_F(Recordings, PeaksWithoutABlobAnswerPreparingAndQueueOneWaveformJob) {
   auto up = UploadRaw(*wav_);
   ASSERT_EQ(up.status, 201);
   std::string id = up.json()["id"];
+  std::string transcribe_job = up.json()["job_id"];
   std::string url = "/api/recordings/" + id + "/peaks";
   std::string blob = s_->data_dir() + "/recordings/" + a_->id + "/" + id + ".peaks";
-  ASSERT_FALSE(fs::exists(blob));
   auto h = Bearer(a_->api_key);
   auto first = s_->Get(url, h);
-  ASSERT_EQ(first.status, 200) << first.body;
-  json p = first.json();
-  EXPECT_EQ(p["recording_id"], id);
-  EXPECT_EQ(p["peaks_per_second"], 50);
-  EXPECT_EQ(p["length"], 50);  // one second
-  EXPECT_NEAR(p["duration"].get<double>(), 1.0, 0.01);
-  auto bytes = Base64UrlDecode(p["data"].get<std::string>());
-  ASSERT_TRUE(bytes.has_value());
-  ASSERT_EQ(bytes->size(), 100u);
-  // The 440 Hz sine at ffmpeg's amplitude of 1/8 (16 steps of 127): every bucket holds cycles.
-  for (size_t i = 0; i < 50; ++i) {
-    EXPECT_LE(static_cast<int8_t>((*bytes)[2 * i]), -14) << i;
-    EXPECT_GE(static_cast<int8_t>((*bytes)[2 * i + 1]), 14) << i;
-  }
-  EXPECT_TRUE(fs::exists(blob));
-  EXPECT_EQ(s_->Get(url, h).body, first.body);
-  auto overview = s_->Get(url + "?max_length=100", h);
-  EXPECT_EQ(overview.json()["length"], 50);
+  ASSERT_EQ(first.status, 202) << first.body;
+  EXPECT_EQ(first.json()["state"], "preparing");
+  EXPECT_EQ(first.json()["job_id"], transcribe_job);  // its own job will compute them
+  EXPECT_EQ(first.header("retry-after"), "2");
+  EXPECT_FALSE(fs::exists(blob));
   for (const char* bad : {"?max_length=5", "?max_length=abc"}) {
     auto r = s_->Get(url + bad, h);
     EXPECT_EQ(r.status, 422) << bad << r.body;
     EXPECT_TRUE(r.json()["error"]["details"].contains("max_length"));
   }
+  // Without an active recording job (here: cancelled), one waveform job, the same for every ask.
+  ASSERT_EQ(s_->Call("POST", "/api/jobs/" + transcribe_job + "/cancel", json::object(), h).status, 200);
+  auto queued = s_->Get(url, h);
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  std::string job = queued.json()["job_id"];
+  EXPECT_NE(job, transcribe_job);
+  EXPECT_EQ(s_->Get(url, h).json()["job_id"], job);
+  auto j = s_->Get("/api/jobs/" + job, h).json();
+  EXPECT_EQ(j["kind"], "recording.waveform");
+  EXPECT_EQ(j["payload"]["recording_id"], id);
+  EXPECT_FALSE(fs::exists(blob)) << "computed on the request";
+  // A damaged blob is as good as none.
   std::ofstream(blob, std::ios::trunc) << "damaged";
-  auto again = s_->Get(url, h);
-  ASSERT_EQ(again.status, 200) << again.body;
-  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(s_->Get(url, h).status, 202);
+  // A file the job found undecodable: said so, nothing queued again.
+  std::ofstream(blob + "-failed", std::ios::trunc) << "undecodable";
+  fs::remove(blob);
+  auto failed = s_->Get(url, h);
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  EXPECT_EQ(failed.json()["error"]["code"], "waveform_unavailable");
   EXPECT_EQ(s_->Get("/api/recordings/" + NewId() + "/peaks", h).status, 404);
-  // Deleting the recording removes its waveform too.
+  // Deleting the recording removes its waveform files too.
+  std::ofstream(blob, std::ios::trunc) << "damaged";
   ASSERT_EQ(Send(s_->port(), {"DELETE", "/api/recordings/" + id, "", h}).status, 204);
   EXPECT_FALSE(fs::exists(blob));
+  EXPECT_FALSE(fs::exists(blob + "-failed"));
 }
 
 TEST_F(Recordings, DeleteRemovesRowAndFileAndIsAudited) {

@@ -216,6 +216,8 @@ TEST_F(TenantMatrix, EveryPagedListRefusesABadLimit) {
   auto h = Bearer(a_->api_key);
   for (auto& [path, methods] : (*doc_)["paths"].items()) {
     if (!methods.contains("get") || path.rfind("/api/", 0) != 0) continue;
+    // The platform's own lists answer a firm's key 403 (acting_firm_test checks their limit).
+    if (methods["get"].value("x-min-role", "") == "platform_admin") continue;
     bool paged = false;
     for (auto& p : methods["get"].value("parameters", json::array()))
       if (p.value("name", "") == "limit" && p.value("in", "") == "query") paged = true;

@@ -2,6 +2,7 @@
 #include "api/app.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "domain/acting.h"
 #include "domain/audit.h"
 #include "domain/users.h"
 
@@ -44,6 +45,10 @@ json Me(const Principal& p) {
             {"firm_id", p.firm_id.empty() ? json(nullptr) : json(p.firm_id)},
             {"role", p.role}, {"email", p.email}, {"name", p.name}};
   if (p.via_session) j["csrf_token"] = p.csrf_token;
+  j["platform_admin"] = p.is_platform_user();
+  j["acting_firm"] = p.acting_in_firm ? json{{"id", p.firm_id}, {"name", p.acting_firm_name},
+                                             {"since", p.acting_since}}
+                                      : json(nullptr);
   return j;
 }
 
@@ -82,10 +87,33 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     Response res = Response::NoContent();
     res.Header("Set-Cookie", SessionCookieHeader(app.session_cookie, ""));
     return res;
-  }, {.summary = "Se déconnecter", .tag = "auth"});
+  }, {.platform_admin_too = true, .summary = "Se déconnecter", .tag = "auth"});
 
   r.Add("GET", "/api/auth/me", [](Request& req) { return Response::Json(200, Me(req.principal)); },
-        {.summary = "L'utilisateur ou la clé d'API courant(e)", .tag = "auth"});
+        {.platform_admin_too = true,
+         .summary = "L'utilisateur ou la clé d'API courant(e) ; acting_firm : le cabinet où "
+                    "l'administrateur de plateforme agit",
+         .tag = "auth"});
+
+  // The firm switcher: the platform admin's session acts in one firm as its admin, audited in
+  // the firm's log and the platform's (domain/acting.h).
+  r.Add("PUT", "/api/auth/acting-firm", [&app](Request& req) {
+    auto f = StringFields(req, {"firm_id"});
+    if (!f.ok()) return Response::FromError(f.error());
+    auto next = domain::StartActingInFirm(*app.store, req.principal, (*f)["firm_id"]);
+    if (!next.ok()) return Response::FromError(next.error());
+    return Response::Json(200, Me(*next));
+  }, {.platform_admin_too = true, .max_body = 16 * 1024,
+      .summary = "Administrateur de plateforme : agir dans un cabinet avec le rôle admin (audité)",
+      .tag = "auth"});
+
+  r.Add("DELETE", "/api/auth/acting-firm", [&app](Request& req) {
+    auto next = domain::StopActingInFirm(*app.store, req.principal);
+    if (!next.ok()) return Response::FromError(next.error());
+    return Response::Json(200, Me(*next));
+  }, {.platform_admin_too = true,
+      .summary = "Administrateur de plateforme : cesser d'agir dans le cabinet (audité)",
+      .tag = "auth"});
 
   r.Add("POST", "/api/auth/password", [&app](Request& req) {
     auto f = StringFields(req, {"current_password", "new_password"});
@@ -94,7 +122,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     if (!st.ok()) return Response::FromError(st.error());
     domain::Audit(*app.store, req.principal, "auth.password_changed", "user", req.principal.user_id);
     return Response::NoContent();
-  }, {.max_body = 16 * 1024, .summary = "Changer son mot de passe", .tag = "auth"});
+  }, {.platform_admin_too = true, .max_body = 16 * 1024, .summary = "Changer son mot de passe", .tag = "auth"});
 
   r.Add("POST", "/api/auth/password-reset", [&app](Request& req) {
     auto f = StringFields(req, {"email"});
@@ -193,6 +221,16 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     return Page(page->entries, page->next_cursor);
   }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit",
       .doc = {{"x-list", {"limit", "cursor"}}}});
+
+  r.Add("GET", "/api/admin/audit", [&app](Request& req) {
+    auto page_limit = PageLimit(req);
+    if (!page_limit.ok()) return Response::FromError(page_limit.error());
+    auto page = domain::ListPlatformAudit(*app.store, *page_limit, req.Query("cursor").value_or(""));
+    if (!page.ok()) return Response::FromError(page.error());
+    return Page(page->entries, page->next_cursor);
+  }, {.min_role = "platform_admin",
+      .summary = "Journal d'audit de la plateforme (cabinets créés, accès aux cabinets)",
+      .tag = "admin", .doc = {{"x-list", {"limit", "cursor"}}}});
 }
 
 }  // namespace crm::api

@@ -182,7 +182,7 @@ void RegisterCrmRoutes(http::Router& r, App& app) {
   RegisterResource(r, app, {"/api/meetings", "id", &domain::MeetingSpec(), "meetings"}, cache);
   RegisterResource(r, app, {"/api/tasks", "id", &domain::TaskSpec(), "tasks"}, cache);
   r.Add("GET", "/api/clients/{id}/timeline", [&app](Request& req) { return Timeline(app, req); },
-        {.summary = "Chronologie d'un client : rendez-vous, notes et tâches", .tag = "clients"});
+        {.summary = "Chronologie d'un client : rendez-vous, enregistrements, documents, notes et tâches", .tag = "clients"});
 }
 
 }  // namespace crm::api

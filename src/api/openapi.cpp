@@ -120,6 +120,7 @@ json BuildOpenApi(const http::Router& router) {
     if (!params.empty()) op["parameters"] = params;
     if (r.options.auth == http::AuthMode::kNone) op["security"] = json::array();
     else if (r.options.min_role != "member") op["x-min-role"] = r.options.min_role;
+    if (r.options.platform_admin_too) op["x-platform-admin"] = true;
     std::string method = r.method;
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[r.pattern][method] = op;

@@ -134,11 +134,14 @@ Response Audio(pipeline::Services& s, Request& req) {
   return res;
 }
 
-// The waveform: (min, max) int8 pairs, base64url without padding, computed once by the job (or
-// now, for a recording processed before peaks existed). ?max_length= bounds the pair count for
-// an overview of a long recording (neighbours merged).
-Response PeaksOf(pipeline::Services& s, pipeline::WaveformPeaks& waveform, Request& req) {
-  auto row = s.recordings.Row(req.principal.firm_id, req.Param("id"));
+// The waveform: (min, max) int8 pairs, base64url without padding, computed once by the job.
+// ?max_length= bounds the pair count for an overview of a long recording (neighbours merged).
+// A recording without peaks yet (processed before peaks existed, or still processing) answers
+// 202 "preparing" with Retry-After: its peaks come from a job (pipeline/waveform.h), never from
+// a decode on this thread.
+Response PeaksOf(pipeline::Services& s, Request& req) {
+  const std::string& firm = req.principal.firm_id;
+  auto row = s.recordings.Row(firm, req.Param("id"));
   if (!row.ok()) return Fail(row.error());
   size_t max_length = 0;
   if (auto q = req.Query("max_length")) {
@@ -150,17 +153,39 @@ Response PeaksOf(pipeline::Services& s, pipeline::WaveformPeaks& waveform, Reque
           {{"max_length", "invalid"}}));
     max_length = static_cast<size_t>(*v);
   }
-  auto peaks = waveform.LoadOrCompute(row->Text("blob_key"));
-  if (!peaks.ok()) {
-    if (peaks.error().code == ErrorCode::kUndecodable || peaks.error().code == ErrorCode::kNotFound)
+  const std::string blob_key = row->Text("blob_key");
+  auto peaks = pipeline::LoadPeaks(s.blobs, blob_key);
+  if (!peaks.ok()) return Fail(peaks.error());
+  if (!*peaks) {
+    auto failed = s.blobs.Exists(pipeline::PeaksFailedKey(blob_key));
+    if (failed.ok() && *failed)
       return Fail(Error(ErrorCode::kUnavailable,
                         "La forme d'onde de cet enregistrement ne peut pas être calculée : son "
                         "fichier est illisible. / This recording's waveform cannot be computed: "
                         "its file is unreadable.",
                         nullptr, "waveform_unavailable"));
-    return Fail(peaks.error());
+    // The recording's own job computes them right after decoding: no second decode meanwhile.
+    std::string job_id;
+    if (!row->IsNull("job_id")) {
+      auto job = s.queue.Get(jobs::Scope::Firm(firm), row->Text("job_id"));
+      if (job.ok() && (job->state == jobs::JobState::kQueued ||
+                       job->state == jobs::JobState::kRunning))
+        job_id = job->id;
+    }
+    if (job_id.empty()) {
+      auto queued = pipeline::EnqueueWaveform(s.queue, firm, req.Param("id"));
+      if (!queued.ok()) return Fail(queued.error());
+      job_id = *queued;
+    }
+    Response res = Response::Json(202, {{"recording_id", req.Param("id")},
+                                        {"state", "preparing"},
+                                        {"job_id", job_id},
+                                        {"retry_after", 2}});
+    res.Header("Retry-After", "2");
+    res.Header("Cache-Control", "no-store");
+    return res;
   }
-  audio::Peaks p = max_length ? audio::Downsample(*peaks, max_length) : std::move(*peaks);
+  audio::Peaks p = max_length ? audio::Downsample(**peaks, max_length) : std::move(**peaks);
   std::string bytes(reinterpret_cast<const char*>(p.pairs.data()), p.pairs.size());
   Response res = Ok({{"recording_id", req.Param("id")},
                      {"peaks_per_second", p.peaks_per_second},
@@ -262,12 +287,10 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
         {.summary = "Le fichier original, avec prise en charge de Range (lecteur)",
          .tag = "recordings"});
 
-  auto waveform = std::make_shared<pipeline::WaveformPeaks>(s.blobs);
-  r.Add("GET", "/api/recordings/{id}/peaks",
-        [&s, waveform](Request& req) { return PeaksOf(s, *waveform, req); },
+  r.Add("GET", "/api/recordings/{id}/peaks", [&s](Request& req) { return PeaksOf(s, req); },
         {.summary = "Forme d'onde : paires (min, max) int8 à peaks_per_second, en base64url sans "
-                    "remplissage ; calculée une fois au traitement (ou à la première demande). "
-                    "?max_length= pour un aperçu",
+                    "remplissage ; calculée une fois au traitement. 202 state=preparing avec "
+                    "Retry-After tant qu'une tâche la prépare. ?max_length= pour un aperçu",
          .tag = "recordings",
          .doc = {{"x-query", {"max_length"}}}});
 
@@ -429,9 +452,25 @@ void RegisterResumableUploads(http::Router& r, pipeline::Services& s) {
         {.summary = "Abandonner un téléversement reprenable", .tag = "uploads"});
 }
 
+// A firm's principal sees its firm's jobs; the platform admin every firm's, or one firm's with
+// ?firm_id= (lists only).
 jobs::Scope ScopeOf(const Request& req) {
-  return req.principal.is_platform_admin() ? jobs::Scope::All()
-                                           : jobs::Scope::Firm(req.principal.firm_id);
+  if (!req.principal.is_platform_admin()) return jobs::Scope::Firm(req.principal.firm_id);
+  auto firm = req.Query("firm_id");
+  return firm && !firm->empty() ? jobs::Scope::Firm(*firm) : jobs::Scope::All();
+}
+
+// An action on a job, audited where it is read: the job's firm's log (so the firm sees the
+// platform admin retried its job) and, for the platform admin, the platform's log too.
+void AuditJobAction(pipeline::Services& s, const Request& req, const std::string& action,
+                    const jobs::Job& job) {
+  domain::Audit(s.store, req.principal, action, "job", job.id);
+  if (req.principal.is_platform_admin() && job.firm_id) {
+    Principal in_firm = req.principal;
+    in_firm.firm_id = *job.firm_id;
+    in_firm.acting_in_firm = true;  // marks the entry as the platform admin's
+    domain::Audit(s.store, in_firm, action, "job", job.id);
+  }
 }
 
 Response JobResponse(const Result<jobs::Job>& job) {
@@ -461,29 +500,34 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
                               ? std::nullopt
                               : std::optional<std::string>(page->next_cursor));
       },
-      {.summary = "Les tâches de fond du cabinet (état, progression, erreur)",
+      {.platform_admin_too = true,
+       .summary = "Les tâches de fond du cabinet (état, progression, erreur) ; de tous les "
+                  "cabinets pour l'administrateur de plateforme (?firm_id= pour un seul)",
        .tag = "jobs",
-       .doc = {{"x-list", {"limit", "cursor", "kind", "state"}}}});
+       .doc = {{"x-list", {"limit", "cursor", "kind", "state", "firm_id"}}}});
 
   r.Add("GET", "/api/jobs/{id}",
         [&s](Request& req) { return JobResponse(s.queue.Get(ScopeOf(req), req.Param("id"))); },
-        {.summary = "Lire une tâche de fond", .tag = "jobs"});
+        {.platform_admin_too = true, .summary = "Lire une tâche de fond", .tag = "jobs"});
   r.Add("POST", "/api/jobs/{id}/retry",
         [&s](Request& req) {
           auto job = s.queue.Retry(ScopeOf(req), req.Param("id"));
-          if (job.ok())
-            domain::Audit(s.store, req.principal, "job.retried", "job", req.Param("id"));
-          return JobResponse(job);
-        },
-        {.min_role = "admin", .summary = "Relancer une tâche échouée ou annulée", .tag = "jobs"});
-  r.Add("POST", "/api/jobs/{id}/cancel",
-        [&s](Request& req) {
-          auto job = s.queue.Cancel(ScopeOf(req), req.Param("id"));
-          if (job.ok())
-            domain::Audit(s.store, req.principal, "job.cancelled", "job", req.Param("id"));
+          if (job.ok()) AuditJobAction(s, req, "job.retried", *job);
           return JobResponse(job);
         },
         {.min_role = "admin",
+         .platform_admin_too = true,
+         .summary = "Relancer une tâche échouée ou annulée (admin du cabinet, ou de la plateforme "
+                    "pour tout cabinet)",
+         .tag = "jobs"});
+  r.Add("POST", "/api/jobs/{id}/cancel",
+        [&s](Request& req) {
+          auto job = s.queue.Cancel(ScopeOf(req), req.Param("id"));
+          if (job.ok()) AuditJobAction(s, req, "job.cancelled", *job);
+          return JobResponse(job);
+        },
+        {.min_role = "admin",
+         .platform_admin_too = true,
          .summary = "Annuler une tâche (en attente : aussitôt ; en cours : au prochain battement)",
          .tag = "jobs"});
 

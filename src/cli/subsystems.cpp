@@ -12,6 +12,7 @@
 #include "jobs/queue_config.h"
 #include "jobs/worker_pool.h"
 #include "pipeline/services.h"
+#include "pipeline/waveform.h"
 
 namespace crm::cli {
 
@@ -108,6 +109,8 @@ class PipelineSubsystems final : public Subsystems {
         documents::DocumentServices{config_, *blobs_, *queue_, *documents_, *text_job_, *reports_,
                                     *report_job_, *exports_, {}});
 
+    waveform_job_ = std::make_unique<pipeline::WaveformJob>(*app.store, *blobs_);
+
     jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
     if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers
     const int workers = wo.workers;
@@ -118,6 +121,7 @@ class PipelineSubsystems final : public Subsystems {
       pool_->Register(documents::kDocumentTextJobKind, text_job_->Handler());
       pool_->Register(documents::kReportJobKind, report_job_->Handler());
       pool_->Register(documents::kExportJobKind, exports_->Handler());
+      pool_->Register(pipeline::kWaveformJobKind, waveform_job_->Handler());
       CRM_TRY(pool_->Start());
       log::Info(
           "job workers started",
@@ -168,6 +172,7 @@ class PipelineSubsystems final : public Subsystems {
   std::unique_ptr<documents::ReportJob> report_job_;
   std::unique_ptr<documents::ExportService> exports_;
   std::unique_ptr<documents::DocumentServices> document_services_;
+  std::unique_ptr<pipeline::WaveformJob> waveform_job_;
   std::unique_ptr<jobs::WorkerPool> pool_;
 };
 

@@ -16,9 +16,18 @@ struct Principal {
   std::string name;
   std::string csrf_token;      // sessions only
   bool via_session = false;
+  std::string session_hash;    // sessions only: SHA-256 of the cookie, the sessions row's key
   std::string ip;
+  // A platform admin acting inside a firm (sessions.acting_firm_id): firm_id is that firm, role
+  // is "admin", and every scoping check sees an ordinary firm admin. Audit entries written for
+  // this principal say who really acted (domain/audit.cpp).
+  bool acting_in_firm = false;
+  std::string acting_firm_name;
+  std::string acting_since;    // ISO-8601 UTC
 
   bool is_platform_admin() const { return role == "platform_admin"; }
+  // The platform admin, whether or not acting inside a firm now.
+  bool is_platform_user() const { return is_platform_admin() || acting_in_firm; }
   bool is_admin() const { return role == "owner" || role == "admin"; }
 };
 

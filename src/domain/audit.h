@@ -31,5 +31,8 @@ struct AuditPage {
 };
 Result<AuditPage> ListAudit(storage::Store& store, const std::string& firm_id, int limit,
                             const std::string& cursor);
+// The platform's own log (entries of no firm: firms created, acting inside a firm started and
+// stopped), for the platform admin.
+Result<AuditPage> ListPlatformAudit(storage::Store& store, int limit, const std::string& cursor);
 
 }  // namespace crm::domain

@@ -195,6 +195,7 @@ Result<LoginResult> AuthService::Login(const std::string& email, const std::stri
   p.name = row->Text("name");
   p.csrf_token = out.csrf_token;
   p.via_session = true;
+  p.session_hash = Sha256Hex(out.session_token);
   p.ip = ip;
   return out;
 }
@@ -230,8 +231,10 @@ Result<Principal> AuthService::Authenticate(const std::string& session_token,
   }
   if (session_token.empty()) return p;
   CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-      "SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.firm_id, u.role, u.email, u.name, u.disabled "
-      "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+      "SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.firm_id, u.role, u.email, u.name, u.disabled, "
+      "s.acting_firm_id, s.acting_since, f.name AS acting_firm_name "
+      "FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN firms f ON f.id = s.acting_firm_id "
+      "WHERE s.id_hash = ?",
       {Sha256Hex(session_token)}));
   // The writes below (an ended session's removal, last_seen_at at most once a minute) are left to
   // the background flusher: authentication itself only reads. An ended session is refused now
@@ -250,6 +253,16 @@ Result<Principal> AuthService::Authenticate(const std::string& session_token,
   p.email = row->Text("email");
   p.name = row->Text("name");
   p.csrf_token = row->Text("csrf_token");
+  p.session_hash = Sha256Hex(session_token);
+  // A platform admin acting inside a firm is that firm's admin for every check downstream; a
+  // firm removed meanwhile (no name joined) ends the acting.
+  if (p.role == "platform_admin" && !row->IsNull("acting_firm_id") && !row->IsNull("acting_firm_name")) {
+    p.acting_in_firm = true;
+    p.firm_id = row->Text("acting_firm_id");
+    p.role = "admin";
+    p.acting_firm_name = row->Text("acting_firm_name");
+    p.acting_since = row->Text("acting_since");
+  }
   return p;
 }
 

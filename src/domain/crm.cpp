@@ -94,7 +94,32 @@ Result<std::vector<nlohmann::json>> ClientTimeline(storage::Store& store,
                        store.Query("SELECT id, title, due_date, status, created_at FROM tasks "
                                    "WHERE firm_id = ? AND client_id = ? ORDER BY id DESC LIMIT 200",
                                    {firm_id, client}));
+  CRM_ASSIGN_OR_RETURN(auto recordings,
+                       store.Query("SELECT id, meeting_id, title, original_name, created_at FROM "
+                                   "recordings WHERE firm_id = ? AND client_id = ? ORDER BY id "
+                                   "DESC LIMIT 200",
+                                   {firm_id, client}));
+  CRM_ASSIGN_OR_RETURN(auto documents,
+                       store.Query("SELECT id, meeting_id, name, content_type, created_at FROM "
+                                   "documents WHERE firm_id = ? AND client_id = ? ORDER BY id "
+                                   "DESC LIMIT 200",
+                                   {firm_id, client}));
   std::vector<json> items;
+  auto opt = [](const storage::Row& r, const char* c) { return r.IsNull(c) ? json(nullptr) : json(r.Text(c)); };
+  for (const auto& r : recordings)
+    items.push_back({{"type", "recording"},
+                     {"id", r.Text("id")},
+                     {"title", r.Text("title").empty() ? r.Text("original_name") : r.Text("title")},
+                     {"at", r.Text("created_at")},
+                     {"meeting_id", opt(r, "meeting_id")}});
+  for (const auto& d : documents)
+    items.push_back({{"type", "document"},
+                     {"id", d.Text("id")},
+                     {"title", d.Text("name")},
+                     {"at", d.Text("created_at")},
+                     {"meeting_id", opt(d, "meeting_id")},
+                     {"content_type", d.Text("content_type")},
+                     {"download_url", "/api/documents/" + d.Text("id") + "/download"}});
   for (const auto& m : meetings)
     items.push_back({{"type", "meeting"},
                      {"id", m.Text("id")},

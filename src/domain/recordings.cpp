@@ -267,6 +267,7 @@ Status RecordingStore::Delete(const Principal& who, const std::string& id) {
   });
   CRM_TRY(st);
   (void)blobs_.Delete(key + ".peaks");  // its waveform (pipeline/waveform.h), when computed
+  (void)blobs_.Delete(key + ".peaks-failed");  // or the mark that it could not be
   if (auto del = blobs_.Delete(key); !del.ok())
     log::Warn("recording file not deleted; delete it by hand",
               {{"recording_id", id}, {"key", key}, {"error", del.error().message}});

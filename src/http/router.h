@@ -20,6 +20,10 @@ struct RouteOptions {
   AuthMode auth = AuthMode::kRequired;
   // Lowest role allowed: "member" < "admin" < "owner"; "platform_admin" for platform routes.
   std::string min_role = "member";
+  // The platform admin belongs to no firm, so min_role refuses it on firm routes; set on routes
+  // about the caller itself or the whole platform (who am I, sign out, the job queue), where the
+  // handler scopes by the principal.
+  bool platform_admin_too = false;
   bool csrf = true;                 // cookie-authenticated unsafe methods need X-CSRF-Token
   size_t max_body = 1 << 20;        // bytes; larger bodies → 413
   BodySinkFactory body_sink;        // set: the body streams into it instead of memory

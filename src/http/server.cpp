@@ -231,7 +231,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!reject && o.auth == AuthMode::kRequired && !req_.principal.authenticated)
         reject = ErrorResponse(Error(ErrorCode::kUnauthenticated, "Authentification requise. / Authentication required."));
       if (!reject && req_.principal.authenticated && o.auth == AuthMode::kRequired &&
-          !RoleAtLeast(req_.principal.role, o.min_role))
+          !RoleAtLeast(req_.principal.role, o.min_role) &&
+          !(o.platform_admin_too && req_.principal.is_platform_admin()))
         reject = ErrorResponse(Error(ErrorCode::kForbidden, "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
       if (!reject && o.csrf && req_.principal.via_session && IsUnsafeMethod(req_.method)) {
         std::string token = req_.Header("X-CSRF-Token");

@@ -33,39 +33,61 @@ Status SavePeaksOfFile(blobs::BlobStore& blobs, const std::string& recording_blo
   return Store(blobs, recording_blob_key, peaks);
 }
 
-Result<std::optional<audio::Peaks>> WaveformPeaks::Load(const std::string& key) {
-  CRM_ASSIGN_OR_RETURN(bool exists, blobs_.Exists(key));
+std::string PeaksFailedKey(const std::string& recording_blob_key) {
+  return recording_blob_key + ".peaks-failed";
+}
+
+Result<std::optional<audio::Peaks>> LoadPeaks(blobs::BlobStore& blobs,
+                                              const std::string& recording_blob_key) {
+  const std::string key = PeaksKey(recording_blob_key);
+  CRM_ASSIGN_OR_RETURN(bool exists, blobs.Exists(key));
   if (!exists) return std::optional<audio::Peaks>();
-  CRM_ASSIGN_OR_RETURN(int64_t size, blobs_.Size(key));
-  CRM_ASSIGN_OR_RETURN(std::string bytes, blobs_.ReadRange(key, 0, size));
+  CRM_ASSIGN_OR_RETURN(int64_t size, blobs.Size(key));
+  CRM_ASSIGN_OR_RETURN(std::string bytes, blobs.ReadRange(key, 0, size));
   auto peaks = audio::DecodePeaks(bytes);
   if (!peaks.ok()) {
-    log::Warn("waveform peaks damaged; computing them again", {{"key", key}});
+    log::Warn("waveform peaks damaged; they will be computed again", {{"key", key}});
     return std::optional<audio::Peaks>();
   }
   return std::optional<audio::Peaks>(std::move(*peaks));
 }
 
-Result<audio::Peaks> WaveformPeaks::LoadOrCompute(const std::string& recording_blob_key) {
-  const std::string key = PeaksKey(recording_blob_key);
-  {
-    std::unique_lock lock(mu_);
-    done_.wait(lock, [&] { return !computing_.contains(recording_blob_key); });
-    CRM_ASSIGN_OR_RETURN(auto stored, Load(key));
-    if (stored) return std::move(*stored);
-    computing_.insert(recording_blob_key);
+Result<std::string> EnqueueWaveform(jobs::JobQueue& queue, const std::string& firm_id,
+                                    const std::string& recording_id) {
+  jobs::EnqueueOptions eo;
+  eo.dedupe_key = "waveform:" + recording_id;
+  eo.priority = 1;  // a user is waiting for it, and it is short beside a transcription
+  return queue.Enqueue(kWaveformJobKind, firm_id, {{"recording_id", recording_id}}, eo);
+}
+
+jobs::Handler WaveformJob::Handler() {
+  return [this](jobs::JobContext& ctx) { return Run(ctx); };
+}
+
+Result<jobs::ResultWriter> WaveformJob::Run(jobs::JobContext& ctx) {
+  const std::string firm = ctx.job().firm_id.value_or("");
+  const std::string id = ctx.payload().value("recording_id", "");
+  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
+                                     "SELECT blob_key FROM recordings WHERE firm_id = ? AND id = ?",
+                                     {firm, id}));
+  if (!row) return jobs::ResultWriter();  // deleted since it was queued
+  const std::string blob_key = row->Text("blob_key");
+  CRM_ASSIGN_OR_RETURN(auto stored, LoadPeaks(blobs_, blob_key));
+  if (stored) return jobs::ResultWriter();  // the recording's own job wrote them meanwhile
+  ctx.ReportProgress(0.0, "waveform");
+  Status st = SavePeaksOfFile(blobs_, blob_key, ctx.Sink(0.0, 1.0, "waveform"));
+  if (!st.ok()) {
+    const ErrorCode code = st.error().code;
+    if (code == ErrorCode::kUndecodable || code == ErrorCode::kNotFound ||
+        code == ErrorCode::kUnsupportedMediaType) {
+      blobs::PutOptions po;
+      po.overwrite = true;
+      (void)blobs_.PutBytes(PeaksFailedKey(blob_key), st.error().message, po);
+    }
+    return st.take_error();
   }
-  Status st = SavePeaksOfFile(blobs_, recording_blob_key);
-  {
-    std::lock_guard lock(mu_);
-    computing_.erase(recording_blob_key);
-  }
-  done_.notify_all();
-  CRM_TRY(st);
-  log::Info("waveform peaks computed on request", {{"key", key}});
-  CRM_ASSIGN_OR_RETURN(auto stored, Load(key));
-  if (!stored) return Error(ErrorCode::kInternal, "waveform peaks not stored");
-  return std::move(*stored);
+  log::Info("waveform peaks computed by their job", {{"recording_id", id}});
+  return jobs::ResultWriter();
 }
 
 }  // namespace crm::pipeline

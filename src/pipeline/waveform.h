@@ -3,20 +3,22 @@
 // after it decodes, deleted with the recording.
 //
 // Recordings processed before peaks existed (or whose peaks blob was lost or damaged) get them
-// on first request: LoadOrComputePeaks decodes the file as a stream (bounded memory, no
-// temporary file), stores the result and returns it; concurrent requests for the same
-// recording wait for the one computation instead of decoding the file once each.
+// from a job of their own (kWaveformJobKind), queued by the first request that finds none: the
+// request answers at once ("being prepared") and never decodes audio itself, since a two-hour
+// file takes a handler tens of seconds. A file that cannot be decoded leaves a marker blob
+// ("<key>.peaks-failed") so that later requests say so instead of queueing again.
 #pragma once
 
-#include <mutex>
-#include <set>
+#include <optional>
 #include <string>
-#include <condition_variable>
 
 #include "audio/peaks.h"
 #include "audio/sample_source.h"
 #include "blobs/blob_store.h"
 #include "common/result.h"
+#include "jobs/job_queue.h"
+#include "jobs/worker_pool.h"
+#include "storage/store.h"
 
 namespace crm::pipeline {
 
@@ -31,21 +33,30 @@ Status SavePeaksOfSamples(blobs::BlobStore& blobs, const std::string& recording_
 Status SavePeaksOfFile(blobs::BlobStore& blobs, const std::string& recording_blob_key,
                        const ProgressSink& progress = {});
 
-class WaveformPeaks {
- public:
-  explicit WaveformPeaks(blobs::BlobStore& blobs) : blobs_(blobs) {}
+inline constexpr const char* kWaveformJobKind = "recording.waveform";
 
-  // The stored peaks, or computed now from the file when missing or unreadable. Errors: the
-  // decoder's (kNotFound, kUndecodable) and kUnavailable when the file is not on local disk.
-  Result<audio::Peaks> LoadOrCompute(const std::string& recording_blob_key);
+// The marker a waveform job leaves when the recording's file cannot be decoded.
+std::string PeaksFailedKey(const std::string& recording_blob_key);
+
+// The stored peaks; nullopt when there are none or the blob is damaged.
+Result<std::optional<audio::Peaks>> LoadPeaks(blobs::BlobStore& blobs,
+                                              const std::string& recording_blob_key);
+
+// Queues (or finds the queued) waveform job of a recording; returns its id.
+Result<std::string> EnqueueWaveform(jobs::JobQueue& queue, const std::string& firm_id,
+                                    const std::string& recording_id);
+
+// The handler of kWaveformJobKind: payload {"recording_id"}, firm from the job. Does nothing for
+// a recording deleted since, or whose peaks exist by now.
+class WaveformJob {
+ public:
+  WaveformJob(storage::Store& store, blobs::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+  jobs::Handler Handler();
 
  private:
-  Result<std::optional<audio::Peaks>> Load(const std::string& key);
-
+  Result<jobs::ResultWriter> Run(jobs::JobContext& ctx);
+  storage::Store& store_;
   blobs::BlobStore& blobs_;
-  std::mutex mu_;
-  std::condition_variable done_;
-  std::set<std::string> computing_;  // recording blob keys being computed now
 };
 
 }  // namespace crm::pipeline

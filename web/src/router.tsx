@@ -3,7 +3,7 @@ import { lazy, Suspense, type ComponentType } from 'react';
 import { createBrowserRouter, Navigate, Outlet } from 'react-router-dom';
 import { SessionProvider } from './api/session';
 import { Layout } from './components/Layout';
-import { RequireAuth } from './components/RequireAuth';
+import { HomeRedirect, RequireAuth } from './components/RequireAuth';
 import { PageLoader } from './components/States';
 
 function page(load: () => Promise<{ default: ComponentType }>) {
@@ -38,12 +38,13 @@ export const routes = [
           </RequireAuth>
         ),
         children: [
-          { path: '/', element: <Navigate to="/clients" replace /> },
+          { path: '/', element: <HomeRedirect /> },
           { path: '/clients', element: page(() => import('./pages/ClientsPage')) },
           { path: '/clients/:clientId', element: page(() => import('./pages/ClientPage')) },
           { path: '/meetings/:meetingId', element: page(() => import('./pages/MeetingPage')) },
           { path: '/meetings/:meetingId/recordings/:recordingId', element: page(() => import('./pages/TranscriptPage')) },
           { path: '/recordings/:recordingId', element: page(() => import('./pages/TranscriptPage')) },
+          { path: '/reports/:reportId', element: page(() => import('./pages/ReportPage')) },
           { path: '/search', element: page(() => import('./pages/SearchPage')) },
           { path: '/tasks', element: page(() => import('./pages/TasksPage')) },
           { path: '/settings', element: <Navigate to="/settings/firm" replace /> },
@@ -51,6 +52,7 @@ export const routes = [
           { path: '/admin/firms', element: page(() => import('./pages/AdminFirmsPage')) },
           { path: '/admin/jobs', element: page(() => import('./pages/AdminJobsPage')) },
           { path: '/admin/audit', element: page(() => import('./pages/AuditPage')) },
+          { path: '/admin/platform-audit', element: page(() => import('./pages/PlatformAuditPage')) },
           { path: '*', element: page(() => import('./pages/NotFoundPage')) },
         ],
       },

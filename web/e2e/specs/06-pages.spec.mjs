@@ -41,20 +41,3 @@ test(`every main page in ${lang}: screenshots, axe-core, 1280 and 768 px`, { tim
   }
 });
 }
-
-test('the platform admin pages in fr and en', { timeout: 120_000 }, async () => {
-  const { baseUrl } = ctx.stack;
-  for (const lang of ['fr', 'en']) {
-    const page = await freshPage(ctx.browser.context, baseUrl);
-    await signIn(page, baseUrl, USERS.platform, { lang });
-    await page.waitForURL(/\/admin\/firms/);
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
-    await checkA11y(page, `admin-firms ${lang}`, ctx.axe);
-    await ctx.shots.shot(page, `admin-firms-${lang}`);
-    await page.goto(`${baseUrl}/admin/jobs`);
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
-    await checkA11y(page, `admin-jobs ${lang}`, ctx.axe);
-    await ctx.shots.shot(page, `admin-jobs-${lang}`);
-    await page.close();
-  }
-});

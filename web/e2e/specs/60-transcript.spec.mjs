@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ctx, repoRoot } from '../lib/context.mjs';
+import { ctx } from '../lib/context.mjs';
+import { apiCall, control, meetingWithJfk } from '../lib/api.mjs';
 import { checkA11y, freshPage, signIn } from '../lib/browser.mjs';
 import { USERS } from '../lib/server.mjs';
 
@@ -15,62 +15,8 @@ import { USERS } from '../lib/server.mjs';
 // 4–8 "you ask what you can do for your", 8–11 the first line again.
 const WORDS = 'ask not what your country can do for you ask what you can do for your'.split(' ');
 
-async function control(body) {
-  const url = ctx.stack.env.OPENAI_BASE_URL.replace(/\/v1\/?$/, '') + '/control';
-  const r = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
-  assert.equal(r.status, 200, await r.text());
-}
-
-// Calls the API from the page, with its session cookie and CSRF token.
-async function apiCall(page, method, path, body) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const me = await fetch('/api/auth/me').then((r) => r.json());
-      const r = await fetch(path, {
-        method,
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token ?? '' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: r.status, json: await r.json().catch(() => null) };
-    },
-    { method, path, body },
-  );
-}
-
 async function uploadJfk(page) {
-  const client = await apiCall(page, 'POST', '/api/clients', { name: 'Succession Kennedy' });
-  assert.equal(client.status, 201, JSON.stringify(client.json));
-  const meeting = await apiCall(page, 'POST', '/api/meetings', {
-    client_id: client.json.id,
-    title: 'Discours inaugural',
-    starts_at: '2026-12-01T09:00:00Z',
-  });
-  assert.equal(meeting.status, 201, JSON.stringify(meeting.json));
-  const wav = readFileSync(join(repoRoot, 'tests/data/asr/jfk.wav')).toString('base64');
-  const up = await page.evaluate(
-    async ({ meetingId, wav }) => {
-      const me = await fetch('/api/auth/me').then((r) => r.json());
-      const bytes = Uint8Array.from(atob(wav), (c) => c.charCodeAt(0));
-      const r = await fetch(`/api/meetings/${meetingId}/recordings?consent=true&filename=jfk.wav`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'audio/wav', 'X-CSRF-Token': me.csrf_token ?? '' },
-        body: new Blob([bytes], { type: 'audio/wav' }),
-      });
-      return { status: r.status, json: await r.json() };
-    },
-    { meetingId: meeting.json.id, wav },
-  );
-  assert.equal(up.status, 201, JSON.stringify(up.json));
-  const id = up.json.id;
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const rec = await apiCall(page, 'GET', `/api/recordings/${id}`);
-    if (rec.json?.status === 'done') break;
-    assert.notEqual(rec.json?.status, 'failed', JSON.stringify(rec.json));
-    assert.ok(Date.now() < end, `recording not processed: ${JSON.stringify(rec.json)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return id;
+  return (await meetingWithJfk(page)).recordingId;
 }
 
 async function setLanguage(page, lang) {

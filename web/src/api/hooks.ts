@@ -86,8 +86,8 @@ export interface Recording {
   created_at: string;
 }
 
-export function useUsers() {
-  return useQuery({ queryKey: ['users'], queryFn: () => api.get<Page<User>>('/api/users'), staleTime: 60_000 });
+export function useUsers(enabled = true) {
+  return useQuery({ queryKey: ['users'], queryFn: () => api.get<Page<User>>('/api/users'), staleTime: 60_000, enabled });
 }
 
 export function userName(users: User[] | undefined, id: string | null | undefined): string {

@@ -13,6 +13,10 @@ export interface Me {
   email: string;
   name: string;
   csrf_token?: string;
+  // The platform admin, acting in a firm or not.
+  platform_admin?: boolean;
+  // The firm the platform admin acts in now (as its admin), or null.
+  acting_firm?: { id: string; name: string; since: string } | null;
 }
 
 const ROLE_RANK: Record<string, number> = { member: 1, admin: 2, owner: 3, platform_admin: 4 };

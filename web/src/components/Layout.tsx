@@ -7,7 +7,7 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { api, setCsrfToken } from '../api/client';
 import { hasRole, ME_KEY, useSession } from '../api/session';
 import { setLanguage, type Language } from '../i18n';
-import { FirmSwitcher } from './FirmSwitcher';
+import { ActingBanner, FirmSwitcher } from './FirmSwitcher';
 
 export function LanguageSwitch() {
   const { t, i18n } = useTranslation();
@@ -52,6 +52,7 @@ export function Layout() {
     { to: '/admin/jobs', label: t('nav.jobs'), show: hasRole(me, 'admin') || hasRole(me, 'platform_admin') },
     { to: '/admin/audit', label: t('nav.audit'), show: hasRole(me, 'admin') },
     { to: '/admin/firms', label: t('nav.firms'), show: hasRole(me, 'platform_admin') },
+    { to: '/admin/platform-audit', label: t('nav.platformAudit'), show: hasRole(me, 'platform_admin') },
   ];
 
   return (
@@ -99,6 +100,7 @@ export function Layout() {
         </nav>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
+        <ActingBanner />
         <Outlet />
       </AppShell.Main>
     </AppShell>

@@ -10,3 +10,9 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   if (!me) return <Navigate to={signInPath(location)} replace />;
   return <>{children}</>;
 }
+
+// The home page: the firm's clients, or for the platform admin outside any firm, the firms.
+export function HomeRedirect() {
+  const { me } = useSession();
+  return <Navigate to={me?.role === 'platform_admin' ? '/admin/firms' : '/clients'} replace />;
+}

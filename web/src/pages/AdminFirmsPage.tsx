@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { api, isApiError, type Page } from '../api/client';
+import { useActingFirm } from '../components/FirmSwitcher';
 import { EmptyState, ErrorState, PageLoader, useErrorMessage } from '../components/States';
 import { formatDateTime } from '../lib/format';
 
@@ -28,6 +29,7 @@ export default function AdminFirmsPage() {
   const [address, setAddress] = useState('');
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
+  const { start } = useActingFirm();
   const firms = useQuery({ queryKey: ['admin', 'firms'], queryFn: () => api.get<Page<Firm>>('/api/admin/firms') });
   const create = useMutation({
     mutationFn: () => api.post<Firm>('/api/admin/firms', { name, ...(siret ? { siret } : {}), ...(address ? { address } : {}) }),
@@ -60,7 +62,12 @@ export default function AdminFirmsPage() {
           <Text size="sm" c="dimmed">
             {t('firms.created', { date: formatDateTime(current.created_at, i18n.language) })}
           </Text>
-          <Text size="sm" mt="xs">{t('firms.manageHint')}</Text>
+          <Text size="sm" mt="xs">{t('firms.actHint')}</Text>
+          <Group mt="xs">
+            <Button onClick={() => start.mutate(current.id)} loading={start.isPending}>
+              {t('firms.actInFirm', { name: current.name })}
+            </Button>
+          </Group>
         </Card>
       )}
       {firms.isPending ? (

@@ -1,6 +1,7 @@
 // Background jobs: queue depth and throughput (platform admin: every firm), the jobs of the
-// firm that failed, with their error and a retry.
-import { Alert, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+// firm (platform admin: of every firm, or one) that failed, with their error and a retry.
+import { Button, Card, Code, Group, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { notify } from '../lib/notify';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -44,7 +45,7 @@ function StatCard({ label, value }: { label: string; value: string }) {
   );
 }
 
-function JobTable({ jobs, canRetry }: { jobs: Job[]; canRetry: boolean }) {
+function JobTable({ jobs, canRetry, firmNames }: { jobs: Job[]; canRetry: boolean; firmNames?: Map<string, string> }) {
   const { t, i18n } = useTranslation();
   const qc = useQueryClient();
   const errorMessage = useErrorMessage();
@@ -61,6 +62,7 @@ function JobTable({ jobs, canRetry }: { jobs: Job[]; canRetry: boolean }) {
       <Table aria-label={t('jobs.failed')}>
         <Table.Thead>
           <Table.Tr>
+            {firmNames && <Table.Th>{t('jobs.firm')}</Table.Th>}
             <Table.Th>{t('jobs.kind')}</Table.Th>
             <Table.Th>{t('jobs.error')}</Table.Th>
             <Table.Th>{t('jobs.attempts')}</Table.Th>
@@ -70,8 +72,16 @@ function JobTable({ jobs, canRetry }: { jobs: Job[]; canRetry: boolean }) {
         </Table.Thead>
         <Table.Tbody>
           {jobs.map((j) => (
-            <Table.Tr key={j.id}>
-              <Table.Td>{j.kind}</Table.Td>
+            <Table.Tr key={j.id} data-testid="job-row" data-state={j.state}>
+              {firmNames && <Table.Td>{(j.firm_id && firmNames.get(j.firm_id)) || t('jobs.noFirm')}</Table.Td>}
+              <Table.Td>
+                <Stack gap={0}>
+                  <Text size="sm">{j.kind}</Text>
+                  <Text size="xs" c="dimmed">
+                    {t(`jobs.state_${j.state}`, { defaultValue: j.state })}
+                  </Text>
+                </Stack>
+              </Table.Td>
               <Table.Td>
                 {j.error ? (
                   <Stack gap={0}>
@@ -88,9 +98,16 @@ function JobTable({ jobs, canRetry }: { jobs: Job[]; canRetry: boolean }) {
               <Table.Td>{formatDateTime(j.updated_at, i18n.language)}</Table.Td>
               {canRetry && (
                 <Table.Td>
-                  <Button size="xs" onClick={() => retry.mutate(j.id)} loading={retry.isPending && retry.variables === j.id}>
-                    {t('jobs.retry')}
-                  </Button>
+                  {(j.state === 'failed' || j.state === 'cancelled') && (
+                    <Button
+                      size="xs"
+                      onClick={() => retry.mutate(j.id)}
+                      loading={retry.isPending && retry.variables === j.id}
+                      aria-label={`${t('jobs.retry')} ${j.kind}`}
+                    >
+                      {t('jobs.retry')}
+                    </Button>
+                  )}
                 </Table.Td>
               )}
             </Table.Tr>
@@ -106,12 +123,6 @@ export default function AdminJobsPage() {
   const { me } = useSession();
   const platform = hasRole(me, 'platform_admin');
   const lang = i18n.language;
-  const global = useQuery({
-    queryKey: ['jobs', 'admin'],
-    queryFn: () => api.get<{ stats: Stats; recent_failures: Job[] }>('/api/admin/jobs'),
-    enabled: platform,
-    refetchInterval: 10_000,
-  });
   const failed = useQuery({
     queryKey: ['jobs', 'failed'],
     queryFn: () => api.get<Page<Job>>('/api/jobs', { query: { state: 'failed', limit: 100 } }),
@@ -131,34 +142,7 @@ export default function AdminJobsPage() {
     refetchInterval: 10_000,
   });
 
-  if (platform) {
-    if (global.isPending) return <PageLoader />;
-    if (global.isError) return <ErrorState error={global.error} onRetry={() => void global.refetch()} />;
-    const s = global.data.stats;
-    return (
-      <Stack>
-        <Title order={1}>{t('jobs.title')}</Title>
-        <SimpleGrid cols={{ base: 2, sm: 4 }}>
-          <StatCard label={t('jobs.depth')} value={formatNumber(s.depth, lang)} />
-          <StatCard label={t('jobs.running')} value={formatNumber(s.running, lang)} />
-          <StatCard label={t('jobs.failedCount')} value={formatNumber(s.failed, lang)} />
-          <StatCard label={t('jobs.throughput')} value={formatNumber(s.throughput_per_minute, lang, 1)} />
-        </SimpleGrid>
-        {s.oldest_due_age_seconds !== null && <Text size="sm">{t('jobs.oldest', { seconds: formatNumber(s.oldest_due_age_seconds, lang) })}</Text>}
-        <Title order={2} size="h3">
-          {t('jobs.failed')}
-        </Title>
-        {global.data.recent_failures.length === 0 ? (
-          <EmptyState title={t('jobs.noFailures')} />
-        ) : (
-          <>
-            <Alert color="blue">{t('jobs.platformRetryHint')}</Alert>
-            <JobTable jobs={global.data.recent_failures} canRetry={false} />
-          </>
-        )}
-      </Stack>
-    );
-  }
+  if (platform) return <PlatformJobs />;
 
   const loading = failed.isPending || queued.isPending || running.isPending;
   const error = failed.error ?? queued.error ?? running.error;
@@ -182,6 +166,77 @@ export default function AdminJobsPage() {
           {failed.data!.data.length === 0 ? <EmptyState title={t('jobs.noFailures')} /> : <JobTable jobs={failed.data!.data} canRetry={hasRole(me, 'admin')} />}
           <Group />
         </>
+      )}
+    </Stack>
+  );
+}
+
+interface Firm {
+  id: string;
+  name: string;
+}
+
+// The platform admin's view: the whole queue, every firm's jobs by state (or one firm's), with
+// the failed ones' errors and a retry; the retry is audited in the job's firm and the platform.
+function PlatformJobs() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [state, setState] = useState('failed');
+  const [firm, setFirm] = useState<string | null>(null);
+  const global = useQuery({
+    queryKey: ['jobs', 'admin'],
+    queryFn: () => api.get<{ stats: Stats; recent_failures: Job[] }>('/api/admin/jobs'),
+    refetchInterval: 10_000,
+  });
+  const firms = useQuery({ queryKey: ['admin', 'firms'], queryFn: () => api.get<Page<Firm>>('/api/admin/firms') });
+  const jobs = useQuery({
+    queryKey: ['jobs', 'platform', state, firm],
+    queryFn: () => api.get<Page<Job>>('/api/jobs', { query: { state: state === 'all' ? undefined : state, firm_id: firm, limit: 100 } }),
+    refetchInterval: 10_000,
+  });
+  const names = new Map((firms.data?.data ?? []).map((f) => [f.id, f.name]));
+  if (global.isPending) return <PageLoader />;
+  if (global.isError) return <ErrorState error={global.error} onRetry={() => void global.refetch()} />;
+  const s = global.data.stats;
+  return (
+    <Stack>
+      <Title order={1}>{t('jobs.platformTitle')}</Title>
+      <SimpleGrid cols={{ base: 2, sm: 4 }}>
+        <StatCard label={t('jobs.depth')} value={formatNumber(s.depth, lang)} />
+        <StatCard label={t('jobs.running')} value={formatNumber(s.running, lang)} />
+        <StatCard label={t('jobs.failedCount')} value={formatNumber(s.failed, lang)} />
+        <StatCard label={t('jobs.throughput')} value={formatNumber(s.throughput_per_minute, lang, 1)} />
+      </SimpleGrid>
+      {s.oldest_due_age_seconds !== null && <Text size="sm">{t('jobs.oldest', { seconds: formatNumber(s.oldest_due_age_seconds, lang) })}</Text>}
+      <Title order={2} size="h3">
+        {t('jobs.allFirms')}
+      </Title>
+      <Group align="flex-end" wrap="wrap">
+        <SegmentedControl
+          aria-label={t('jobs.stateFilter')}
+          value={state}
+          onChange={setState}
+          data={['failed', 'queued', 'running', 'cancelled', 'all'].map((v) => ({ value: v, label: t(`jobs.filter_${v}`) }))}
+        />
+        <Select
+          label={t('jobs.firm')}
+          placeholder={t('jobs.everyFirm')}
+          clearable
+          searchable
+          value={firm}
+          onChange={setFirm}
+          data={(firms.data?.data ?? []).map((f) => ({ value: f.id, label: f.name }))}
+          w={240}
+        />
+      </Group>
+      {jobs.isPending ? (
+        <PageLoader />
+      ) : jobs.isError ? (
+        <ErrorState error={jobs.error} onRetry={() => void jobs.refetch()} />
+      ) : jobs.data.data.length === 0 ? (
+        <EmptyState title={state === 'failed' ? t('jobs.noFailures') : t('jobs.none')} />
+      ) : (
+        <JobTable jobs={jobs.data.data} canRetry firmNames={names} />
       )}
     </Stack>
   );

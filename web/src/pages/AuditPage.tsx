@@ -19,19 +19,27 @@ interface AuditEntry {
   created_at: string;
 }
 
-export default function AuditPage() {
+// Who acted: a user of the firm, an API key, or the platform admin acting in the firm (its entries
+// carry details.acting_platform_admin), or for the platform's log its own admin.
+function actor(e: AuditEntry, users: ReturnType<typeof useUsers>['data'], t: (k: string, o?: Record<string, string>) => string): string {
+  const d = e.details as { acting_platform_admin?: { email?: string } } | null;
+  if (d && d.acting_platform_admin) return t('audit.platformAdmin', { email: d.acting_platform_admin.email ?? '' });
+  return userName(users?.data, e.actor_user_id) || (e.actor_api_key_id ? t('audit.apiKey') : e.actor_user_id ? t('audit.platform') : t('common.none'));
+}
+
+export function AuditLog({ platform = false }: { platform?: boolean }) {
   const { t, i18n } = useTranslation();
-  const users = useUsers();
+  const users = useUsers(!platform);
   const list = useInfiniteQuery({
-    queryKey: ['audit'],
+    queryKey: ['audit', platform ? 'platform' : 'firm'],
     initialPageParam: '',
-    queryFn: ({ pageParam }) => api.get<Page<AuditEntry>>('/api/audit', { query: { limit: 50, cursor: pageParam } }),
+    queryFn: ({ pageParam }) => api.get<Page<AuditEntry>>(platform ? '/api/admin/audit' : '/api/audit', { query: { limit: 50, cursor: pageParam } }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <Stack>
-      <Title order={1}>{t('audit.title')}</Title>
+      <Title order={1}>{platform ? t('audit.platformTitle') : t('audit.title')}</Title>
       {list.isPending ? (
         <PageLoader />
       ) : list.isError ? (
@@ -54,11 +62,11 @@ export default function AuditPage() {
               {rows.map((e) => (
                 <Table.Tr key={e.id}>
                   <Table.Td>{formatDateTime(e.created_at, i18n.language)}</Table.Td>
-                  <Table.Td>{userName(users.data?.data, e.actor_user_id) || (e.actor_api_key_id ? t('audit.apiKey') : t('common.none'))}</Table.Td>
+                  <Table.Td>{actor(e, users.data, t)}</Table.Td>
                   <Table.Td>
                     <Code>{e.action}</Code>
                   </Table.Td>
-                  <Table.Td>{e.object_type ? `${e.object_type} ${e.object_id ?? ''}` : ''}</Table.Td>
+                  <Table.Td>{objectOf(e)}</Table.Td>
                   <Table.Td>{e.ip}</Table.Td>
                 </Table.Tr>
               ))}
@@ -75,4 +83,14 @@ export default function AuditPage() {
       )}
     </Stack>
   );
+}
+
+function objectOf(e: AuditEntry): string {
+  const d = e.details as { firm_name?: string } | null;
+  if (d && d.firm_name) return d.firm_name;
+  return e.object_type ? `${e.object_type} ${e.object_id ?? ''}` : '';
+}
+
+export default function AuditPage() {
+  return <AuditLog />;
 }

@@ -11,6 +11,7 @@ import { ClientForm } from '../components/ClientForm';
 import { MeetingForm } from '../components/MeetingForm';
 import { EmptyState, ErrorState, PageLoader, useErrorMessage } from '../components/States';
 import { NewTaskForm, TaskTable } from '../components/TaskList';
+import { DocumentsSection } from '../components/documents/DocumentsSection';
 import { formatDateTime } from '../lib/format';
 
 interface TimelineItem {
@@ -20,6 +21,31 @@ interface TimelineItem {
   at: string;
   status?: string;
   notes?: string | null;
+  meeting_id?: string | null;
+  download_url?: string;
+}
+
+// Where a timeline entry opens: a meeting, a recording's transcript, a document's file.
+function TimelineTitle({ item }: { item: TimelineItem }) {
+  if (item.type === 'meeting')
+    return (
+      <Anchor component={Link} to={`/meetings/${item.id}`} size="sm">
+        {item.title}
+      </Anchor>
+    );
+  if (item.type === 'recording')
+    return (
+      <Anchor component={Link} to={item.meeting_id ? `/meetings/${item.meeting_id}/recordings/${item.id}` : `/recordings/${item.id}`} size="sm">
+        {item.title}
+      </Anchor>
+    );
+  if (item.type === 'document' && item.download_url)
+    return (
+      <Anchor href={item.download_url} download size="sm" data-testid="timeline-document">
+        {item.title}
+      </Anchor>
+    );
+  return <Text size="sm">{item.title}</Text>;
 }
 
 function Contacts({ clientId }: { clientId: string }) {
@@ -181,6 +207,7 @@ export default function ClientPage() {
               <Tabs.Tab value="meetings">{t('meetings.title')}</Tabs.Tab>
               <Tabs.Tab value="tasks">{t('tasks.title')}</Tabs.Tab>
               <Tabs.Tab value="contacts">{t('contacts.title')}</Tabs.Tab>
+              <Tabs.Tab value="documents">{t('documents.title')}</Tabs.Tab>
               <Tabs.Tab value="timeline">{t('timeline.title')}</Tabs.Tab>
             </Tabs.List>
             <Tabs.Panel value="meetings" pt="sm">
@@ -223,6 +250,9 @@ export default function ClientPage() {
             <Tabs.Panel value="contacts" pt="sm">
               <Contacts clientId={clientId} />
             </Tabs.Panel>
+            <Tabs.Panel value="documents" pt="sm">
+              <DocumentsSection clientId={clientId} />
+            </Tabs.Panel>
             <Tabs.Panel value="timeline" pt="sm">
               {timeline.isPending ? (
                 <PageLoader />
@@ -239,13 +269,7 @@ export default function ClientPage() {
                           {t(`timeline.${item.type}`, { defaultValue: item.type })}
                         </Badge>
                         <Stack gap={0}>
-                          {item.type === 'meeting' ? (
-                            <Anchor component={Link} to={`/meetings/${item.id}`} size="sm">
-                              {item.title}
-                            </Anchor>
-                          ) : (
-                            <Text size="sm">{item.title}</Text>
-                          )}
+                          <TimelineTitle item={item} />
                           <Text size="xs" c="dimmed">
                             {formatDateTime(item.at, lang)}
                             {item.status ? ` · ${t(`tasks.status_${item.status}`)}` : ''}
@@ -260,7 +284,7 @@ export default function ClientPage() {
           </Tabs>
         </Grid.Col>
       </Grid>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={t('clients.edit')} size="lg">
+      <Modal opened={editing} onClose={() => setEditing(false)} title={t('clients.edit')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <ClientForm
           client={c}
           onCancel={() => setEditing(false)}
@@ -271,7 +295,7 @@ export default function ClientPage() {
           }}
         />
       </Modal>
-      <Modal opened={planning} onClose={() => setPlanning(false)} title={t('meetings.new')} size="lg">
+      <Modal opened={planning} onClose={() => setPlanning(false)} title={t('meetings.new')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <MeetingForm clientId={clientId} onCancel={() => setPlanning(false)} onSaved={(m) => navigate(`/meetings/${m.id}`)} />
       </Modal>
     </Stack>

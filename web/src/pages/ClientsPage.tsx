@@ -143,7 +143,7 @@ export default function ClientsPage() {
           {t('clients.shown', { count: rows.length })}
         </Text>
       )}
-      <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')} size="lg">
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <ClientForm onCancel={() => setCreating(false)} onSaved={(c) => navigate(`/clients/${c.id}`)} />
       </Modal>
     </Stack>

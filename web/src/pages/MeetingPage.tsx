@@ -10,6 +10,8 @@ import { MeetingForm } from '../components/MeetingForm';
 import { RecordingCard } from '../components/RecordingCard';
 import { EmptyState, ErrorState, PageLoader } from '../components/States';
 import { UploadPanel } from '../components/UploadPanel';
+import { DocumentsSection } from '../components/documents/DocumentsSection';
+import { MeetingReports } from '../components/reports/MeetingReports';
 import { formatDateTime } from '../lib/format';
 
 export default function MeetingPage() {
@@ -105,10 +107,14 @@ export default function MeetingPage() {
               </Title>
               <UploadPanel meetingId={meetingId} onUploaded={onUploaded} />
             </Card>
+            <MeetingReports meetingId={meetingId} recordings={recordings.data?.data ?? []} />
           </Stack>
         </Grid.Col>
       </Grid>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={t('meetings.edit')} size="lg">
+      <Card withBorder>
+        <DocumentsSection clientId={m.client_id} meetingId={meetingId} />
+      </Card>
+      <Modal opened={editing} onClose={() => setEditing(false)} title={t('meetings.edit')} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
         <MeetingForm
           clientId={m.client_id}
           meeting={m}

@@ -8,7 +8,7 @@ import { useLocation } from 'react-router-dom';
 import { hasRole, useSession } from '../../api/session';
 import { ErrorState, PageLoader, EmptyState } from '../../components/States';
 import { isApiError } from '../../api/client';
-import { audioUrl, exportUrl, usePeaks, useRecording, useRecordingSpeakers, useTranscript } from './api';
+import { audioUrl, exportUrl, isPreparing, usePeaks, useRecording, useRecordingSpeakers, useTranscript } from './api';
 import './messages';
 import { SegmentItem } from './SegmentItem';
 import { SpeakersPanel } from './SpeakersPanel';
@@ -43,7 +43,8 @@ export function TranscriptScreen({ recordingId }: { recordingId: string }) {
     [names, t],
   );
   const turns = useMemo(() => speakerTurns(segments), [segments]);
-  const channel = useMemo(() => (peaks.data ? peaksToChannel(peaks.data.data) : null), [peaks.data]);
+  const ready = peaks.data && !isPreparing(peaks.data) ? peaks.data : null;
+  const channel = useMemo(() => (ready ? peaksToChannel(ready.data) : null), [ready]);
   const position = positionAt(segments, player.time);
   const current = position?.segment ?? -1;
 
@@ -129,10 +130,11 @@ export function TranscriptScreen({ recordingId }: { recordingId: string }) {
           media={media}
           src={audioUrl(recordingId)}
           channel={channel}
-          duration={peaks.data?.duration ?? data.duration}
+          duration={ready?.duration ?? data.duration}
           turns={turns}
           colourOf={colourOf}
           failed={peaks.isError}
+          preparing={isPreparing(peaks.data)}
         />
         <Group gap="xs" mt="xs" wrap="wrap">
           <Tooltip label={t('transcript.back5')}>

@@ -17,9 +17,10 @@ interface Props {
   turns: Turn[];
   colourOf: (speaker: string | null) => string;
   failed: boolean;
+  preparing?: boolean;
 }
 
-export function Waveform({ media, src, channel, duration, turns, colourOf, failed }: Props) {
+export function Waveform({ media, src, channel, duration, turns, colourOf, failed, preparing }: Props) {
   const { t } = useTranslation();
   const box = useRef<HTMLDivElement>(null);
   const regions = useRef<RegionsPlugin | null>(null);
@@ -75,6 +76,12 @@ export function Waveform({ media, src, channel, duration, turns, colourOf, faile
 
   useEffect(draw, [turns, colourOf, draw]);
 
+  if (preparing)
+    return (
+      <Text size="sm" c="gray.7" role="status" data-testid="waveform-preparing">
+        {t('transcript.waveform_preparing')}
+      </Text>
+    );
   if (failed)
     return (
       <Text size="sm" c="gray.7" role="status">

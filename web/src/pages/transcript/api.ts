@@ -1,6 +1,6 @@
 // The transcript screen's server calls, as TanStack Query hooks and plain functions.
 import { useQuery } from '@tanstack/react-query';
-import { api, isApiError } from '../../api/client';
+import { api, isApiError, request } from '../../api/client';
 import type { Peaks, RecordingInfo, RecordingSpeakers, Revision, Segment, Transcript } from './types';
 
 const base = (id: string) => `/api/recordings/${encodeURIComponent(id)}`;
@@ -34,13 +34,29 @@ export function useRecordingSpeakers(id: string, enabled: boolean) {
   return useQuery({ queryKey: keys.speakers(id), queryFn: () => api.get<RecordingSpeakers>(`${base(id)}/speakers`), enabled });
 }
 
-// Computed once by the server; never changes for a recording.
+// The server's answer while a job prepares the peaks (202): ask again after retry_after seconds.
+export interface PeaksPreparing {
+  state: 'preparing';
+  retry_after: number;
+}
+
+export function isPreparing(p: Peaks | PeaksPreparing | undefined): p is PeaksPreparing {
+  return !!p && (p as PeaksPreparing).state === 'preparing';
+}
+
+// Computed once by the server; never changes for a recording once there. A recording processed
+// before peaks existed gets them from a job: "preparing" until then, asked again meanwhile.
 export function usePeaks(id: string) {
   return useQuery({
     queryKey: keys.peaks(id),
-    queryFn: () => api.get<Peaks>(`${base(id)}/peaks`),
+    queryFn: async () => {
+      const r = await request<Peaks | PeaksPreparing>('GET', `${base(id)}/peaks`);
+      if (r.status === 202) return { state: 'preparing', retry_after: Number(r.headers.get('Retry-After')) || 2 } as PeaksPreparing;
+      return r.data as Peaks;
+    },
     staleTime: Infinity,
     retry: 1,
+    refetchInterval: (q) => (isPreparing(q.state.data) ? q.state.data.retry_after * 1000 : false),
   });
 }
 
