@@ -18,9 +18,9 @@ class ActingFirm : public ::testing::Test {
     ASSERT_TRUE(s_->Start()) << s_->log();
     a_ = new TestFirm(CreateFirm(*s_, "Cabinet Alpha"));
     b_ = new TestFirm(CreateFirm(*s_, "Cabinet Bêta"));
-    auto created = s_->Run({"user", "create", "--platform-admin", "--email", "root@plateforme.fr",
-                            "--password-stdin"},
-                           "motdepasse-solide-1\n");
+    auto created = s_->Run(
+        {"user", "create", "--platform-admin", "--email", "root@plateforme.fr", "--password-stdin"},
+        "motdepasse-solide-1\n");
     ASSERT_EQ(created.exit_code, 0) << created.err;
   }
   static void TearDownTestSuite() {
@@ -55,9 +55,11 @@ bool Has(const std::vector<std::string>& v, const std::string& x) {
 
 TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   std::string a_client =
-      s_->Call("POST", "/api/clients", {{"name", "Client d'Alpha"}}, Bearer(a_->api_key)).json()["id"];
+      s_->Call("POST", "/api/clients", {{"name", "Client d'Alpha"}}, Bearer(a_->api_key))
+          .json()["id"];
   std::string b_client =
-      s_->Call("POST", "/api/clients", {{"name", "Client de Bêta"}}, Bearer(b_->api_key)).json()["id"];
+      s_->Call("POST", "/api/clients", {{"name", "Client de Bêta"}}, Bearer(b_->api_key))
+          .json()["id"];
   Session root = Root();
   auto me = s_->Get("/api/auth/me", root.Headers());
   ASSERT_EQ(me.status, 200) << me.body;
@@ -71,7 +73,9 @@ TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   EXPECT_EQ(Act(root, {{"firm_id", "no-such-firm"}}).status, 404);
   EXPECT_EQ(Act(root, {{"firm", a_->id}}).status, 422);
   EXPECT_EQ(Act(root, {{"firm_id", 3}}).status, 422);
-  EXPECT_EQ(Send(s_->port(), {"PUT", "/api/auth/acting-firm", json{{"firm_id", a_->id}}.dump(),
+  EXPECT_EQ(Send(s_->port(), {"PUT",
+                              "/api/auth/acting-firm",
+                              json{{"firm_id", a_->id}}.dump(),
                               {{"Cookie", root.cookie}}})
                 .status,
             403);
@@ -92,8 +96,10 @@ TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   EXPECT_EQ(s_->Get("/api/clients/" + a_client, root.Headers()).status, 200);
   // Another firm's data is still exactly as missing, whatever the method.
   EXPECT_EQ(s_->Get("/api/clients/" + b_client, root.Headers()).status, 404);
-  EXPECT_EQ(s_->Call("PATCH", "/api/clients/" + b_client, {{"name", "x"}}, root.Headers()).status, 404);
-  EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/clients/" + b_client, "", root.Headers()}).status, 404);
+  EXPECT_EQ(s_->Call("PATCH", "/api/clients/" + b_client, {{"name", "x"}}, root.Headers()).status,
+            404);
+  EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/clients/" + b_client, "", root.Headers()}).status,
+            404);
   // Platform routes wait until it stops acting.
   EXPECT_EQ(s_->Get("/api/admin/firms", root.Headers()).status, 403);
 
@@ -115,15 +121,18 @@ TEST_F(ActingFirm, PlatformAdminActsInOneFirmOnlyAndEveryStepIsAudited) {
   ASSERT_EQ(switched.status, 200) << switched.body;
   EXPECT_EQ(s_->Get("/api/clients/" + a_client, root.Headers()).status, 404);
   EXPECT_EQ(s_->Get("/api/clients/" + b_client, root.Headers()).status, 200);
-  EXPECT_TRUE(Has(Actions(s_->Get("/api/audit", Bearer(a_->api_key))), "platform_admin.acting_stopped"));
-  EXPECT_TRUE(Has(Actions(s_->Get("/api/audit", Bearer(b_->api_key))), "platform_admin.acting_started"));
+  EXPECT_TRUE(
+      Has(Actions(s_->Get("/api/audit", Bearer(a_->api_key))), "platform_admin.acting_stopped"));
+  EXPECT_TRUE(
+      Has(Actions(s_->Get("/api/audit", Bearer(b_->api_key))), "platform_admin.acting_started"));
 
   auto stopped = Send(s_->port(), {"DELETE", "/api/auth/acting-firm", "", root.Headers()});
   ASSERT_EQ(stopped.status, 200) << stopped.body;
   EXPECT_EQ(stopped.json()["role"], "platform_admin");
   EXPECT_TRUE(stopped.json()["firm_id"].is_null());
   EXPECT_EQ(s_->Get("/api/clients", root.Headers()).status, 403);
-  EXPECT_TRUE(Has(Actions(s_->Get("/api/audit", Bearer(b_->api_key))), "platform_admin.acting_stopped"));
+  EXPECT_TRUE(
+      Has(Actions(s_->Get("/api/audit", Bearer(b_->api_key))), "platform_admin.acting_stopped"));
   // Stopping again changes nothing.
   EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/auth/acting-firm", "", root.Headers()}).status, 200);
 
@@ -146,13 +155,15 @@ TEST_F(ActingFirm, NobodyElseCanActInAFirm) {
   auto owner = Login(*s_, a_->owner_email, a_->password);
   ASSERT_TRUE(owner);
   EXPECT_EQ(Act(*owner, {{"firm_id", b_->id}}).status, 403);
-  EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/auth/acting-firm", "", owner->Headers()}).status, 403);
+  EXPECT_EQ(Send(s_->port(), {"DELETE", "/api/auth/acting-firm", "", owner->Headers()}).status,
+            403);
   auto member = Login(*s_, a_->member_email, a_->password);
   ASSERT_TRUE(member);
   EXPECT_EQ(Act(*member, {{"firm_id", b_->id}}).status, 403);
   // An API key is a firm's already.
-  EXPECT_EQ(s_->Call("PUT", "/api/auth/acting-firm", {{"firm_id", b_->id}}, Bearer(a_->api_key)).status,
-            403);
+  EXPECT_EQ(
+      s_->Call("PUT", "/api/auth/acting-firm", {{"firm_id", b_->id}}, Bearer(a_->api_key)).status,
+      403);
   // Still in its own firm afterwards.
   EXPECT_EQ(s_->Get("/api/auth/me", owner->Headers()).json()["firm_id"], a_->id);
 }
@@ -171,17 +182,20 @@ TEST_F(ActingFirm, SigningOutEndsActingAndANewSessionStartsOutsideAnyFirm) {
 TEST_F(ActingFirm, PlatformAdminSeesEveryFirmsJobsAndRetriesThem) {
   std::string audio = ReadFile(SourceDir() + "/tests/data/asr/jfk.wav");
   ASSERT_FALSE(audio.empty());
-  std::string meeting = s_->Call("POST", "/api/meetings",
-                                 {{"client_id", s_->Call("POST", "/api/clients", {{"name", "Jobs"}},
-                                                         Bearer(b_->api_key))
-                                                    .json()["id"]},
-                                  {"title", "RDV"},
-                                  {"starts_at", "2026-12-01T09:00:00Z"}},
-                                 Bearer(b_->api_key))
-                            .json()["id"];
-  auto rec = Send(s_->port(), {"POST", "/api/meetings/" + meeting + "/recordings?consent=true", audio,
-                               {{"Authorization", "Bearer " + b_->api_key},
-                                {"Content-Type", "audio/wav"}}});
+  std::string meeting =
+      s_->Call(
+            "POST", "/api/meetings",
+            {{"client_id", s_->Call("POST", "/api/clients", {{"name", "Jobs"}}, Bearer(b_->api_key))
+                               .json()["id"]},
+             {"title", "RDV"},
+             {"starts_at", "2026-12-01T09:00:00Z"}},
+            Bearer(b_->api_key))
+          .json()["id"];
+  auto rec = Send(s_->port(),
+                  {"POST",
+                   "/api/meetings/" + meeting + "/recordings?consent=true",
+                   audio,
+                   {{"Authorization", "Bearer " + b_->api_key}, {"Content-Type", "audio/wav"}}});
   ASSERT_EQ(rec.status, 201) << rec.body;
   std::string job = rec.json()["job_id"];
   Session root = Root();
@@ -193,8 +207,9 @@ TEST_F(ActingFirm, PlatformAdminSeesEveryFirmsJobsAndRetriesThem) {
   EXPECT_TRUE(listed) << all.body;
   EXPECT_EQ(s_->Get("/api/jobs?firm_id=" + a_->id, root.Headers()).json()["data"].size(), 0u);
   // A firm's admin cannot reach another firm's job; the platform admin can.
-  EXPECT_EQ(s_->Call("POST", "/api/jobs/" + job + "/cancel", json::object(), Bearer(a_->api_key)).status,
-            404);
+  EXPECT_EQ(
+      s_->Call("POST", "/api/jobs/" + job + "/cancel", json::object(), Bearer(a_->api_key)).status,
+      404);
   auto cancelled = s_->Call("POST", "/api/jobs/" + job + "/cancel", json::object(), root.Headers());
   ASSERT_EQ(cancelled.status, 200) << cancelled.body;
   EXPECT_EQ(cancelled.json()["state"], "cancelled");
@@ -211,7 +226,8 @@ TEST_F(ActingFirm, PlatformAdminSeesEveryFirmsJobsAndRetriesThem) {
   EXPECT_TRUE(Has(Actions(s_->Get("/api/admin/audit", root.Headers())), "job.retried"));
   // A member still cannot.
   EXPECT_EQ(
-      s_->Call("POST", "/api/jobs/" + job + "/retry", json::object(), Bearer(b_->member_api_key)).status,
+      s_->Call("POST", "/api/jobs/" + job + "/retry", json::object(), Bearer(b_->member_api_key))
+          .status,
       403);
 }
 

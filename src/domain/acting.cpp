@@ -21,8 +21,8 @@ Principal AsPlatformAdmin(Principal p) {
 Status EndActingIn(storage::Connection& c, const Principal& who) {
   CRM_TRY(c.Exec("UPDATE sessions SET acting_firm_id = NULL, acting_since = NULL WHERE id_hash = ?",
                  {who.session_hash}));
-  nlohmann::json details = {{"firm_id", who.firm_id}, {"firm_name", who.acting_firm_name},
-                            {"since", who.acting_since}};
+  nlohmann::json details = {
+      {"firm_id", who.firm_id}, {"firm_name", who.acting_firm_name}, {"since", who.acting_since}};
   CRM_TRY(AuditIn(c, who, "platform_admin.acting_stopped", "firm", who.firm_id, details));
   return AuditIn(c, AsPlatformAdmin(who), "platform_admin.acting_stopped", "firm", who.firm_id,
                  details);
@@ -44,7 +44,8 @@ Status RequirePlatformSession(const Principal& who) {
 Result<Principal> StartActingInFirm(storage::Store& store, const Principal& who,
                                     const std::string& firm_id) {
   CRM_TRY(RequirePlatformSession(who));
-  CRM_ASSIGN_OR_RETURN(auto firm, store.QueryOne("SELECT id, name FROM firms WHERE id = ?", {firm_id}));
+  CRM_ASSIGN_OR_RETURN(auto firm,
+                       store.QueryOne("SELECT id, name FROM firms WHERE id = ?", {firm_id}));
   if (!firm) return NotFound("Cabinet introuvable. / Firm not found.");
   Principal next = AsPlatformAdmin(who);
   next.acting_in_firm = true;

@@ -29,7 +29,8 @@ Status SavePeaksOfSamples(blobs::BlobStore& blobs, const std::string& recording_
 Status SavePeaksOfFile(blobs::BlobStore& blobs, const std::string& recording_blob_key,
                        const ProgressSink& progress) {
   CRM_ASSIGN_OR_RETURN(auto source, OpenBlobSource(blobs, recording_blob_key));
-  CRM_ASSIGN_OR_RETURN(audio::Peaks peaks, audio::ComputePeaksOfSource(std::move(source), {}, progress));
+  CRM_ASSIGN_OR_RETURN(audio::Peaks peaks,
+                       audio::ComputePeaksOfSource(std::move(source), {}, progress));
   return Store(blobs, recording_blob_key, peaks);
 }
 
@@ -67,9 +68,9 @@ jobs::Handler WaveformJob::Handler() {
 Result<jobs::ResultWriter> WaveformJob::Run(jobs::JobContext& ctx) {
   const std::string firm = ctx.job().firm_id.value_or("");
   const std::string id = ctx.payload().value("recording_id", "");
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(
-                                     "SELECT blob_key FROM recordings WHERE firm_id = ? AND id = ?",
-                                     {firm, id}));
+  CRM_ASSIGN_OR_RETURN(
+      auto row,
+      store_.QueryOne("SELECT blob_key FROM recordings WHERE firm_id = ? AND id = ?", {firm, id}));
   if (!row) return jobs::ResultWriter();  // deleted since it was queued
   const std::string blob_key = row->Text("blob_key");
   CRM_ASSIGN_OR_RETURN(auto stored, LoadPeaks(blobs_, blob_key));
