@@ -38,6 +38,7 @@ Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate) {
   app->api_throttle = std::make_unique<domain::Throttle>(
       c.rate_limit_api.count, c.rate_limit_api.per_seconds, c.rate_limit_api.enabled);
   app->started_unix = NowUnix();
+  AddCoreMetrics(*app);
   return app;
 }
 
@@ -66,6 +67,7 @@ http::Middleware BuildMiddleware(App& app) {
     return app.api_throttle->Hit(p.api_key_id.empty() ? "user:" + p.user_id
                                                       : "key:" + p.api_key_id);
   };
+  mw.finished = RecordFinishedRequest;
   return mw;
 }
 

@@ -59,6 +59,10 @@ Result<std::unique_ptr<App>> OpenApp(config::Config config, bool migrate);
 http::Router BuildRouter(App& app);
 http::Middleware BuildMiddleware(App& app);
 std::vector<Check> RunChecks(App& app);
+// /metrics: the request families (fed by Middleware::finished), the database pool, free space and
+// the newest backup (api/metrics.cpp). OpenApp calls AddCoreMetrics.
+void RecordFinishedRequest(const http::FinishedRequest& request);
+void AddCoreMetrics(App& app);
 
 // Route modules of the core (one file each).
 void RegisterHealthRoutes(http::Router& r, App& app);

@@ -47,6 +47,7 @@ void RegisterHealthRoutes(http::Router& r, App& app) {
         out += std::string("# TYPE crm_") + k + " gauge\ncrm_" + k + " " + std::to_string((*counts)->Int(k)) + "\n";
     }
     for (auto& m : app.metrics) out += m();
+    out += "# HELP crm_check_ok 1 when a readiness check passes (or only warns)\n# TYPE crm_check_ok gauge\n";
     for (auto& c : RunChecks(app))
       out += "crm_check_ok{check=\"" + c.name + "\"} " + (c.level == "fail" ? "0" : "1") + "\n";
     return Response::Text(200, out, "text/plain; version=0.0.4");

@@ -8,6 +8,9 @@
 #include "api/document_routes.h"
 #include "api/recording_routes.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/text.h"
+#include "domain/processing_metrics.h"
 #include "domain/transcripts.h"
 #include "jobs/queue_config.h"
 #include "jobs/worker_pool.h"
@@ -27,6 +30,56 @@ void AddPipelineChecks(api::App& app) {
 }
 
 namespace {
+
+// /metrics: jobs by kind and state, the queue's depth and age, and the processing figures read
+// from the database (the same on every server, whichever worker did the work).
+std::string JobMetrics(jobs::JobQueue& queue, storage::Store& store) {
+  std::string out;
+  auto stats = queue.Stats(jobs::Scope::All());
+  if (stats.ok()) {
+    metrics::AppendHeader(out, "crm_jobs", "Jobs by kind and state", "gauge");
+    for (const auto& k : stats->by_kind)
+      metrics::AppendSample(out, "crm_jobs", {{"kind", k.kind}, {"state", k.state}},
+                            static_cast<double>(k.count));
+    metrics::AppendHeader(out, "crm_queue_depth", "Jobs queued and due now", "gauge");
+    metrics::AppendSample(out, "crm_queue_depth", {}, static_cast<double>(stats->depth));
+    metrics::AppendHeader(out, "crm_queue_scheduled", "Jobs queued for later (retry backoff)",
+                          "gauge");
+    metrics::AppendSample(out, "crm_queue_scheduled", {}, static_cast<double>(stats->scheduled));
+    metrics::AppendHeader(out, "crm_queue_oldest_age_seconds",
+                          "How long the oldest due job has waited (0 when none)", "gauge");
+    metrics::AppendSample(out, "crm_queue_oldest_age_seconds", {},
+                          stats->oldest_due_age_ms ? *stats->oldest_due_age_ms / 1000.0 : 0.0);
+    metrics::AppendHeader(out, "crm_jobs_finished_per_minute",
+                          "Jobs finished per minute over the last 5 minutes", "gauge");
+    metrics::AppendSample(out, "crm_jobs_finished_per_minute", {}, stats->throughput_per_minute);
+  }
+  auto p = domain::ReadProcessingFigures(store, pipeline::kTranscribeJobKind,
+                                         static_cast<int64_t>(NowUnix()) * 1000);
+  if (p.ok()) {
+    metrics::AppendHeader(out, "crm_transcribed_audio_seconds",
+                          "Seconds of audio in stored transcripts", "gauge");
+    metrics::AppendSample(out, "crm_transcribed_audio_seconds", {}, p->transcribed_audio_seconds);
+    metrics::AppendHeader(out, "crm_recordings", "Recordings stored", "gauge");
+    metrics::AppendSample(out, "crm_recordings", {}, static_cast<double>(p->recordings));
+    metrics::AppendHeader(out, "crm_recording_bytes", "Bytes of recordings stored", "gauge");
+    metrics::AppendSample(out, "crm_recording_bytes", {}, static_cast<double>(p->recording_bytes));
+    metrics::AppendHeader(out, "crm_recordings_processed_last_hour",
+                          "Recordings whose processing succeeded in the last hour", "gauge");
+    metrics::AppendSample(out, "crm_recordings_processed_last_hour", {},
+                          static_cast<double>(p->recent_jobs));
+    metrics::AppendHeader(out, "crm_processing_realtime_factor",
+                          "Processing time over audio time of the last hour's recordings "
+                          "(transcription, diarization, storage; below 1 is faster than real "
+                          "time; 0 when none)",
+                          "gauge");
+    metrics::AppendSample(out, "crm_processing_realtime_factor", {},
+                          p->recent_audio_seconds > 0
+                              ? p->recent_processing_seconds / p->recent_audio_seconds
+                              : 0.0);
+  }
+  return out;
+}
 
 // A recording's processing, asked of the job queue (whichever implementation runs it).
 domain::ProcessingLookup ProcessingFrom(jobs::JobQueue& queue) {
@@ -149,6 +202,8 @@ class PipelineSubsystems final : public Subsystems {
                             std::to_string(stats->failed) + " failed",
                         ""};
     });
+    storage::Store* store = app.store.get();
+    app.metrics.push_back([q, store] { return JobMetrics(*q, *store); });
     return OkStatus();
   }
 

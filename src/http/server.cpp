@@ -368,6 +368,7 @@ class Session : public std::enable_shared_from_this<Session> {
                              }
                              size_t n = kBodyChunk - self->buffer_parser_->get().body().size;
                              if (n > 0) {
+                               self->streamed_bytes_ += n;
                                Status st = self->sink_->Write(self->body_chunk_.get(), n);
                                if (!st.ok()) {
                                  self->sink_->Abort();
@@ -607,9 +608,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Finish(bool ok) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (server_->mw.finished && status_ != 0) {
+      server_->mw.finished({.method = req_.method,
+                            .route = route_ ? std::string_view(route_->pattern) : "unmatched",
+                            .status = status_,
+                            .seconds = seconds,
+                            .streamed_bytes = streamed_bytes_});
+    }
+    streamed_bytes_ = 0;
     log::Line line(log::Level::kInfo, "request");
     if (line.enabled()) {
-      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+      double ms = seconds * 1000;
       line.Str("request_id", req_.request_id).Str("method", req_.method).Str("path", req_.path)
           .Int("status", status_).Fixed2("ms", ms).Str("ip", remote_ip_)
           .Str("firm_id", req_.principal.firm_id).Str("user_id", req_.principal.user_id).Queue();
@@ -618,6 +628,7 @@ class Session : public std::enable_shared_from_this<Session> {
     serializer_.reset();
     res_ = Response();
     route_ = nullptr;
+    status_ = 0;
     string_parser_.reset();
     buffer_parser_.reset();
     if (body_chunk_) {
@@ -691,6 +702,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool chunked_ = false;
   Request req_;
   const Route* route_ = nullptr;
+  uint64_t streamed_bytes_ = 0;
   std::unique_ptr<BodySink> sink_;
   Response res_;
   int status_ = 0;

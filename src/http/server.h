@@ -44,6 +44,15 @@ struct ServerOptions {
   int linger_max_connections = 128;              // lingering at once; more → closed at once
 };
 
+// What the server tells the application of each request once its answer is out (metrics).
+struct FinishedRequest {
+  std::string_view method;
+  std::string_view route;  // the route's pattern ("/api/clients/{id}"); "unmatched" when none
+  int status = 0;
+  double seconds = 0;          // from the first header byte to the end of the answer
+  uint64_t streamed_bytes = 0; // body bytes written to a streaming sink (uploads)
+};
+
 // Hooks the application plugs into the middleware.
 struct Middleware {
   // Identifies the caller from cookies / Authorization / X-API-Key. No credentials → an
@@ -51,6 +60,8 @@ struct Middleware {
   std::function<Result<Principal>(const Request&)> authenticate;
   // Returns seconds to wait when the caller is over its rate limit.
   std::function<std::optional<int>(const Request&)> rate_limit;
+  // Called on the I/O thread after each request; must be quick and must not throw.
+  std::function<void(const FinishedRequest&)> finished;
 };
 
 class Server {

@@ -401,6 +401,13 @@ class DatabaseJobQueue final : public JobQueue {
       if (state == "failed") s.failed = r.Int("n");
       if (state == "cancelled") s.cancelled = r.Int("n");
     }
+    Params kind_params;
+    std::string kind_where = ScopeSql(scope, kind_params);
+    if (!kind_where.empty()) kind_where = " WHERE 1 = 1" + kind_where;
+    CRM_ASSIGN_OR_RETURN(auto kinds, store_.Query("SELECT kind, state, COUNT(*) AS n FROM jobs" +
+                                                      kind_where + " GROUP BY kind, state",
+                                                  kind_params));
+    for (auto& r : kinds) s.by_kind.push_back({r.Text("kind"), r.Text("state"), r.Int("n")});
     Params due_params{now};
     std::string due_where = ScopeSql(scope, due_params);
     CRM_ASSIGN_OR_RETURN(

@@ -115,6 +115,12 @@ struct QueueStats {
   int64_t succeeded_last_hour = 0;
   double throughput_per_minute = 0;          // jobs finished per minute over the last 5 minutes
   std::optional<int64_t> oldest_due_age_ms;  // how long the oldest due job has waited
+  // Jobs per kind and state (every state; for /metrics). Not part of ToJson().
+  struct KindState {
+    std::string kind, state;
+    int64_t count = 0;
+  };
+  std::vector<KindState> by_kind;
   nlohmann::json ToJson() const;
 };
 

@@ -51,6 +51,7 @@ class ForwardingStore final : public Store {
     });
   }
   Status Ping() override { return inner_.Ping(); }
+  PoolStats Pool() const override { return inner_.Pool(); }
   std::string Describe() const override { return "forwarding to " + inner_.Describe(); }
 
  private:

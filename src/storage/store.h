@@ -124,6 +124,14 @@ class Dialect {
 // SQLite's dialect (also the reference other dialects are tested against).
 const Dialect& SqliteDialect();
 
+// The connection pool of a Store, for /metrics.
+struct PoolStats {
+  int open = 0;         // connections opened
+  int in_use = 0;       // leased right now
+  int max = 0;          // the pool's size
+  uint64_t waits = 0;   // times a caller had to wait for a free connection
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -142,6 +150,7 @@ class Store {
   // Checks the database answers (for /health/ready and doctor).
   virtual Status Ping() = 0;
   virtual std::string Describe() const = 0;
+  virtual PoolStats Pool() const { return {}; }
 };
 
 struct SqliteOptions {

@@ -228,6 +228,11 @@ class SqliteStore final : public Store {
 
   std::string Describe() const override { return "sqlite " + options_.path; }
 
+  PoolStats Pool() const override {
+    std::lock_guard lock(mu_);
+    return {total_, total_ - static_cast<int>(free_.size()), options_.max_connections, waits_};
+  }
+
  private:
   struct Lease {
     SqliteStore* store = nullptr;
@@ -260,6 +265,7 @@ class SqliteStore final : public Store {
 
   Result<Lease> Acquire() {
     std::unique_lock lock(mu_);
+    if (free_.empty() && total_ >= options_.max_connections) ++waits_;
     while (free_.empty() && total_ >= options_.max_connections) cv_.wait(lock);
     if (!free_.empty()) {
       auto c = std::move(free_.back());
@@ -285,10 +291,11 @@ class SqliteStore final : public Store {
   }
 
   SqliteOptions options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<SqliteConnection>> free_;
   int total_ = 0;
+  uint64_t waits_ = 0;
 };
 
 }  // namespace
