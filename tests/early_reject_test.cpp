@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "test_server.h"
@@ -85,12 +86,21 @@ class EarlyReject : public ::testing::Test {
     std::ofstream(*cases_path_) << cj.dump();
   }
   static void TearDownTestSuite() {
+    // What each client got, for the record: the refusal read, or a connection error.
+    for (auto& [who, n] : *tally_)
+      std::printf("%s: %d of %d refused requests read as the JSON error\n", who.c_str(), n.first,
+                  n.second);
     fs::remove_all(*dir_);
     delete s_;
   }
 
   // The JSON error of a case, in the route's shape.
   static void ExpectError(const Case& c, const json& got, const std::string& who) {
+    const json& b = got.value("json", json());
+    bool read = got.value("status", json()) == c.status && b.is_object() && b.contains("error");
+    auto& [answered, total] = (*tally_)[who];
+    answered += read ? 1 : 0;
+    ++total;
     ASSERT_TRUE(got.contains("status")) << who << " " << c.name << ": " << got;
     EXPECT_EQ(got["status"], c.status) << who << " " << c.name << ": " << got;
     const json& body = got["json"];
@@ -120,7 +130,10 @@ class EarlyReject : public ::testing::Test {
   static TestFirm *a_, *b_;
   static std::string *own_meeting_, *foreign_meeting_, *dir_, *file_, *cases_path_;
   static std::vector<Case>* cases_;
+  static std::map<std::string, std::pair<int, int>>* tally_;
 };
+std::map<std::string, std::pair<int, int>>* EarlyReject::tally_ =
+    new std::map<std::string, std::pair<int, int>>();
 TestServer* EarlyReject::s_ = nullptr;
 TestFirm* EarlyReject::a_ = nullptr;
 TestFirm* EarlyReject::b_ = nullptr;
@@ -182,6 +195,10 @@ TEST_F(EarlyReject, OpenAiSdkAndChromiumFetchReadTheError) {
   ASSERT_TRUE(r.is_object()) << out;
   ASSERT_EQ(r["sdk"].size(), 3u) << out;
   for (auto& t : r["sdk"]) {
+    auto& [answered, total] =
+        (*tally_)["openai sdk (" + t.value("class", std::string("resolved")) + ")"];
+    answered += t.value("status", json()) == 401 ? 1 : 0;
+    ++total;
     EXPECT_EQ(t["class"], "AuthenticationError") << t;
     EXPECT_TRUE(t["auth_error"].get<bool>()) << t;
     EXPECT_EQ(t["status"], 401) << t;
