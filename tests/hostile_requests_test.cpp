@@ -672,5 +672,31 @@ TEST_F(HostileRequests, DocumentFileNamesAreCleaned) {
   EXPECT_EQ(s_->Get("/health/live").status, 200);
 }
 
+// The 422s name what is wrong: a tampered cursor on every list paged by id, and an export
+// without its format (never a silent default), with nothing created.
+TEST_F(HostileRequests, TamperedCursorsAndAMissingExportFormatAreNamed) {
+  auto h = Bearer(a_->api_key);
+  for (const std::string& list : std::vector<std::string>{
+           "/api/audit", "/api/documents", "/api/clients/" + (*ids_)["client"] + "/documents",
+           "/api/recordings", "/api/jobs", "/api/reports", "/api/voiceprints"}) {
+    for (const char* cursor : {"garbage", "01M98K9J6YZN6T3CK6FCHH2000AA", "..%2F..%2Fetc"}) {
+      auto r = s_->Get(list + "?cursor=" + cursor, h);
+      EXPECT_EQ(r.status, 422) << list << " " << cursor << ": " << r.body;
+      EXPECT_EQ(r.json()["error"]["details"].value("cursor", ""), "invalid")
+          << list << ": " << r.body;
+    }
+    // The cursor a page gives is accepted.
+    EXPECT_EQ(s_->Get(list + "?cursor=" + (*ids_)["recording"], h).status, 200) << list;
+  }
+  std::string exports = "/api/recordings/" + (*ids_)["recording"] + "/transcript/exports";
+  for (const std::string& body : std::vector<std::string>{"", "{}", "{\"fmt\": \"pdf\"}"}) {
+    auto r = Send(s_->port(), {"POST", exports, body, h});
+    EXPECT_EQ(r.status, 422) << json(body) << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["details"].value("format", ""), "required") << r.body;
+  }
+  EXPECT_EQ(s_->Call("POST", exports, {{"format", 3}}, h).status, 422);
+  EXPECT_EQ(RowCounts()["document_exports"], 0);
+}
+
 }  // namespace
 }  // namespace crm::testing
