@@ -1,12 +1,7 @@
 // Slow clients (slowloris): hundreds of loopback connections send their headers a byte at a time
 // for 20 s while a normal client keeps calling the API. The normal client's p99 stays under
 // 100 ms, and the server cuts the slow connections off at its header deadline.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -26,20 +21,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kSlowConnections = 300;
 constexpr auto kDuration = std::chrono::seconds(20);
 
-int ConnectNonBlocking(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -47,7 +28,8 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 // Timed GETs of a list page, each on its own connection, until `until`.
-std::vector<double> NormalClient(int port, const std::string& key, Clock::time_point until, int* errors) {
+std::vector<double> NormalClient(int port, const std::string& key, Clock::time_point until,
+                                 int* errors) {
   std::vector<double> ms;
   while (Clock::now() < until) {
     auto t0 = Clock::now();
@@ -69,34 +51,37 @@ TEST(SlowClients, ANormalClientKeepsItsLatencyWhileHundredsSendHeadersByteByByte
   TestServer s({{"RATE_LIMIT_API", "off"}, {"QUEUE_WORKERS", "0"}});
   ASSERT_TRUE(s.Start()) << s.log();
   TestFirm f = CreateFirm(s, "Cabinet lent");
-  for (int i = 0; i < 50; ++i) s.Call("POST", "/api/clients", {{"name", "Client " + std::to_string(i)}}, Bearer(f.api_key));
+  for (int i = 0; i < 50; ++i)
+    s.Call("POST", "/api/clients", {{"name", "Client " + std::to_string(i)}}, Bearer(f.api_key));
 
   // Baseline, same run: 3 s without slow clients.
   int errors = 0;
-  auto baseline = NormalClient(s.port(), f.api_key, Clock::now() + std::chrono::seconds(3), &errors);
+  auto baseline =
+      NormalClient(s.port(), f.api_key, Clock::now() + std::chrono::seconds(3), &errors);
 
-  std::vector<int> fds;
+  std::vector<RawConnection> conns;
   for (int i = 0; i < kSlowConnections; ++i) {
-    int fd = ConnectNonBlocking(s.port());
-    if (fd >= 0) fds.push_back(fd);
+    RawConnection c(s.port(), /*non_blocking=*/true);
+    if (c.ok()) conns.push_back(std::move(c));
   }
-  ASSERT_EQ(fds.size(), static_cast<size_t>(kSlowConnections));
-  const std::string head = "GET /api/clients HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(4000, 'a');
+  ASSERT_EQ(conns.size(), static_cast<size_t>(kSlowConnections));
+  const std::string head =
+      "GET /api/clients HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(4000, 'a');
   std::atomic<bool> stop{false};
   std::atomic<int> cut{0};
   std::atomic<uint64_t> bytes{0};
   auto start = Clock::now();
   std::thread slow([&] {
-    std::vector<size_t> pos(fds.size(), 0);
-    std::vector<bool> open(fds.size(), true);
+    std::vector<size_t> pos(conns.size(), 0);
+    std::vector<bool> open(conns.size(), true);
     while (!stop) {
-      for (size_t i = 0; i < fds.size(); ++i) {
+      for (size_t i = 0; i < conns.size(); ++i) {
         if (!open[i]) continue;
         char c = head[pos[i] % head.size()];
-        ssize_t n = send(fds[i], &c, 1, MSG_NOSIGNAL);
-        char buf[512];
-        ssize_t got = recv(fds[i], buf, sizeof buf, 0);
+        ssize_t n = conns[i].TrySend(&c, 1);
         if (n < 0 && errno != EAGAIN) open[i] = false;
+        std::string ignored;
+        ssize_t got = conns[i].TryRead(&ignored);
         if (got == 0 || (got < 0 && errno != EAGAIN)) open[i] = false;
         if (!open[i]) ++cut;
         if (n == 1) {
@@ -110,15 +95,19 @@ TEST(SlowClients, ANormalClientKeepsItsLatencyWhileHundredsSendHeadersByteByByte
   auto loaded = NormalClient(s.port(), f.api_key, start + kDuration, &errors);
   stop = true;
   slow.join();
-  for (int fd : fds) close(fd);
+  conns.clear();
 
-  double p50 = Percentile(loaded, 0.5), p99 = Percentile(loaded, 0.99), base99 = Percentile(baseline, 0.99);
-  std::printf("slow clients: %d connections, %llu header bytes sent a byte at a time over %lld s; %d cut off by the "
-              "server's header deadline\nnormal client: %zu requests, p50 %.1f ms, p99 %.1f ms (alone, same run: "
-              "%zu requests, p99 %.1f ms), %d errors\n",
-              kSlowConnections, static_cast<unsigned long long>(bytes.load()),
-              static_cast<long long>(kDuration.count()), cut.load(), loaded.size(), p50, p99, baseline.size(), base99,
-              errors);
+  double p50 = Percentile(loaded, 0.5), p99 = Percentile(loaded, 0.99),
+         base99 = Percentile(baseline, 0.99);
+  std::printf(
+      "slow clients: %d connections, %llu header bytes sent a byte at a time over %lld s; %d cut "
+      "off by the "
+      "server's header deadline\nnormal client: %zu requests, p50 %.1f ms, p99 %.1f ms (alone, "
+      "same run: "
+      "%zu requests, p99 %.1f ms), %d errors\n",
+      kSlowConnections, static_cast<unsigned long long>(bytes.load()),
+      static_cast<long long>(kDuration.count()), cut.load(), loaded.size(), p50, p99,
+      baseline.size(), base99, errors);
   EXPECT_EQ(errors, 0);
   EXPECT_GE(loaded.size(), 200u);
   EXPECT_LT(p99, 100.0);

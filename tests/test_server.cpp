@@ -29,62 +29,11 @@ std::string HttpResult::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-static int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-RawConnection::RawConnection(int port) : fd_(Connect(port)) {}
-RawConnection::~RawConnection() {
-  if (fd_ >= 0) close(fd_);
-}
-void RawConnection::Write(const std::string& bytes) {
-  if (fd_ >= 0) (void)!send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-}
-std::string RawConnection::ReadAll(int timeout_ms) {
-  std::string out;
-  char buf[65536];
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (fd_ >= 0 && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 std::string SendRaw(int port, const std::string& bytes, int read_timeout_ms) {
-  int fd = Connect(port);
-  if (fd < 0) return {};
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  std::string out;
-  char buf[65536];
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(read_timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
-    if (poll(&p, 1, std::max(1, left)) <= 0) break;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
+  RawConnection c(port);
+  if (!c.ok()) return {};
+  c.Write(bytes);
+  return c.ReadAll(read_timeout_ms);
 }
 
 HttpResult ParseResponse(const std::string& raw) {
@@ -103,8 +52,10 @@ HttpResult ParseResponse(const std::string& raw) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    if (r.headers.count(name)) r.headers[name] += ", " + value;
-    else r.headers[name] = value;
+    if (r.headers.count(name))
+      r.headers[name] += ", " + value;
+    else
+      r.headers[name] = value;
   }
   std::string rest = raw.substr(end + 4);
   if (r.header("transfer-encoding").find("chunked") != std::string::npos) {
@@ -124,7 +75,8 @@ HttpResult ParseResponse(const std::string& raw) {
 }
 
 HttpResult Send(int port, const HttpRequest& req) {
-  std::string raw = req.method + " " + req.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string raw =
+      req.method + " " + req.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   bool has_type = false;
   for (auto& [k, v] : req.headers) {
     raw += k + ": " + v + "\r\n";
@@ -171,8 +123,9 @@ static std::vector<std::string> BuildEnv(const std::map<std::string, std::string
     if (eq == std::string::npos) continue;
     std::string k = kv.substr(0, eq);
     // The tests decide the configuration: nothing of the caller's leaks in.
-    if (k.rfind("APP_", 0) == 0 || k.rfind("DB_", 0) == 0 || k.rfind("QUEUE_", 0) == 0 || k.rfind("OPENAI_", 0) == 0 ||
-        k == "DATA_DIR" || k == "TRANSCRIPTION_MODE" || k == "WHISPER_MODEL" || k.rfind("RATE_LIMIT", 0) == 0)
+    if (k.rfind("APP_", 0) == 0 || k.rfind("DB_", 0) == 0 || k.rfind("QUEUE_", 0) == 0 ||
+        k.rfind("OPENAI_", 0) == 0 || k == "DATA_DIR" || k == "TRANSCRIPTION_MODE" ||
+        k == "WHISPER_MODEL" || k.rfind("RATE_LIMIT", 0) == 0)
       continue;
     env[k] = kv.substr(eq + 1);
   }
@@ -182,8 +135,9 @@ static std::vector<std::string> BuildEnv(const std::map<std::string, std::string
   return out;
 }
 
-static pid_t Spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                   int in_fd, int out_fd, int err_fd, const std::string& cwd) {
+static pid_t Spawn(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env, int in_fd, int out_fd, int err_fd,
+                   const std::string& cwd) {
   auto envs = BuildEnv(env);
   pid_t pid = fork();
   if (pid == 0) {
@@ -257,7 +211,8 @@ static std::string ReadAll(int fd) {
   return out;
 }
 
-CommandResult TestServer::Run(const std::vector<std::string>& args, const std::string& stdin_text) const {
+CommandResult TestServer::Run(const std::vector<std::string>& args,
+                              const std::string& stdin_text) const {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) return {};
   pid_t pid = Spawn(args, env_, in_pipe[0], out_pipe[1], err_pipe[1], data_dir_);
@@ -278,7 +233,8 @@ CommandResult TestServer::Run(const std::vector<std::string>& args, const std::s
   return r;
 }
 
-HttpResult TestServer::Get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers) const {
+HttpResult TestServer::Get(const std::string& target,
+                           const std::vector<std::pair<std::string, std::string>>& headers) const {
   return Send(port_, {"GET", target, "", headers});
 }
 
@@ -296,19 +252,30 @@ TestFirm CreateFirm(const TestServer& s, const std::string& name) {
   TestFirm f;
   f.id = Trimmed(s.Run({"firm", "create", "--name", name}).out);
   std::string slug;
-  for (char c : name) slug.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-');
+  for (char c : name)
+    slug.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c))
+                                                               : '-');
   f.owner_email = "owner@" + slug + ".test";
   f.admin_email = "admin@" + slug + ".test";
   f.member_email = "member@" + slug + ".test";
-  s.Run({"user", "create", "--firm", f.id, "--email", f.owner_email, "--role", "owner", "--password-stdin"}, f.password + "\n");
-  s.Run({"user", "create", "--firm", f.id, "--email", f.admin_email, "--role", "admin", "--password-stdin"}, f.password + "\n");
-  s.Run({"user", "create", "--firm", f.id, "--email", f.member_email, "--role", "member", "--password-stdin"}, f.password + "\n");
+  s.Run({"user", "create", "--firm", f.id, "--email", f.owner_email, "--role", "owner",
+         "--password-stdin"},
+        f.password + "\n");
+  s.Run({"user", "create", "--firm", f.id, "--email", f.admin_email, "--role", "admin",
+         "--password-stdin"},
+        f.password + "\n");
+  s.Run({"user", "create", "--firm", f.id, "--email", f.member_email, "--role", "member",
+         "--password-stdin"},
+        f.password + "\n");
   f.api_key = Trimmed(s.Run({"apikey", "create", "--firm", f.id, "--name", "tests"}).out);
-  f.member_api_key = Trimmed(s.Run({"apikey", "create", "--firm", f.id, "--name", "tests-member", "--role", "member"}).out);
+  f.member_api_key = Trimmed(
+      s.Run({"apikey", "create", "--firm", f.id, "--name", "tests-member", "--role", "member"})
+          .out);
   return f;
 }
 
-std::optional<Session> Login(const TestServer& s, const std::string& email, const std::string& password) {
+std::optional<Session> Login(const TestServer& s, const std::string& email,
+                             const std::string& password) {
   auto r = s.Call("POST", "/api/auth/login", {{"email", email}, {"password", password}});
   if (r.status != 200) return std::nullopt;
   Session session;
@@ -364,7 +331,11 @@ StandIn::~StandIn() {
   }
 }
 
-nlohmann::json StandIn::Requests() const { return Send(port_, {"GET", "/requests", "", {}}).json(); }
-void StandIn::Control(const nlohmann::json& j) const { Send(port_, {"POST", "/control", j.dump(), {}}); }
+nlohmann::json StandIn::Requests() const {
+  return Send(port_, {"GET", "/requests", "", {}}).json();
+}
+void StandIn::Control(const nlohmann::json& j) const {
+  Send(port_, {"POST", "/control", j.dump(), {}});
+}
 
 }  // namespace crm::testing

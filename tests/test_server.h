@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "raw_connection.h"
+
 namespace crm::testing {
 
 using Env = std::map<std::string, std::string>;
@@ -37,19 +39,6 @@ HttpResult ParseResponse(const std::string& raw);
 // Raw bytes in, raw bytes out (for malformed requests); closes after `read_timeout_ms`.
 std::string SendRaw(int port, const std::string& bytes, int read_timeout_ms = 2000);
 
-// A raw TCP connection to the server, for requests sent in pieces.
-class RawConnection {
- public:
-  explicit RawConnection(int port);
-  ~RawConnection();
-  bool ok() const { return fd_ >= 0; }
-  void Write(const std::string& bytes);
-  std::string ReadAll(int timeout_ms);  // until the peer closes or the timeout
-
- private:
-  int fd_ = -1;
-};
-
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
@@ -66,12 +55,13 @@ class TestServer {
   int Stop(int signal_number);  // sends the signal, returns the exit status
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
-  std::string log() const;      // the server's stderr so far
+  std::string log() const;  // the server's stderr so far
 
   // Runs `crm-ai ARGS...` with the same environment; stdin_text is piped in.
   CommandResult Run(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
 
-  HttpResult Get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+  HttpResult Get(const std::string& target,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
   HttpResult Call(const std::string& method, const std::string& target, const nlohmann::json& body,
                   const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
 
@@ -101,7 +91,8 @@ struct Session {
     return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
   }
 };
-std::optional<Session> Login(const TestServer& s, const std::string& email, const std::string& password);
+std::optional<Session> Login(const TestServer& s, const std::string& email,
+                             const std::string& password);
 
 std::vector<std::pair<std::string, std::string>> Bearer(const std::string& key);
 

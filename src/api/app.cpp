@@ -14,7 +14,8 @@ std::string SessionCookieName() { return "crm_session"; }
 
 std::string SessionCookieHeader(const SessionCookieOptions& options, const std::string& token) {
   // An empty token clears the cookie (Max-Age=0) with the same attributes that set it.
-  std::string cookie = SessionCookieName() + "=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+  std::string cookie = SessionCookieName() + "=" + token +
+                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
                        std::to_string(token.empty() ? 0 : options.max_age_seconds);
   if (options.secure) cookie += "; Secure";
   return cookie;
@@ -122,6 +123,18 @@ Result<int> PageLimit(const http::Request& req) {
                            {{"limit", "must_be_1_to_200"}});
   }
   return *n;
+}
+
+Result<std::string> PageCursor(const http::Request& req) {
+  std::string c = req.Query("cursor").value_or("");
+  if (c.empty()) return c;
+  if (c.size() != 26 ||
+      c.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") != std::string::npos)
+    return InvalidArgument(
+        "Curseur invalide : reprenez le next_cursor de la page précédente. / "
+        "Invalid cursor: use the previous page's next_cursor.",
+        {{"cursor", "invalid"}});
+  return c;
 }
 
 std::optional<int64_t> IfMatchVersion(const http::Request& req) {

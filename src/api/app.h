@@ -24,7 +24,7 @@ namespace crm::api {
 // A readiness check: name → ok/warn/fail with a detail and what to do.
 struct Check {
   std::string name;
-  std::string level;   // "ok", "warn", "fail"
+  std::string level;  // "ok", "warn", "fail"
   std::string detail;
   std::string action;  // what to do about it; empty when ok
 };
@@ -81,11 +81,16 @@ void RegisterOpenApiRoute(http::Router& r, App& app);
 std::optional<int64_t> IfMatchVersion(const http::Request& req);  // If-Match: "3" or W/"3"
 // ?limit=: 50 when absent; a whole number from 1 to 200, otherwise 422 naming `limit`.
 Result<int> PageLimit(const http::Request& req);
+// ?cursor= of the lists paged by id: empty when absent, else an id as the previous page gave it
+// (26 characters of Crockford base32); anything else is a 422 naming `cursor`, never a page.
+Result<std::string> PageCursor(const http::Request& req);
 http::Response Created(const nlohmann::json& object);
-http::Response Ok(const nlohmann::json& object);                  // with an ETag from "version"
-http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next);
+http::Response Ok(const nlohmann::json& object);  // with an ETag from "version"
+http::Response Page(const std::vector<nlohmann::json>& data,
+                    const std::optional<std::string>& next);
 // The same page from objects already serialised as JSON text.
-http::Response Page(const std::vector<std::string>& json_objects, const std::optional<std::string>& next);
+http::Response Page(const std::vector<std::string>& json_objects,
+                    const std::optional<std::string>& next);
 std::string SessionCookieName();
 // The Set-Cookie value carrying `token`; an empty token clears the cookie.
 std::string SessionCookieHeader(const SessionCookieOptions& options, const std::string& token);

@@ -215,8 +215,9 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
   r.Add("GET", "/api/audit", [&app](Request& req) {
     auto page_limit = PageLimit(req);
     if (!page_limit.ok()) return Response::FromError(page_limit.error());
-    auto page = domain::ListAudit(*app.store, req.principal.firm_id, *page_limit,
-                                  req.Query("cursor").value_or(""));
+    auto cursor = PageCursor(req);
+    if (!cursor.ok()) return Response::FromError(cursor.error());
+    auto page = domain::ListAudit(*app.store, req.principal.firm_id, *page_limit, *cursor);
     if (!page.ok()) return Response::FromError(page.error());
     return Page(page->entries, page->next_cursor);
   }, {.min_role = "admin", .summary = "Journal d'audit du cabinet", .tag = "audit",
@@ -225,7 +226,9 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
   r.Add("GET", "/api/admin/audit", [&app](Request& req) {
     auto page_limit = PageLimit(req);
     if (!page_limit.ok()) return Response::FromError(page_limit.error());
-    auto page = domain::ListPlatformAudit(*app.store, *page_limit, req.Query("cursor").value_or(""));
+    auto cursor = PageCursor(req);
+    if (!cursor.ok()) return Response::FromError(cursor.error());
+    auto page = domain::ListPlatformAudit(*app.store, *page_limit, *cursor);
     if (!page.ok()) return Response::FromError(page.error());
     return Page(page->entries, page->next_cursor);
   }, {.min_role = "platform_admin",

@@ -4,8 +4,8 @@
 #include "api/document_routes.h"
 
 #include "api/recording_routes.h"
-#include "http/range.h"
 #include "common/text.h"
+#include "http/range.h"
 
 namespace crm::api {
 
@@ -113,8 +113,8 @@ void RegisterUploads(http::Router& r, documents::DocumentServices& s) {
                    std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     CRM_TRY(OwnerOf(s, req));  // a foreign client or meeting is 404 before the body is read
     if (!IsMultipart(req)) return MultipartRequired();
-    return pipeline::NewUploadSink(
-        req, length, {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
+    return pipeline::NewUploadSink(req, length,
+                                   {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
   };
   auto handler = [&s](Request& req) {
     auto file = pipeline::TakeUpload(req);  // removed when this handler returns, unless kept
@@ -136,12 +136,13 @@ void RegisterUploads(http::Router& r, documents::DocumentServices& s) {
          .tag = "documents",
          .doc = UploadDoc("Corps")});
 
-  auto version_sink = [&s](const Request& req, std::optional<uint64_t> length)
-      -> Result<std::unique_ptr<http::BodySink>> {
+  auto version_sink =
+      [&s](const Request& req,
+           std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     CRM_TRY(s.documents.Row(req.principal.firm_id, req.Param("id")));
     if (!IsMultipart(req)) return MultipartRequired();
-    return pipeline::NewUploadSink(
-        req, length, {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
+    return pipeline::NewUploadSink(req, length,
+                                   {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
   };
   r.Add("POST", "/api/documents/{id}/versions",
         [&s](Request& req) {
@@ -151,13 +152,14 @@ void RegisterUploads(http::Router& r, documents::DocumentServices& s) {
           if (!expected && file->fields.count("version")) {
             auto v = ParseInt(file->fields.at("version"), 1, 1 << 30);
             if (!v)
-              return Fail(InvalidArgument("version doit être un entier. / version must be an "
-                                          "integer.",
-                                          {{"version", "invalid"}}));
+              return Fail(
+                  InvalidArgument("version doit être un entier. / version must be an "
+                                  "integer.",
+                                  {{"version", "invalid"}}));
             expected = *v;
           }
-          auto doc = documents::AcceptDocumentVersion(s, req.principal, req.Param("id"), *file,
-                                                      expected);
+          auto doc =
+              documents::AcceptDocumentVersion(s, req.principal, req.Param("id"), *file, expected);
           if (!doc.ok()) return Fail(doc.error());
           return Created(*doc);
         },
@@ -172,15 +174,18 @@ Response ListOf(documents::DocumentServices& s, Request& req,
                 const std::optional<std::string>& meeting_id) {
   auto limit = PageLimit(req);
   if (!limit.ok()) return Fail(limit.error());
-  auto page = s.documents.List(req.principal.firm_id, *limit, req.Query("cursor").value_or(""),
-                               client_id, meeting_id);
+  auto cursor = PageCursor(req);
+  if (!cursor.ok()) return Fail(cursor.error());
+  auto page = s.documents.List(req.principal.firm_id, *limit, *cursor, client_id, meeting_id);
   if (!page.ok()) return Fail(page.error());
   return Page(page->first, page->second);
 }
 
 void RegisterResource(http::Router& r, documents::DocumentServices& s) {
   r.Add("GET", "/api/documents",
-        [&s](Request& req) { return ListOf(s, req, req.Query("client_id"), req.Query("meeting_id")); },
+        [&s](Request& req) {
+          return ListOf(s, req, req.Query("client_id"), req.Query("meeting_id"));
+        },
         {.summary = "Lister les documents (?client_id=, ?meeting_id=, pagination par curseur)",
          .tag = "documents",
          .doc = {{"x-list", {"limit", "cursor", "client_id", "meeting_id"}}}});
@@ -216,7 +221,8 @@ void RegisterResource(http::Router& r, documents::DocumentServices& s) {
           if (!row.ok()) return Fail(row.error());
           auto body = req.JsonBody();
           if (!body.ok()) return Fail(body.error());
-          if (!body->is_object()) return Fail(InvalidArgument("Objet JSON attendu. / JSON object expected.", {}));
+          if (!body->is_object())
+            return Fail(InvalidArgument("Objet JSON attendu. / JSON object expected.", {}));
           json unknown = json::object();
           for (auto& [k, v] : body->items())
             if (k != "name" && k != "version") unknown[k] = "unknown";

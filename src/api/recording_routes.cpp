@@ -11,8 +11,8 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "domain/audit.h"
-#include "pipeline/waveform.h"
 #include "http/range.h"
+#include "pipeline/waveform.h"
 
 namespace crm::api {
 
@@ -168,8 +168,8 @@ Response PeaksOf(pipeline::Services& s, Request& req) {
     std::string job_id;
     if (!row->IsNull("job_id")) {
       auto job = s.queue.Get(jobs::Scope::Firm(firm), row->Text("job_id"));
-      if (job.ok() && (job->state == jobs::JobState::kQueued ||
-                       job->state == jobs::JobState::kRunning))
+      if (job.ok() &&
+          (job->state == jobs::JobState::kQueued || job->state == jobs::JobState::kRunning))
         job_id = job->id;
     }
     if (job_id.empty()) {
@@ -249,9 +249,10 @@ void RegisterRecordingResource(http::Router& r, pipeline::Services& s) {
       [&s](Request& req) {
         auto limit = PageLimit(req);
         if (!limit.ok()) return Fail(limit.error());
-        auto page = s.recordings.List(req.principal.firm_id, *limit,
-                                      req.Query("cursor").value_or(""), req.Query("client_id"),
-                                      req.Query("meeting_id"));
+        auto cursor = PageCursor(req);
+        if (!cursor.ok()) return Fail(cursor.error());
+        auto page = s.recordings.List(req.principal.firm_id, *limit, *cursor,
+                                      req.Query("client_id"), req.Query("meeting_id"));
         if (!page.ok()) return Fail(page.error());
         return Page(page->first, page->second);
       },
@@ -485,7 +486,9 @@ void RegisterJobRoutes(http::Router& r, pipeline::Services& s) {
         auto limit = PageLimit(req);
         if (!limit.ok()) return Fail(limit.error());
         f.limit = *limit;
-        f.cursor = req.Query("cursor").value_or("");
+        auto cursor = PageCursor(req);
+        if (!cursor.ok()) return Fail(cursor.error());
+        f.cursor = *cursor;
         f.kind = req.Query("kind").value_or("");
         if (auto st = req.Query("state")) {
           f.state = jobs::ParseJobState(*st);

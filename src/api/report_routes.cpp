@@ -39,22 +39,23 @@ Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Reque
   CRM_ASSIGN_OR_RETURN(json body, req.JsonBody());
   if (!body.is_object() || !body.contains("actions") || !body["actions"].is_array() ||
       body["actions"].empty() || body["actions"].size() > 200)
-    return InvalidArgument("Indiquez les actions retenues (actions : [indices]). / Give the "
-                           "accepted actions (actions: [indices]).",
-                           {{"actions", "required"}});
+    return InvalidArgument(
+        "Indiquez les actions retenues (actions : [indices]). / Give the "
+        "accepted actions (actions: [indices]).",
+        {{"actions", "required"}});
   json report = documents::ReportRowToJson(row);
   if (report["status"] != "draft" && report["status"] != "reviewed")
-    return Error(ErrorCode::kConflict,
-                 "Le compte rendu n'est pas prêt. / The report is not ready.",
+    return Error(ErrorCode::kConflict, "Le compte rendu n'est pas prêt. / The report is not ready.",
                  {{"status", report["status"]}}, "report_not_ready");
   const json& actions = report["actions"];
   json out = json::array();
   for (const auto& a : body["actions"]) {
     json choice = a.is_number_integer() ? json{{"index", a}} : a;
     if (!choice.is_object() || !choice.contains("index") || !choice["index"].is_number_integer())
-      return InvalidArgument("Chaque action est un indice ou un objet avec index. / Each action "
-                             "is an index or an object with index.",
-                             {{"actions", "invalid"}});
+      return InvalidArgument(
+          "Chaque action est un indice ou un objet avec index. / Each action "
+          "is an index or an object with index.",
+          {{"actions", "invalid"}});
     int index = choice["index"].get<int>();
     if (index < 0 || !actions.is_array() || index >= static_cast<int>(actions.size()))
       return InvalidArgument("Action inconnue. / Unknown action.", {{"actions", "unknown_index"}});
@@ -66,12 +67,12 @@ Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Reque
     }
     const json& item = actions[index];
     std::string what = item.value("what", "");
-    json task = {{"title", choice.contains("title") ? choice["title"]
-                                                    : json(what.substr(0, 200))},
-                 {"notes", "Action du compte rendu « " + report.value("title", "") + " »" +
-                               (item.value("who", "").empty() ? "" : " — " + item.value("who", "")) +
-                               "\n" + what},
-                 {"status", "todo"}};
+    json task = {
+        {"title", choice.contains("title") ? choice["title"] : json(what.substr(0, 200))},
+        {"notes", "Action du compte rendu « " + report.value("title", "") + " »" +
+                      (item.value("who", "").empty() ? "" : " — " + item.value("who", "")) + "\n" +
+                      what},
+        {"status", "todo"}};
     if (choice.contains("due_date"))
       task["due_date"] = choice["due_date"];
     else if (item.contains("due_date") && item["due_date"].is_string())
@@ -109,9 +110,10 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
         [&s](Request& req) {
           auto limit = PageLimit(req);
           if (!limit.ok()) return Fail(limit.error());
-          auto page = s.reports.List(req.principal.firm_id, *limit,
-                                     req.Query("cursor").value_or(""), req.Query("meeting_id"),
-                                     req.Query("recording_id"));
+          auto cursor = PageCursor(req);
+          if (!cursor.ok()) return Fail(cursor.error());
+          auto page = s.reports.List(req.principal.firm_id, *limit, *cursor,
+                                     req.Query("meeting_id"), req.Query("recording_id"));
           if (!page.ok()) return Fail(page.error());
           return Page(page->first, page->second);
         },
@@ -179,11 +181,18 @@ namespace {
 
 Response Failed(const Error& e) { return Response::FromError(e); }
 
+// The export's format is required: an empty body is a 422 naming it, never a silent default.
 Result<std::string> FormatOf(const Request& req) {
-  CRM_ASSIGN_OR_RETURN(json body, req.JsonBody());
-  if (!body.contains("format") || !body["format"].is_string())
+  auto missing = [] {
     return InvalidArgument("Indiquez le format : docx ou pdf. / Give the format: docx or pdf.",
                            {{"format", "required"}});
+  };
+  if (req.body.empty()) return missing();
+  CRM_ASSIGN_OR_RETURN(json body, req.JsonBody());
+  if (!body.contains("format")) return missing();
+  if (!body["format"].is_string())
+    return InvalidArgument("Le format est docx ou pdf. / Format: docx or pdf.",
+                           {{"format", "invalid"}});
   return body["format"].get<std::string>();
 }
 
@@ -195,17 +204,21 @@ void RegisterExportRoutes(http::Router& r, App& app, documents::DocumentServices
   auto request = [&s](const char* source) {
     return [&s, source](Request& req) {
       std::string id = req.Param("id");
-      // A foreign source is 404 before the body is looked at (Request checks it first too).
-      auto format = req.body.empty() ? Result<std::string>(std::string("docx")) : FormatOf(req);
+      // A foreign source is 404 whatever the body says: Request checks the source first, and
+      // creates nothing without a valid format.
+      auto format = FormatOf(req);
       auto out = s.exports.Request(req.principal, source, id, format.ok() ? *format : "");
-      if (!out.ok()) return Failed(out.error());
+      if (!out.ok() && out.error().code == ErrorCode::kNotFound) return Failed(out.error());
       if (!format.ok()) return Failed(format.error());
+      if (!out.ok()) return Failed(out.error());
       return Response::Json(202, *out).Header("Location",
                                               "/api/exports/" + (*out)["id"].get<std::string>());
     };
   };
-  json doc = JsonBodyDoc({{"type", "object"},
-                          {"properties", {{"format", {{"type", "string"}, {"enum", {"docx", "pdf"}}}}}}});
+  json doc =
+      JsonBodyDoc({{"type", "object"},
+                   {"required", {"format"}},
+                   {"properties", {{"format", {{"type", "string"}, {"enum", {"docx", "pdf"}}}}}}});
   r.Add("POST", "/api/reports/{id}/exports", request("report"),
         {.summary = "Exporter un compte rendu en DOCX ou PDF (tâche de fond ; le fichier rejoint "
                     "les documents du client)",
@@ -227,8 +240,8 @@ void RegisterExportRoutes(http::Router& r, App& app, documents::DocumentServices
                    std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     if (!KnownTemplateKind(req.Param("kind")))
       return NotFound("Type de modèle inconnu (report, transcript). / Unknown template kind.");
-    return pipeline::NewUploadSink(
-        req, length, {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
+    return pipeline::NewUploadSink(req, length,
+                                   {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
   };
   r.Add("PUT", "/api/templates/{kind}",
         [&s](Request& req) {

@@ -11,6 +11,7 @@
 #include "audio/decoder.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "http/error_map.h"
 
 namespace crm::api {
 
@@ -53,8 +54,9 @@ Response FromEngineError(const Error& e) {
 // SDKs report them as they would OpenAI's own.
 Response BeforeHandlerError(const Error& e) {
   if (e.code == ErrorCode::kUnauthenticated)
-    return OpenAiError(401, "Incorrect API key provided: use a crm-ai API key (Authorization: Bearer KEY).",
-                       "invalid_request_error", nullptr, "invalid_api_key");
+    return OpenAiError(
+        401, "Incorrect API key provided: use a crm-ai API key (Authorization: Bearer KEY).",
+        "invalid_request_error", nullptr, "invalid_api_key");
   if (e.code == ErrorCode::kForbidden)
     return OpenAiError(403, e.message, "permission_error", nullptr, nullptr);
   return FromEngineError(e);
@@ -121,10 +123,21 @@ Response Transcriptions(pipeline::Services& s, Request& req) {
   return Response::Text(200, asr::Render(*transcript, *format), asr::ContentType(*format));
 }
 
+// Answers on /v1 paths that no route takes (an unknown path, another method, malformed HTTP):
+// OpenAI's shape as well, so an SDK reports them as OpenAI's own.
+Response PathError(const Error& e) {
+  int status = http::StatusFor(e.code);
+  const char* type = status == 429   ? "rate_limit_error"
+                     : status >= 500 ? "server_error"
+                                     : "invalid_request_error";
+  return OpenAiError(status, e.message, type, nullptr, e.CodeName());
+}
+
 }  // namespace
 
 void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s) {
   (void)app;
+  r.SetErrorFormat("/v1/", PathError);
   r.Add("POST", "/v1/audio/transcriptions", [&s](Request& req) { return Transcriptions(s, req); },
         {.body_sink =
              [&s](const Request& req, std::optional<uint64_t> length) {
@@ -147,7 +160,8 @@ void RegisterV1Routes(http::Router& r, App& app, pipeline::Services& s) {
           return Response::Json(200, {{"object", "list"}, {"data", data}});
         },
         {.error_format = BeforeHandlerError,
-         .summary = "Modèles de transcription disponibles (format OpenAI)", .tag = "openai"});
+         .summary = "Modèles de transcription disponibles (format OpenAI)",
+         .tag = "openai"});
 }
 
 }  // namespace crm::api

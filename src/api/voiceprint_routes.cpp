@@ -311,9 +311,9 @@ Response Similar(App& app, Request& req) {
     if (!exists.ok()) return Fail(exists.error());
     return Invalid(problems);
   }
-  auto r = domain::FindSimilarSpeakers(*app.store, req.principal.firm_id, req.Param("id"),
-                                       req.Param("label"), static_cast<size_t>(*limit),
-                                       min_confidence);
+  auto r =
+      domain::FindSimilarSpeakers(*app.store, req.principal.firm_id, req.Param("id"),
+                                  req.Param("label"), static_cast<size_t>(*limit), min_confidence);
   if (!r.ok()) return Fail(r.error());
   std::vector<json> data;
   for (const auto& s : *r)
@@ -423,8 +423,9 @@ void RegisterVoiceprintRoutes(http::Router& r, App& app) {
         [&app](Request& req) {
           auto limit = PageLimit(req);
           if (!limit.ok()) return Fail(limit.error());
-          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, *limit,
-                                              req.Query("cursor").value_or(""));
+          auto cursor = PageCursor(req);
+          if (!cursor.ok()) return Fail(cursor.error());
+          auto page = domain::ListVoiceprints(*app.store, req.principal.firm_id, *limit, *cursor);
           if (!page.ok()) return Fail(page.error());
           std::vector<json> data;
           for (const auto& v : page->first) data.push_back(VoiceprintJson(v, false));

@@ -30,8 +30,10 @@ RouteMatch Router::Match(const std::string& method, const std::string& path) con
     bool ok = true;
     for (size_t i = 0; i < segs.size() && ok; ++i) {
       const auto& p = r.segments[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = segs[i];
-      else ok = (p == segs[i]);
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}')
+        params[p.substr(1, p.size() - 2)] = segs[i];
+      else
+        ok = (p == segs[i]);
     }
     if (!ok) continue;
     bool method_ok = r.method == method || (method == "HEAD" && r.method == "GET");
@@ -62,6 +64,16 @@ void Router::SetFallback(std::function<bool(const std::string&)> accepts, Handle
   r.options = std::move(options);
   fallback_ = std::move(r);
   fallback_accepts_ = std::move(accepts);
+}
+
+void Router::SetErrorFormat(std::string prefix, std::function<Response(const Error&)> format) {
+  error_formats_.emplace_back(std::move(prefix), std::move(format));
+}
+
+const std::function<Response(const Error&)>* Router::ErrorFormatFor(std::string_view path) const {
+  for (const auto& [prefix, format] : error_formats_)
+    if (path.substr(0, prefix.size()) == prefix) return &format;
+  return nullptr;
 }
 
 bool RoleAtLeast(const std::string& role, const std::string& min_role) {

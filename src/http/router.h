@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,9 +25,9 @@ struct RouteOptions {
   // about the caller itself or the whole platform (who am I, sign out, the job queue), where the
   // handler scopes by the principal.
   bool platform_admin_too = false;
-  bool csrf = true;                 // cookie-authenticated unsafe methods need X-CSRF-Token
-  size_t max_body = 1 << 20;        // bytes; larger bodies → 413
-  BodySinkFactory body_sink;        // set: the body streams into it instead of memory
+  bool csrf = true;           // cookie-authenticated unsafe methods need X-CSRF-Token
+  size_t max_body = 1 << 20;  // bytes; larger bodies → 413
+  BodySinkFactory body_sink;  // set: the body streams into it instead of memory
   bool rate_limited = true;
   // Requests without a body run their middleware and handler on the I/O thread instead of the
   // handler pool, saving two thread hops. Only for handlers that read a few indexed rows or a
@@ -65,11 +66,18 @@ class Router {
   // own (client-side) routes, which all get its index page. Not part of the OpenAPI document.
   void SetFallback(std::function<bool(const std::string& path)> accepts, Handler handler,
                    RouteOptions options = {});
+  // How errors are written for the paths under `prefix` when no route's own error_format applies
+  // (an unknown path, another method, malformed HTTP): an API with its own error shape (OpenAI's
+  // under /v1/) keeps it for every answer its clients can get.
+  void SetErrorFormat(std::string prefix, std::function<Response(const Error&)> format);
+  // The format for `path` (request target or decoded path), or nullptr for the API's own.
+  const std::function<Response(const Error&)>* ErrorFormatFor(std::string_view path) const;
 
  private:
   std::vector<Route> routes_;
   std::optional<Route> fallback_;
   std::function<bool(const std::string&)> fallback_accepts_;
+  std::vector<std::pair<std::string, std::function<Response(const Error&)>>> error_formats_;
 };
 
 // Role order for RouteOptions::min_role checks.

@@ -159,7 +159,11 @@ class Session : public std::enable_shared_from_this<Session> {
         started_ = std::chrono::steady_clock::now();
         keep_alive_ = false;
         body_pending_ = true;
-        return Send(Response::FromError(Error(ErrorCode::kPayloadTooLarge, "En-têtes trop volumineux. / Request headers too large.")), 431);
+        return Send(
+            PathErrorResponse(std::string(header_parser_->get().target()),
+                              Error(ErrorCode::kPayloadTooLarge,
+                                    "En-têtes trop volumineux. / Request headers too large.")),
+            431);
       }
       static const auto& http_category = beast::error_code(bhttp::error::bad_target).category();
       if (ec.category() == http_category && ec != bhttp::error::end_of_stream &&
@@ -170,7 +174,9 @@ class Session : public std::enable_shared_from_this<Session> {
         started_ = std::chrono::steady_clock::now();
         keep_alive_ = false;
         body_pending_ = true;
-        return Send(Response::FromError(Error(ErrorCode::kBadRequest, "Requête HTTP invalide. / Malformed HTTP request.")));
+        return Send(PathErrorResponse(
+            std::string(header_parser_->get().target()),
+            Error(ErrorCode::kBadRequest, "Requête HTTP invalide. / Malformed HTTP request.")));
       }
       return Close();
     }
@@ -212,11 +218,16 @@ class Session : public std::enable_shared_from_this<Session> {
     int retry_after = 0;
     if (!m.route) {
       if (m.path_exists) {
-        reject = Response::FromError(Error(ErrorCode::kBadRequest, "Méthode non autorisée pour cette adresse. / Method not allowed on this path.", nullptr, "method_not_allowed"));
+        reject = PathErrorResponse(
+            req_.path,
+            Error(ErrorCode::kBadRequest,
+                  "Méthode non autorisée pour cette adresse. / Method not allowed on this path.",
+                  nullptr, "method_not_allowed"));
         reject->status = 405;
         reject->Header("Allow", m.allowed);
       } else {
-        reject = Response::FromError(NotFound("Adresse inconnue. / No such endpoint: " + req_.path));
+        reject = PathErrorResponse(req_.path,
+                                   NotFound("Adresse inconnue. / No such endpoint: " + req_.path));
       }
     } else {
       route_ = m.route;
@@ -404,6 +415,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // Errors of a matched route, in the route's own format when it has one (OpenAI's for /v1).
   Response ErrorResponse(const Error& e) const {
     if (route_ && route_->options.error_format) return route_->options.error_format(e);
+    return PathErrorResponse(req_.path, e);
+  }
+  // Errors before a route matched: in the format of the API the path belongs to.
+  Response PathErrorResponse(const std::string& path, const Error& e) const {
+    if (const auto* format = server_->router.ErrorFormatFor(path)) return (*format)(e);
     return Response::FromError(e);
   }
 

@@ -2,65 +2,19 @@
 // reached in a fraction of a second (and the whole session code runs under the sanitizers).
 #include "http/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "raw_connection.h"
+
 namespace crm::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-std::string ReadFor(int fd, int ms) {
-  std::string out;
-  char buf[65536];
-  auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 10) <= 0) continue;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-// Writes `n` bytes as fast as the peer takes them; returns how many went out before an error.
-uint64_t Flood(int fd, uint64_t n, std::chrono::milliseconds max_time) {
-  std::string chunk(1 << 16, 'x');
-  uint64_t sent = 0;
-  auto until = Clock::now() + max_time;
-  while (sent < n && Clock::now() < until) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, 10) <= 0) continue;
-    if (p.revents & (POLLERR | POLLHUP)) break;
-    ssize_t k = send(fd, chunk.data(), std::min<uint64_t>(chunk.size(), n - sent), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (k < 0 && errno != EAGAIN) break;
-    if (k > 0) sent += static_cast<uint64_t>(k);
-  }
-  return sent;
-}
+using crm::testing::RawConnection;
 
 // Counts what a sink received, to prove a refused body reaches nothing.
 struct Counters {
@@ -86,16 +40,26 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Router r;
-    r.Add("POST", "/upload", [](Request&) { return Response::Json(201, {{"ok", true}}); },
+    r.Add("POST", "/upload",
+          [](Request&) {
+            return Response::Json(201, {{"ok", true}});
+          },
           {.csrf = false,
-           .body_sink = [this](const Request&, std::optional<uint64_t>) -> Result<std::unique_ptr<BodySink>> {
+           .body_sink = [this](const Request&,
+                               std::optional<uint64_t>) -> Result<std::unique_ptr<BodySink>> {
              return std::unique_ptr<BodySink>(new CountingSink(&counters_));
            },
            .rate_limited = false,
            .summary = "upload"});
-    r.Add("POST", "/json", [](Request& req) { return Response::Json(200, {{"size", req.body.size()}}); },
+    r.Add("POST", "/json",
+          [](Request& req) {
+            return Response::Json(200, {{"size", req.body.size()}});
+          },
           {.csrf = false, .max_body = 1024, .rate_limited = false, .summary = "json"});
-    r.Add("GET", "/list", [](Request& req) { return Response::Json(200, {{"q", req.Query("q").value_or("")}}); },
+    r.Add("GET", "/list",
+          [](Request& req) {
+            return Response::Json(200, {{"q", req.Query("q").value_or("")}});
+          },
           {.auth = AuthMode::kNone, .rate_limited = false, .summary = "list"});
     Middleware mw;
     mw.authenticate = [](const Request& req) -> Result<Principal> {
@@ -130,13 +94,11 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, ARefusedUploadIsReadAndDiscardedSoTheClientGetsTheAnswer) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "wrong", 5'000'000);
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "wrong", 5'000'000)));
   // The whole 5 MB body goes out without a reset, then the answer is there to read.
-  EXPECT_EQ(Flood(fd, 5'000'000, std::chrono::seconds(5)), 5'000'000u);
-  std::string got = ReadFor(fd, 2000);
-  close(fd);
+  EXPECT_EQ(c.Flood(5'000'000, std::chrono::seconds(5)), 5'000'000u);
+  std::string got = c.ReadAll(2000);
   EXPECT_EQ(got.rfind("HTTP/1.1 401", 0), 0u) << got;
   EXPECT_NE(got.find("Connection: close"), std::string::npos);
   EXPECT_EQ(counters_.sinks, 0);
@@ -144,126 +106,104 @@ TEST_F(ServerTest, ARefusedUploadIsReadAndDiscardedSoTheClientGetsTheAnswer) {
 }
 
 TEST_F(ServerTest, ExpectContinueOnARefusedRequestGetsTheFinalStatus) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "wrong", 5'000'000, "Expect: 100-continue\r\n");
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
-  std::string got = ReadFor(fd, 1500);
-  close(fd);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "wrong", 5'000'000, "Expect: 100-continue\r\n")));
+  std::string got = c.ReadAll(1500);
   EXPECT_EQ(got.rfind("HTTP/1.1 401", 0), 0u) << got;
   EXPECT_EQ(got.find("100 Continue"), std::string::npos) << got;
 }
 
 TEST_F(ServerTest, ExpectContinueOnAnAcceptedRequestGets100ThenTheAnswer) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "good", 10, "Expect: 100-continue\r\n");
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
-  std::string first = ReadFor(fd, 300);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "good", 10, "Expect: 100-continue\r\n")));
+  std::string first = c.ReadAll(300);
   EXPECT_EQ(first, "HTTP/1.1 100 Continue\r\n\r\n");
-  ASSERT_GT(send(fd, "0123456789", 10, MSG_NOSIGNAL), 0);
-  std::string got = ReadFor(fd, 300);
-  close(fd);
+  ASSERT_TRUE(c.Write("0123456789"));
+  std::string got = c.ReadAll(300);
   EXPECT_EQ(got.rfind("HTTP/1.1 201", 0), 0u) << got;
   EXPECT_EQ(counters_.sink_bytes, 10u);
 }
 
 TEST_F(ServerTest, AnOversizedJsonBodyIsRefusedAndTheClientStillReads413) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/json", "good", 3'000'000);
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
-  EXPECT_EQ(Flood(fd, 3'000'000, std::chrono::seconds(5)), 3'000'000u);
-  std::string got = ReadFor(fd, 1000);
-  close(fd);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/json", "good", 3'000'000)));
+  EXPECT_EQ(c.Flood(3'000'000, std::chrono::seconds(5)), 3'000'000u);
+  std::string got = c.ReadAll(1000);
   EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
 }
 
 TEST_F(ServerTest, AnEndlessSenderIsCutOffAtTheByteBound) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "wrong", 100'000'000'000ull);
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "wrong", 100'000'000'000ull)));
   auto start = Clock::now();
-  uint64_t sent = Flood(fd, 100'000'000'000ull, std::chrono::seconds(10));
+  uint64_t sent = c.Flood(100'000'000'000ull, std::chrono::seconds(10));
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  close(fd);
   EXPECT_LT(sent, 64u << 20) << secs << " s";  // 8 MiB bound plus the kernel's buffers
   EXPECT_LT(secs, 3.0);
 }
 
 TEST_F(ServerTest, ATricklingSenderIsCutOffAtTheTimeBound) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "wrong", 1'000'000);
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "wrong", 1'000'000)));
   auto start = Clock::now();
   std::string got;
   while (Clock::now() - start < std::chrono::seconds(5)) {
-    got += ReadFor(fd, 100);
-    if (send(fd, "x", 1, MSG_NOSIGNAL) < 0) break;
+    got += c.ReadAll(100);
+    if (!c.Write("x")) break;
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  close(fd);
   EXPECT_EQ(got.rfind("HTTP/1.1 401", 0), 0u) << got;
   EXPECT_GE(secs, 0.9);
   EXPECT_LT(secs, 2.5);
 }
 
 TEST_F(ServerTest, ASilentClientIsClosedAfterTheIdleBound) {
-  int fd = Connect(server_->port());
-  std::string head = Post("/upload", "wrong", 1'000'000);
-  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.Write(Post("/upload", "wrong", 1'000'000)));
   auto start = Clock::now();
-  std::string got = ReadFor(fd, 3000);  // the answer, then EOF from the half-close
+  std::string got = c.ReadAll(3000);  // the answer, then EOF from the half-close
   EXPECT_EQ(got.rfind("HTTP/1.1 401", 0), 0u) << got;
   // After the idle bound the server has closed: a write is reset.
   std::this_thread::sleep_for(std::chrono::milliseconds(900));
-  send(fd, "x", 1, MSG_NOSIGNAL);
+  c.Write("x");
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_LT(send(fd, "x", 1, MSG_NOSIGNAL), 0);
-  close(fd);
+  EXPECT_FALSE(c.Write("x"));
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 2.5);
 }
 
 TEST_F(ServerTest, LingeringConnectionsAreBoundedAndTheServerKeepsServing) {
   // Eight refused uploads that keep trickling: four may linger, the others are closed at once.
-  std::vector<int> fds;
+  std::vector<RawConnection> conns;
   for (int i = 0; i < 8; ++i) {
-    int fd = Connect(server_->port());
-    std::string head = Post("/upload", "wrong", 1'000'000);
-    send(fd, head.data(), head.size(), MSG_NOSIGNAL);
-    fds.push_back(fd);
+    conns.emplace_back(server_->port());
+    conns.back().Write(Post("/upload", "wrong", 1'000'000));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int reset = 0;
-  for (int fd : fds) {
-    EXPECT_EQ(ReadFor(fd, 200).rfind("HTTP/1.1 401", 0), 0u);
-    send(fd, "x", 1, MSG_NOSIGNAL);
+  for (auto& c : conns) {
+    EXPECT_EQ(c.ReadAll(200).rfind("HTTP/1.1 401", 0), 0u);
+    c.Write("x");
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (int fd : fds) {
-    if (send(fd, "x", 1, MSG_NOSIGNAL) < 0) ++reset;
-    close(fd);
-  }
+  for (auto& c : conns)
+    if (!c.Write("x")) ++reset;
   EXPECT_EQ(reset, 4);
-  int fd = Connect(server_->port());
-  std::string get = "GET /list?q=ok HTTP/1.1\r\nHost: t\r\n\r\n";
-  send(fd, get.data(), get.size(), MSG_NOSIGNAL);
-  EXPECT_EQ(ReadFor(fd, 300).rfind("HTTP/1.1 200", 0), 0u);
-  close(fd);
+  RawConnection c(server_->port());
+  c.Write("GET /list?q=ok HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(c.ReadAll(300).rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST_F(ServerTest, InvalidUtf8OrNulInTheQueryIsA422NamingTheParameter) {
   for (const char* q : {"q=%C3%28", "q=%FF", "q=a%00b", "q=%ED%A0%80"}) {
-    int fd = Connect(server_->port());
-    std::string get = std::string("GET /list?") + q + " HTTP/1.1\r\nHost: t\r\n\r\n";
-    send(fd, get.data(), get.size(), MSG_NOSIGNAL);
-    std::string got = ReadFor(fd, 300);
-    close(fd);
+    RawConnection c(server_->port());
+    c.Write(std::string("GET /list?") + q + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    std::string got = c.ReadAll(300);
     EXPECT_EQ(got.rfind("HTTP/1.1 422", 0), 0u) << q << "\n" << got;
     EXPECT_NE(got.find("\"q\""), std::string::npos) << got;
   }
-  int fd = Connect(server_->port());
-  std::string get = "GET /list?q=%C3%A9t%C3%A9 HTTP/1.1\r\nHost: t\r\n\r\n";
-  send(fd, get.data(), get.size(), MSG_NOSIGNAL);
-  std::string got = ReadFor(fd, 300);
-  close(fd);
+  RawConnection c(server_->port());
+  c.Write("GET /list?q=%C3%A9t%C3%A9 HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string got = c.ReadAll(300);
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
   EXPECT_NE(got.find("\"q\":\"été\""), std::string::npos) << got;
 }
@@ -273,18 +213,22 @@ TEST_F(ServerTest, SmugglingAndOversizedHeadersAreRefused) {
     std::string bytes;
     const char* status;
   } cases[] = {
-      {"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"},
-      {"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd", "400"},
+      {"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       "400"},
+      {"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
+       "400"},
       {"GET /list HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", "431"},
       {"GET /list HTTP/1.1\r\nHo st: t\r\n\r\n", "400"},
       {"GET /list HTTP/9.9\r\nHost: t\r\n\r\n", "400"},
   };
   for (auto& c : cases) {
-    int fd = Connect(server_->port());
-    send(fd, c.bytes.data(), c.bytes.size(), MSG_NOSIGNAL);
-    std::string got = ReadFor(fd, 1500);
-    close(fd);
-    EXPECT_EQ(got.substr(0, 12), std::string("HTTP/1.1 ") + c.status) << c.bytes.substr(0, 80) << "\n" << got;
+    RawConnection conn(server_->port());
+    conn.Write(c.bytes);
+    std::string got = conn.ReadAll(1500);
+    EXPECT_EQ(got.substr(0, 12), std::string("HTTP/1.1 ") + c.status)
+        << c.bytes.substr(0, 80) << "\n"
+        << got;
   }
 }
 

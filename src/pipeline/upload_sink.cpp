@@ -230,6 +230,8 @@ class MultipartSink final : public http::BodySink {
             if (buf_.size() > kMaxPartHeaderBytes) return BadMultipart("part headers too long");
             return OkStatus();
           }
+          // The same bound when the whole part head arrived in one read.
+          if (end > kMaxPartHeaderBytes) return BadMultipart("part headers too long");
           CRM_TRY(StartPart(buf_.substr(0, end)));
           buf_.erase(0, end + 4);
           state_ = State::kBody;

@@ -92,6 +92,18 @@ TEST_F(UploadSinkTest, TheLimitAppliesToTheFilePartAlone) {
   EXPECT_EQ(FilesLeft(), 0u);
 }
 
+// Part heads over 16 KiB are refused whether they arrive in pieces or in one read.
+TEST_F(UploadSinkTest, OversizedPartHeadsAreRefusedHoweverTheyArrive) {
+  std::string body =
+      "--bnd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nX: " +
+      std::string(20000, 'h') + "\r\n\r\nabc\r\n--bnd--\r\n";
+  for (size_t piece : {body.size(), size_t{4096}, size_t{7}}) {
+    http::Request req;
+    EXPECT_FALSE(Feed(body, piece, 1 << 20, &req).ok()) << piece;
+  }
+  EXPECT_EQ(FilesLeft(), 0u);
+}
+
 TEST_F(UploadSinkTest, MalformedBodiesAreRefusedAndLeaveNoFile) {
   http::Request truncated;
   std::string body = Body("abc");

@@ -30,15 +30,15 @@ async function sdk() {
 }
 
 async function browser() {
-  const b = await chromium.launch({
+  // A persistent context: playwright refuses --user-data-dir among the launch arguments.
+  const b = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--user-data-dir=' + userDataDir],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const page = await b.newPage();
+    const page = b.pages()[0] || await b.newPage();
     await page.goto(c.base + '/health/live');
     return await page.evaluate(async ({ cases, size }) => {
       const out = [];

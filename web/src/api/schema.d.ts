@@ -3709,7 +3709,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    format?: "docx" | "pdf";
+                    format: "docx" | "pdf";
                 };
             };
         };
@@ -3981,7 +3981,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    format?: "docx" | "pdf";
+                    format: "docx" | "pdf";
                 };
             };
         };
