@@ -82,15 +82,18 @@ Result<DatabaseFacts> InspectSnapshot(const std::string& path, bool integrity_ch
   DatabaseFacts facts;
   std::vector<std::vector<std::string>> rows;
   if (integrity_check) {
-    if (!query("PRAGMA integrity_check", &rows)) return fail("the database snapshot cannot be checked");
+    if (!query("PRAGMA integrity_check", &rows))
+      return fail("the database snapshot cannot be checked");
     if (rows.empty() || rows[0].empty() || rows[0][0] != "ok") {
       std::string first = rows.empty() || rows[0].empty() ? "no answer" : rows[0][0];
       sqlite3_close_v2(db);
-      return Error(ErrorCode::kCorrupt, "the database snapshot fails PRAGMA integrity_check: " + first);
+      return Error(ErrorCode::kCorrupt,
+                   "the database snapshot fails PRAGMA integrity_check: " + first);
     }
     rows.clear();
   }
-  if (!query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  if (!query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+             "ORDER BY name",
              &rows))
     return fail("cannot list the snapshot's tables");
   for (auto& r : rows) {
@@ -142,7 +145,8 @@ class ArchiveWriter {
   // Returns the compression used ("zstd" or "gzip").
   Result<std::string> Open() {
     std::string compression = "zstd";
-    if (archive_write_set_format_pax_restricted(a_) != ARCHIVE_OK) return Fail("cannot set up the tar format");
+    if (archive_write_set_format_pax_restricted(a_) != ARCHIVE_OK)
+      return Fail("cannot set up the tar format");
     if (archive_write_add_filter_zstd(a_) != ARCHIVE_OK) {
       compression = "gzip";
       if (archive_write_add_filter_gzip(a_) != ARCHIVE_OK) return Fail("cannot set up compression");
@@ -167,7 +171,8 @@ class ArchiveWriter {
     return OkStatus();
   }
   Status Data(const void* p, size_t n) {
-    if (archive_write_data(a_, p, n) != static_cast<la_ssize_t>(n)) return Fail("cannot write to the archive");
+    if (archive_write_data(a_, p, n) != static_cast<la_ssize_t>(n))
+      return Fail("cannot write to the archive");
     return OkStatus();
   }
   Status Close() {
@@ -198,7 +203,8 @@ Result<json> AddFile(ArchiveWriter& w, const std::string& name, const std::strin
   std::vector<char> buf(kPiece);
   int64_t done = 0;
   while (done < size) {
-    CRM_ASSIGN_OR_RETURN(size_t got, in->Read(buf.data(), std::min<int64_t>(buf.size(), size - done)));
+    CRM_ASSIGN_OR_RETURN(size_t got,
+                         in->Read(buf.data(), std::min<int64_t>(buf.size(), size - done)));
     if (got == 0) return IoError(path + " shrank while it was archived");
     hash.Update(buf.data(), got);
     CRM_TRY(w.Data(buf.data(), got));
@@ -210,12 +216,14 @@ Result<json> AddFile(ArchiveWriter& w, const std::string& name, const std::strin
 Result<json> AddBytes(ArchiveWriter& w, const std::string& name, std::string_view data) {
   CRM_TRY(w.Begin(name, static_cast<int64_t>(data.size())));
   CRM_TRY(w.Data(data.data(), data.size()));
-  return json{{"path", name}, {"size", static_cast<int64_t>(data.size())}, {"sha256", Sha256Hex(data)}};
+  return json{
+      {"path", name}, {"size", static_cast<int64_t>(data.size())}, {"sha256", Sha256Hex(data)}};
 }
 
 // A blob through the BlobStore (local disk or object storage alike). nullopt: it was deleted
 // between the listing and now.
-Result<std::optional<json>> AddBlob(ArchiveWriter& w, blobs::BlobStore& store, const std::string& key) {
+Result<std::optional<json>> AddBlob(ArchiveWriter& w, blobs::BlobStore& store,
+                                    const std::string& key) {
   auto opened = store.Open(key);
   if (!opened.ok()) {
     if (opened.error().code == ErrorCode::kNotFound) return std::optional<json>();
@@ -274,8 +282,8 @@ Result<std::string> MemberTarget(const std::string& name) {
     std::string key = name.substr(kBlobPrefix.size());
     auto slash = key.find('/');
     std::string top = key.substr(0, slash);
-    if (blobs::ValidateKey(key).ok() && slash != std::string::npos && top != "tmp" && top != "models" &&
-        top != "backups")
+    if (blobs::ValidateKey(key).ok() && slash != std::string::npos && top != "tmp" &&
+        top != "models" && top != "backups")
       return key;
   }
   return Error(ErrorCode::kCorrupt, "unexpected member " + name.substr(0, 200));
@@ -288,8 +296,8 @@ struct Seen {
 
 // Reads the whole archive; files go under `out_dir` when `extract_all`, the database snapshot
 // always (it is checked there). Then checks them against the manifest.
-Result<Summary> ReadArchive(const std::string& path, const std::string& passphrase, const fs::path& out_dir,
-                            bool extract_all) {
+Result<Summary> ReadArchive(const std::string& path, const std::string& passphrase,
+                            const fs::path& out_dir, bool extract_all) {
   bool encrypted = false;
   CRM_ASSIGN_OR_RETURN(auto source, OpenArchiveSource(path, passphrase, &encrypted));
   ReadContext ctx{source.get()};
@@ -304,14 +312,17 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
   auto damaged = [&](const std::string& where) -> Error {
     if (!ctx.status.ok()) return ctx.status.error();
     const char* msg = archive_error_string(a);
-    return Error(ErrorCode::kCorrupt, path + " is damaged" + (where.empty() ? "" : " in " + where) + ": " +
-                                          (msg ? msg : "unreadable archive") + " (use another backup)");
+    return Error(ErrorCode::kCorrupt, path + " is damaged" + (where.empty() ? "" : " in " + where) +
+                                          ": " + (msg ? msg : "unreadable archive") +
+                                          " (use another backup)");
   };
   if (archive_read_open(a, &ctx, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
     if (!ctx.status.ok()) return ctx.status.error();
-    return Error(ErrorCode::kCorrupt, path + " is not a crm-ai backup archive (" +
-                                          std::string(archive_error_string(a) ? archive_error_string(a) : "unknown format") +
-                                          ")");
+    return Error(
+        ErrorCode::kCorrupt,
+        path + " is not a crm-ai backup archive (" +
+            std::string(archive_error_string(a) ? archive_error_string(a) : "unknown format") +
+            ")");
   }
   std::map<std::string, Seen> seen;
   std::string manifest_text;
@@ -323,13 +334,18 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
     if (rc != ARCHIVE_OK) return damaged("after " + std::to_string(seen.size()) + " file(s)");
     std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
     if (archive_entry_filetype(e) != AE_IFREG)
-      return Error(ErrorCode::kCorrupt, path + ": member " + name + " is not a regular file; not a crm-ai backup");
+      return Error(ErrorCode::kCorrupt,
+                   path + ": member " + name + " is not a regular file; not a crm-ai backup");
     if (seen.count(name) || (name == kManifestName && !manifest_text.empty()))
-      return Error(ErrorCode::kCorrupt, path + ": member " + name + " appears twice; not a crm-ai backup");
+      return Error(ErrorCode::kCorrupt,
+                   path + ": member " + name + " appears twice; not a crm-ai backup");
     auto target = MemberTarget(name);
-    if (!target.ok()) return Error(ErrorCode::kCorrupt, path + ": " + target.error().message + "; not a crm-ai backup");
+    if (!target.ok())
+      return Error(ErrorCode::kCorrupt,
+                   path + ": " + target.error().message + "; not a crm-ai backup");
     int64_t declared = archive_entry_size(e);
-    if ((name == kManifestName && declared > kMaxManifestBytes) || (name == kAppKeyName && declared > kMaxKeyBytes))
+    if ((name == kManifestName && declared > kMaxManifestBytes) ||
+        (name == kAppKeyName && declared > kMaxKeyBytes))
       return Error(ErrorCode::kCorrupt, path + ": member " + name + " is too large");
     std::unique_ptr<Sink> out;
     fs::path dest;
@@ -349,7 +365,8 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
       hash.Update(buf.data(), static_cast<size_t>(got));
       size += got;
       if (name == kManifestName) {
-        if (size > kMaxManifestBytes) return Error(ErrorCode::kCorrupt, path + ": the manifest is too large");
+        if (size > kMaxManifestBytes)
+          return Error(ErrorCode::kCorrupt, path + ": the manifest is too large");
         manifest_text.append(buf.data(), static_cast<size_t>(got));
       } else if (out) {
         CRM_TRY(out->Write(buf.data(), static_cast<size_t>(got)));
@@ -360,14 +377,21 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
   }
   if (!ctx.status.ok()) return ctx.status.error();
   if (manifest_text.empty())
-    return Error(ErrorCode::kCorrupt, path + " has no manifest.json: it is incomplete or not a crm-ai backup (use another backup)");
+    return Error(
+        ErrorCode::kCorrupt,
+        path +
+            " has no manifest.json: it is incomplete or not a crm-ai backup (use another backup)");
   json manifest = json::parse(manifest_text, nullptr, false);
-  if (!manifest.is_object() || manifest.value("format", "") != "crm-ai-backup" || !manifest.contains("files") ||
-      !manifest["files"].is_array() || !manifest.contains("database") || !manifest["database"].is_object())
+  if (!manifest.is_object() || manifest.value("format", "") != "crm-ai-backup" ||
+      !manifest.contains("files") || !manifest["files"].is_array() ||
+      !manifest.contains("database") || !manifest["database"].is_object())
     return Error(ErrorCode::kCorrupt, path + ": manifest.json is not a crm-ai backup manifest");
   if (manifest.value("format_version", 0) > kFormatVersion)
-    return Error(ErrorCode::kInvalidArgument, path + " has format version " + std::to_string(manifest.value("format_version", 0)) +
-                                                  ", newer than this crm-ai reads (" + std::to_string(kFormatVersion) + "); use a newer crm-ai");
+    return Error(ErrorCode::kInvalidArgument,
+                 path + " has format version " +
+                     std::to_string(manifest.value("format_version", 0)) +
+                     ", newer than this crm-ai reads (" + std::to_string(kFormatVersion) +
+                     "); use a newer crm-ai");
 
   Summary s;
   s.path = path;
@@ -379,36 +403,50 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
     listed.insert(name);
     auto it = seen.find(name);
     if (it == seen.end())
-      return Error(ErrorCode::kCorrupt, path + ": " + name + " is in the manifest but missing from the archive (use another backup)");
+      return Error(ErrorCode::kCorrupt,
+                   path + ": " + name +
+                       " is in the manifest but missing from the archive (use another backup)");
     if (it->second.size != f.value("size", int64_t{-1}))
-      return Error(ErrorCode::kCorrupt, path + ": " + name + " has " + std::to_string(it->second.size) +
-                                            " bytes, the manifest says " + std::to_string(f.value("size", int64_t{-1})) + " (use another backup)");
+      return Error(ErrorCode::kCorrupt,
+                   path + ": " + name + " has " + std::to_string(it->second.size) +
+                       " bytes, the manifest says " + std::to_string(f.value("size", int64_t{-1})) +
+                       " (use another backup)");
     if (it->second.sha256 != f.value("sha256", ""))
-      return Error(ErrorCode::kCorrupt, path + ": " + name + " does not match its SHA-256 in the manifest; the archive is damaged (use another backup)");
+      return Error(ErrorCode::kCorrupt, path + ": " + name +
+                                            " does not match its SHA-256 in the manifest; the "
+                                            "archive is damaged (use another backup)");
     s.files += 1;
     s.bytes += it->second.size;
   }
   for (const auto& [name, _] : seen)
     if (!listed.count(name))
-      return Error(ErrorCode::kCorrupt, path + ": " + name + " is in the archive but not in the manifest; it was modified");
+      return Error(
+          ErrorCode::kCorrupt,
+          path + ": " + name + " is in the archive but not in the manifest; it was modified");
   if (!seen.count(std::string(kDatabaseName)))
     return Error(ErrorCode::kCorrupt, path + " holds no database snapshot; not a crm-ai backup");
 
   auto facts = InspectSnapshot((out_dir / "crm-ai.sqlite3").string(), true);
-  if (!facts.ok()) return Error(ErrorCode::kCorrupt, path + ": " + facts.error().message + " (use another backup)");
+  if (!facts.ok())
+    return Error(ErrorCode::kCorrupt,
+                 path + ": " + facts.error().message + " (use another backup)");
   const json& db = manifest["database"];
   if (db.value("schema_version", -1) != facts->schema_version)
-    return Error(ErrorCode::kCorrupt, path + ": the snapshot's migration level " + std::to_string(facts->schema_version) +
-                                          " differs from the manifest's " + std::to_string(db.value("schema_version", -1)));
+    return Error(ErrorCode::kCorrupt, path + ": the snapshot's migration level " +
+                                          std::to_string(facts->schema_version) +
+                                          " differs from the manifest's " +
+                                          std::to_string(db.value("schema_version", -1)));
   json tables = db.value("tables", json::object());
   for (const auto& [table, n] : facts->tables) {
     if (!tables.contains(table) || tables[table] != n)
-      return Error(ErrorCode::kCorrupt, path + ": table " + table + " has " + std::to_string(n) +
-                                            " rows in the snapshot, the manifest says " +
-                                            (tables.contains(table) ? tables[table].dump() : std::string("none")));
+      return Error(ErrorCode::kCorrupt,
+                   path + ": table " + table + " has " + std::to_string(n) +
+                       " rows in the snapshot, the manifest says " +
+                       (tables.contains(table) ? tables[table].dump() : std::string("none")));
   }
   if (tables.size() != facts->tables.size())
-    return Error(ErrorCode::kCorrupt, path + ": the manifest lists tables the snapshot does not have");
+    return Error(ErrorCode::kCorrupt,
+                 path + ": the manifest lists tables the snapshot does not have");
   s.rows = facts->rows;
   s.schema_version = facts->schema_version;
   std::error_code ec;
@@ -416,10 +454,11 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
   return s;
 }
 
-bool IsEmptyOfFiles(const fs::path& dir, std::vector<std::string>* found, const fs::path& root, size_t max) {
+bool IsEmptyOfFiles(const fs::path& dir, std::vector<std::string>* found, const fs::path& root,
+                    size_t max) {
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code e;
     if (it->is_directory(e) && !it->is_symlink(e)) continue;
     found->push_back(it->path().lexically_relative(root).generic_string());
@@ -440,11 +479,14 @@ std::string ArchiveStem(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs, const BackupOptions& o) {
+Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs,
+                             const BackupOptions& o) {
   auto now = o.now.value_or(std::chrono::system_clock::now());
   std::error_code ec;
   fs::create_directories(o.output_dir, ec);
-  if (ec) return IoError("cannot create the backup folder " + o.output_dir + ": " + ec.message() + "; use --output DIR");
+  if (ec)
+    return IoError("cannot create the backup folder " + o.output_dir + ": " + ec.message() +
+                   "; use --output DIR");
   fs::path tmp_dir = fs::path(o.data_dir) / "tmp";
   fs::create_directories(tmp_dir, ec);
   std::string id = NewId();
@@ -476,9 +518,11 @@ Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs, con
   CRM_ASSIGN_OR_RETURN(std::string compression, writer.Open());
 
   json files = json::array();
-  CRM_ASSIGN_OR_RETURN(json db_entry, AddFile(writer, std::string(kDatabaseName), snapshot.string()));
+  CRM_ASSIGN_OR_RETURN(json db_entry,
+                       AddFile(writer, std::string(kDatabaseName), snapshot.string()));
   files.push_back(db_entry);
-  CRM_ASSIGN_OR_RETURN(json key_entry, AddBytes(writer, std::string(kAppKeyName), o.app_key + "\n"));
+  CRM_ASSIGN_OR_RETURN(json key_entry,
+                       AddBytes(writer, std::string(kAppKeyName), o.app_key + "\n"));
   files.push_back(key_entry);
   std::vector<std::string> vanished;
   std::vector<std::string> keys;
@@ -528,8 +572,10 @@ Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs, con
   if (RenameNoReplace(partial, final_path) != 0) {
     int err = errno;
     if (err == EEXIST)
-      return Error(ErrorCode::kConflict, "a backup named " + final_path.string() + " already exists; run again in a second");
-    return IoError("cannot rename the archive to " + final_path.string() + ": " + std::strerror(err));
+      return Error(ErrorCode::kConflict, "a backup named " + final_path.string() +
+                                             " already exists; run again in a second");
+    return IoError("cannot rename the archive to " + final_path.string() + ": " +
+                   std::strerror(err));
   }
   CRM_TRY(SyncDirectory(o.output_dir));
 
@@ -543,7 +589,8 @@ Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs, con
   return s;
 }
 
-Result<Summary> VerifyBackup(const std::string& archive, const std::string& passphrase, const std::string& work_dir) {
+Result<Summary> VerifyBackup(const std::string& archive, const std::string& passphrase,
+                             const std::string& work_dir) {
   fs::path dir = fs::path(work_dir) / ("verify-" + NewId());
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -561,7 +608,8 @@ std::vector<std::string> BlockingFiles(const std::string& data_dir, size_t max) 
   for (const auto& top : fs::directory_iterator(root, ec)) {
     std::string name = top.path().filename().string();
     // Speech models and archives are not data; tmp/ holds only leftovers; .restore-* is ours.
-    if (name == "models" || name == "backups" || name == "tmp" || name.rfind(".restore-", 0) == 0) continue;
+    if (name == "models" || name == "backups" || name == "tmp" || name.rfind(".restore-", 0) == 0)
+      continue;
     std::error_code e;
     if (top.is_directory(e) && !top.is_symlink(e)) {
       IsEmptyOfFiles(top.path(), &found, root, max);
@@ -573,14 +621,17 @@ std::vector<std::string> BlockingFiles(const std::string& data_dir, size_t max) 
   return found;
 }
 
-Result<Summary> RestoreBackup(const std::string& archive, const std::string& passphrase, const std::string& data_dir,
-                              int max_schema_version) {
+Result<Summary> RestoreBackup(const std::string& archive, const std::string& passphrase,
+                              const std::string& data_dir, int max_schema_version) {
   fs::path root(data_dir);
   if (auto blocking = BlockingFiles(data_dir, 1); !blocking.empty())
-    return Error(ErrorCode::kConflict, data_dir + " is not empty (" + blocking[0] + "); restore into an empty data directory");
+    return Error(ErrorCode::kConflict, data_dir + " is not empty (" + blocking[0] +
+                                           "); restore into an empty data directory");
   std::error_code ec;
   fs::create_directories(root, ec);
-  if (ec) return IoError("cannot create the data directory " + data_dir + ": " + ec.message() + "; set DATA_DIR to a writable directory");
+  if (ec)
+    return IoError("cannot create the data directory " + data_dir + ": " + ec.message() +
+                   "; set DATA_DIR to a writable directory");
   fs::path staging = root / (".restore-" + NewId());
   fs::create_directory(staging, ec);
   if (ec) return IoError("cannot create " + staging.string() + ": " + ec.message());
@@ -595,15 +646,17 @@ Result<Summary> RestoreBackup(const std::string& archive, const std::string& pas
   CRM_ASSIGN_OR_RETURN(Summary s, ReadArchive(archive, passphrase, staging, true));
   if (s.schema_version > max_schema_version)
     return Error(ErrorCode::kInvalidArgument,
-                 archive + " was made by a newer crm-ai (migration level " + std::to_string(s.schema_version) +
-                     ", this one knows up to " + std::to_string(max_schema_version) + "); restore it with that version");
+                 archive + " was made by a newer crm-ai (migration level " +
+                     std::to_string(s.schema_version) + ", this one knows up to " +
+                     std::to_string(max_schema_version) + "); restore it with that version");
   auto blocking = BlockingFiles(data_dir, 1);
   if (!blocking.empty())
-    return Error(ErrorCode::kConflict, data_dir + " is no longer empty (" + blocking[0] + " appeared); nothing was restored");
+    return Error(ErrorCode::kConflict, data_dir + " is no longer empty (" + blocking[0] +
+                                           " appeared); nothing was restored");
 
   // Make every extracted file and folder durable, then move the top-level entries into place.
-  for (auto it = fs::recursive_directory_iterator(staging, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(staging, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_directory()) CRM_TRY(SyncDirectory(it->path()));
   CRM_TRY(SyncDirectory(staging));
   std::vector<fs::path> tops;
@@ -625,8 +678,8 @@ Result<Summary> RestoreBackup(const std::string& archive, const std::string& pas
     if (rc != 0) {
       int err = errno;
       roll_back();
-      return IoError("cannot move " + name.string() + " into " + data_dir + ": " + std::strerror(err) +
-                     "; nothing was restored");
+      return IoError("cannot move " + name.string() + " into " + data_dir + ": " +
+                     std::strerror(err) + "; nothing was restored");
     }
     moved.emplace_back(name, was_empty_dir);
   }
@@ -639,7 +692,8 @@ Result<Summary> RestoreBackup(const std::string& archive, const std::string& pas
 std::optional<std::chrono::sys_seconds> ArchiveTime(std::string_view name) {
   // crm-ai-YYYYMMDD-HHMMSSZ.tar...
   constexpr std::string_view prefix = "crm-ai-";
-  if (name.size() < prefix.size() + 16 + 5 || name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  if (name.size() < prefix.size() + 16 + 5 || name.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
   std::string_view t = name.substr(prefix.size(), 16);
   std::string_view rest = name.substr(prefix.size() + 16);
   if (t[8] != '-' || t[15] != 'Z' || rest.substr(0, 5) != ".tar.") return std::nullopt;
@@ -653,7 +707,8 @@ std::optional<std::chrono::sys_seconds> ArchiveTime(std::string_view name) {
     return true;
   };
   int y, mo, d, h, mi, s;
-  if (!num(0, 4, &y) || !num(4, 2, &mo) || !num(6, 2, &d) || !num(9, 2, &h) || !num(11, 2, &mi) || !num(13, 2, &s))
+  if (!num(0, 4, &y) || !num(4, 2, &mo) || !num(6, 2, &d) || !num(9, 2, &h) || !num(11, 2, &mi) ||
+      !num(13, 2, &s))
     return std::nullopt;
   using namespace std::chrono;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
@@ -661,13 +716,16 @@ std::optional<std::chrono::sys_seconds> ArchiveTime(std::string_view name) {
   return sys_days(ymd) + hours(h) + minutes(mi) + seconds(s);
 }
 
-std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names, const Retention& keep) {
+std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names,
+                                          const Retention& keep) {
   using namespace std::chrono;
   std::vector<std::pair<sys_seconds, std::string>> archives;
   for (const auto& n : names)
     if (auto t = ArchiveTime(n)) archives.emplace_back(*t, n);
   // Newest first (same second: by name, so the choice is stable).
-  std::sort(archives.begin(), archives.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
+  std::sort(archives.begin(), archives.end(), [](auto& a, auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second > b.second;
+  });
   std::set<std::string> kept;
   auto rule = [&](int count, auto period_of) {
     std::set<int64_t> periods;
@@ -679,7 +737,9 @@ std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names,
       kept.insert(n);
     }
   };
-  rule(keep.daily, [](sys_seconds t) { return static_cast<int64_t>(floor<days>(t).time_since_epoch().count()); });
+  rule(keep.daily, [](sys_seconds t) {
+    return static_cast<int64_t>(floor<days>(t).time_since_epoch().count());
+  });
   rule(keep.weekly, [](sys_seconds t) {
     sys_days d = floor<days>(t);
     unsigned iso = weekday{d}.iso_encoding();  // 1 = Monday
@@ -690,7 +750,8 @@ std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names,
   });
   rule(keep.monthly, [](sys_seconds t) {
     year_month_day ymd{floor<days>(t)};
-    return static_cast<int64_t>(static_cast<int>(ymd.year())) * 100 + static_cast<unsigned>(ymd.month());
+    return static_cast<int64_t>(static_cast<int>(ymd.year())) * 100 +
+           static_cast<unsigned>(ymd.month());
   });
   std::vector<std::string> doomed;
   for (const auto& [t, n] : archives)

@@ -42,12 +42,12 @@ struct BackupOptions {
 };
 
 struct Summary {
-  std::string path;            // the archive
-  int64_t archive_bytes = 0;   // its size on disk
-  int64_t files = 0;           // files in the manifest (database, key, blobs)
-  int64_t bytes = 0;           // their total size, uncompressed
-  int64_t rows = 0;            // database rows, all tables
-  int schema_version = 0;      // the snapshot's migration level
+  std::string path;           // the archive
+  int64_t archive_bytes = 0;  // its size on disk
+  int64_t files = 0;          // files in the manifest (database, key, blobs)
+  int64_t bytes = 0;          // their total size, uncompressed
+  int64_t rows = 0;           // database rows, all tables
+  int schema_version = 0;     // the snapshot's migration level
   bool encrypted = false;
   std::vector<std::string> vanished;  // blobs deleted while the backup ran (not in the archive)
   nlohmann::json manifest;
@@ -55,7 +55,8 @@ struct Summary {
 
 // Writes a new archive `output_dir/crm-ai-YYYYMMDD-HHMMSSZ.tar.zst` (".enc" appended when
 // encrypted) under a temporary name, fsyncs it and renames it into place.
-Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs, const BackupOptions& options);
+Result<Summary> CreateBackup(storage::Store& store, blobs::BlobStore& blobs,
+                             const BackupOptions& options);
 
 // Reads `archive` end to end: every file against the manifest's size and SHA-256, the database
 // snapshot through PRAGMA integrity_check and its row counts and migration level against the
@@ -87,7 +88,8 @@ std::optional<std::chrono::sys_seconds> ArchiveTime(std::string_view file_name);
 // "crm-ai-YYYYMMDD-HHMMSSZ" for `t` (UTC).
 std::string ArchiveStem(std::chrono::system_clock::time_point t);
 // Of `names` (file names; others than archives are ignored), those the retention removes.
-std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names, const Retention& keep);
+std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names,
+                                          const Retention& keep);
 // Applies it to the archives in `dir`; returns the names deleted.
 Result<std::vector<std::string>> ApplyRetention(const std::string& dir, const Retention& keep);
 

@@ -36,7 +36,8 @@ TEST(Retention, ParsesOnlyArchiveNames) {
   EXPECT_FALSE(ArchiveTime("crm-ai-20261207-153000.tar.zst"));
   EXPECT_FALSE(ArchiveTime(".crm-ai-20261207-153000Z-01J.partial"));
   EXPECT_FALSE(ArchiveTime("notes.txt"));
-  EXPECT_EQ(ArchiveStem(system_clock::time_point(At(2026, 1, 2, 4) + seconds{5})), "crm-ai-20260102-040005Z");
+  EXPECT_EQ(ArchiveStem(system_clock::time_point(At(2026, 1, 2, 4) + seconds{5})),
+            "crm-ai-20260102-040005Z");
 }
 
 TEST(Retention, KeepsSevenDailyFourWeeklyTwelveMonthly) {
@@ -54,7 +55,8 @@ TEST(Retention, KeepsSevenDailyFourWeeklyTwelveMonthly) {
   std::set<std::string> expected;
   // 7 daily: the newest (18:00) of 1..7 December.
   for (unsigned d = 1; d <= 7; ++d) expected.insert(NameAt(At(2026, 12, d, 18)));
-  // 4 weekly (ISO weeks start on Monday): this week's newest is 7 Dec; then the Sundays 6, 29 Nov, 22 Nov.
+  // 4 weekly (ISO weeks start on Monday): this week's newest is 7 Dec; then the Sundays 6, 29 Nov,
+  // 22 Nov.
   for (unsigned d : {22u, 29u}) expected.insert(NameAt(At(2026, 11, d, 18)));
   expected.insert(NameAt(At(2026, 12, 6, 18)));
   // 12 monthly: December (7th), then the last day of November 2026 back to January 2026.
@@ -68,9 +70,10 @@ TEST(Retention, KeepsSevenDailyFourWeeklyTwelveMonthly) {
 }
 
 TEST(Retention, IsoWeeksAcrossTheNewYear) {
-  // Thu 1 Jan 2026 is in ISO week 2026-W01; Sun 28 Dec 2025 in 2025-W52; Mon 29 Dec 2025 in 2026-W01.
-  std::vector<std::string> names = {NameAt(At(2026, 1, 1)), NameAt(At(2025, 12, 29)), NameAt(At(2025, 12, 28)),
-                                    NameAt(At(2025, 12, 21))};
+  // Thu 1 Jan 2026 is in ISO week 2026-W01; Sun 28 Dec 2025 in 2025-W52; Mon 29 Dec 2025 in
+  // 2026-W01.
+  std::vector<std::string> names = {NameAt(At(2026, 1, 1)), NameAt(At(2025, 12, 29)),
+                                    NameAt(At(2025, 12, 28)), NameAt(At(2025, 12, 21))};
   auto doomed = ArchivesToDelete(names, {.daily = 0, .weekly = 2, .monthly = 0});
   EXPECT_EQ(doomed, (std::vector<std::string>{NameAt(At(2025, 12, 29)), NameAt(At(2025, 12, 21))}));
 }
@@ -87,7 +90,8 @@ TEST(Retention, FewArchivesAreAllKeptAndTheDirectoryIsPruned) {
   auto deleted = ApplyRetention(dir.string(), {});
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
   int left = 0;
-  for (auto& e : fs::directory_iterator(dir)) left += ArchiveTime(e.path().filename().string()) ? 1 : 0;
+  for (auto& e : fs::directory_iterator(dir))
+    left += ArchiveTime(e.path().filename().string()) ? 1 : 0;
   EXPECT_EQ(static_cast<size_t>(left) + deleted->size(), 30u);
   EXPECT_TRUE(fs::exists(dir / "other.txt"));
   // 1-7 Dec daily; weekly adds Sundays 29 and 22 Nov; monthly adds 30 Nov (newest of November).
@@ -162,7 +166,8 @@ TEST_F(Streams, EncryptedRoundTripAndEveryFailure) {
 
   auto wrong = Decrypt(p, "wrong horse");
   ASSERT_FALSE(wrong.ok());
-  EXPECT_NE(wrong.error().message.find("wrong passphrase"), std::string::npos) << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("wrong passphrase"), std::string::npos)
+      << wrong.error().message;
 
   bool encrypted = false;
   auto none = OpenArchiveSource(p.string(), "", &encrypted);
@@ -179,7 +184,8 @@ TEST_F(Streams, EncryptedRoundTripAndEveryFailure) {
 
   // Cut at a chunk boundary (no final chunk) and in the middle of one.
   size_t chunk = 64 * 1024 + 17;
-  for (size_t cut : {kEncryptionHeaderSize + 2 * chunk, kEncryptionHeaderSize + 2 * chunk + 100, cipher.size() - 1}) {
+  for (size_t cut : {kEncryptionHeaderSize + 2 * chunk, kEncryptionHeaderSize + 2 * chunk + 100,
+                     cipher.size() - 1}) {
     std::ofstream(dir_ / "cut", std::ios::binary | std::ios::trunc) << cipher.substr(0, cut);
     auto t = Decrypt(dir_ / "cut", "correct horse battery staple");
     ASSERT_FALSE(t.ok()) << cut;
@@ -207,7 +213,10 @@ TEST_F(Streams, ArchiveRoundTripThroughTheStores) {
   ASSERT_TRUE((*store)->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)").ok());
   ASSERT_TRUE((*store)->Exec("INSERT INTO schema_migrations VALUES (3)").ok());
   ASSERT_TRUE((*store)->Exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)").ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE((*store)->Exec("INSERT INTO notes (body) VALUES (?)", {std::string(100, 'a' + i % 26)}).ok());
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE((*store)
+                    ->Exec("INSERT INTO notes (body) VALUES (?)", {std::string(100, 'a' + i % 26)})
+                    .ok());
   auto blobs = blobs::OpenLocalBlobStore(data);
   ASSERT_TRUE(blobs.ok());
   std::string big(3 * 1024 * 1024 + 5, '\0');
@@ -219,7 +228,12 @@ TEST_F(Streams, ArchiveRoundTripThroughTheStores) {
   std::ofstream(data / "models" / "ggml-x.bin") << "model";
 
   for (std::string passphrase : {"", "secret phrase"}) {
-    BackupOptions o{data.string(), (data / "backups").string(), passphrase, "base64:KEY", "1.2.3", 3,
+    BackupOptions o{data.string(),
+                    (data / "backups").string(),
+                    passphrase,
+                    "base64:KEY",
+                    "1.2.3",
+                    3,
                     system_clock::now() + seconds(passphrase.empty() ? 0 : 1)};
     auto made = CreateBackup(**store, **blobs, o);
     ASSERT_TRUE(made.ok()) << made.error().message;

@@ -90,15 +90,18 @@ uint64_t GetLe(const unsigned char* p, int bytes) {
 }
 
 void KeyCheck(const unsigned char* key, unsigned char* out) {
-  crypto_generichash(out, kKeyCheckBytes, reinterpret_cast<const unsigned char*>(kKeyCheckContext.data()),
+  crypto_generichash(out, kKeyCheckBytes,
+                     reinterpret_cast<const unsigned char*>(kKeyCheckContext.data()),
                      kKeyCheckContext.size(), key, crypto_secretstream_xchacha20poly1305_KEYBYTES);
 }
 
 Status DeriveKey(std::string_view passphrase, const unsigned char* salt, uint64_t ops, uint64_t mem,
                  unsigned char* key) {
-  if (crypto_pwhash(key, crypto_secretstream_xchacha20poly1305_KEYBYTES, passphrase.data(), passphrase.size(),
-                    salt, ops, static_cast<size_t>(mem), crypto_pwhash_ALG_ARGON2ID13) != 0)
-    return Error(ErrorCode::kInternal, "cannot derive the key from BACKUP_PASSPHRASE (out of memory?)");
+  if (crypto_pwhash(key, crypto_secretstream_xchacha20poly1305_KEYBYTES, passphrase.data(),
+                    passphrase.size(), salt, ops, static_cast<size_t>(mem),
+                    crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return Error(ErrorCode::kInternal,
+                 "cannot derive the key from BACKUP_PASSPHRASE (out of memory?)");
   return OkStatus();
 }
 
@@ -124,7 +127,8 @@ class Encrypting final : public Sink {
     unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
     CRM_TRY(DeriveKey(passphrase, salt, ops, mem, key));
     KeyCheck(key, p + 32 + crypto_pwhash_SALTBYTES);
-    crypto_secretstream_xchacha20poly1305_init_push(&state_, p + 32 + crypto_pwhash_SALTBYTES + kKeyCheckBytes, key);
+    crypto_secretstream_xchacha20poly1305_init_push(
+        &state_, p + 32 + crypto_pwhash_SALTBYTES + kKeyCheckBytes, key);
     sodium_memzero(key, sizeof key);
     return inner_->Write(header, sizeof header);
   }
@@ -149,9 +153,9 @@ class Encrypting final : public Sink {
  private:
   Status Push(unsigned char tag) {
     unsigned long long out_len = 0;
-    crypto_secretstream_xchacha20poly1305_push(&state_, cipher_.data(), &out_len,
-                                               reinterpret_cast<const unsigned char*>(plain_.data()),
-                                               plain_.size(), nullptr, 0, tag);
+    crypto_secretstream_xchacha20poly1305_push(
+        &state_, cipher_.data(), &out_len, reinterpret_cast<const unsigned char*>(plain_.data()),
+        plain_.size(), nullptr, 0, tag);
     plain_.clear();
     return inner_->Write(cipher_.data(), static_cast<size_t>(out_len));
   }
@@ -171,15 +175,19 @@ class Decrypting final : public Source {
   Status Start(const unsigned char* header, std::string_view passphrase) {
     if (header[8] != kAlgorithm)
       return Error(ErrorCode::kCorrupt, path_ + " is encrypted with an unknown method (" +
-                                            std::to_string(header[8]) + "); it needs a newer crm-ai");
+                                            std::to_string(header[8]) +
+                                            "); it needs a newer crm-ai");
     chunk_ = static_cast<uint32_t>(GetLe(header + 12, 4));
     uint64_t ops = GetLe(header + 16, 8), mem = GetLe(header + 24, 8);
     // A damaged or hostile header must not make us allocate gigabytes or spin for hours.
     if (chunk_ < 1024 || chunk_ > (16u << 20) || ops < crypto_pwhash_OPSLIMIT_MIN || ops > 16 ||
         mem < crypto_pwhash_MEMLIMIT_MIN || mem > (1ull << 30))
-      return Error(ErrorCode::kCorrupt, path_ + ": the encryption header is damaged (use another backup)");
+      return Error(ErrorCode::kCorrupt,
+                   path_ + ": the encryption header is damaged (use another backup)");
     if (passphrase.empty())
-      return InvalidArgument(path_ + " is encrypted: set BACKUP_PASSPHRASE (or BACKUP_PASSPHRASE_FILE) to the passphrase it was made with");
+      return InvalidArgument(path_ +
+                             " is encrypted: set BACKUP_PASSPHRASE (or BACKUP_PASSPHRASE_FILE) to "
+                             "the passphrase it was made with");
     const unsigned char* salt = header + 32;
     unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
     CRM_TRY(DeriveKey(passphrase, salt, ops, mem, key));
@@ -188,12 +196,16 @@ class Decrypting final : public Source {
     if (sodium_memcmp(check, salt + crypto_pwhash_SALTBYTES, kKeyCheckBytes) != 0) {
       sodium_memzero(key, sizeof key);
       return Error(ErrorCode::kUnauthenticated,
-                   path_ + ": wrong passphrase — BACKUP_PASSPHRASE is not the one this backup was made with (or its header is damaged)");
+                   path_ +
+                       ": wrong passphrase — BACKUP_PASSPHRASE is not the one this backup was made "
+                       "with (or its header is damaged)");
     }
     int rc = crypto_secretstream_xchacha20poly1305_init_pull(
         &state_, salt + crypto_pwhash_SALTBYTES + kKeyCheckBytes, key);
     sodium_memzero(key, sizeof key);
-    if (rc != 0) return Error(ErrorCode::kCorrupt, path_ + ": the encryption header is damaged (use another backup)");
+    if (rc != 0)
+      return Error(ErrorCode::kCorrupt,
+                   path_ + ": the encryption header is damaged (use another backup)");
     cipher_.resize(chunk_ + crypto_secretstream_xchacha20poly1305_ABYTES);
     plain_.resize(chunk_);
     offset_ = kEncryptionHeaderSize;
@@ -215,14 +227,23 @@ class Decrypting final : public Source {
   Status NextChunk() {
     CRM_ASSIGN_OR_RETURN(size_t got, ReadFull(*inner_, cipher_.data(), cipher_.size()));
     if (got == 0)
-      return Error(ErrorCode::kCorrupt, path_ + " is truncated: it ends at byte " + std::to_string(offset_) +
-                                            " before its last encrypted chunk (an interrupted copy? use another backup)");
+      return Error(
+          ErrorCode::kCorrupt,
+          path_ + " is truncated: it ends at byte " + std::to_string(offset_) +
+              " before its last encrypted chunk (an interrupted copy? use another backup)");
     unsigned long long len = 0;
     unsigned char tag = 0;
-    if (crypto_secretstream_xchacha20poly1305_pull(&state_, plain_.data(), &len, &tag, cipher_.data(), got,
-                                                   nullptr, 0) != 0)
-      return Error(ErrorCode::kCorrupt, path_ + " is damaged or was modified: the encrypted chunk at byte " +
-                                            std::to_string(offset_) + " fails authentication (use another backup)");
+    if (crypto_secretstream_xchacha20poly1305_pull(&state_, plain_.data(), &len, &tag,
+                                                   cipher_.data(), got, nullptr, 0) != 0) {
+      if (got < cipher_.size())  // the last chunk: short as written, or cut
+        return Error(ErrorCode::kCorrupt,
+                     path_ + " is truncated or was modified: its last encrypted chunk, at byte " +
+                         std::to_string(offset_) +
+                         ", is incomplete or fails authentication (use another backup)");
+      return Error(ErrorCode::kCorrupt,
+                   path_ + " is damaged or was modified: the encrypted chunk at byte " +
+                       std::to_string(offset_) + " fails authentication (use another backup)");
+    }
     offset_ += got;
     plain_len_ = static_cast<size_t>(len);
     at_ = 0;
@@ -231,7 +252,8 @@ class Decrypting final : public Source {
       char extra;
       CRM_ASSIGN_OR_RETURN(size_t more, inner_->Read(&extra, 1));
       if (more != 0)
-        return Error(ErrorCode::kCorrupt, path_ + " has data after its last encrypted chunk (byte " +
+        return Error(ErrorCode::kCorrupt, path_ +
+                                              " has data after its last encrypted chunk (byte " +
                                               std::to_string(offset_) + "); it was modified");
     } else if (got < cipher_.size()) {
       return Error(ErrorCode::kCorrupt, path_ + " is truncated at byte " + std::to_string(offset_) +
@@ -253,7 +275,8 @@ class Decrypting final : public Source {
 // A source that first returns bytes already read (the peeked header of a plain archive).
 class Prefixed final : public Source {
  public:
-  Prefixed(std::string prefix, std::unique_ptr<Source> inner) : prefix_(std::move(prefix)), inner_(std::move(inner)) {}
+  Prefixed(std::string prefix, std::unique_ptr<Source> inner)
+      : prefix_(std::move(prefix)), inner_(std::move(inner)) {}
   Result<size_t> Read(void* out, size_t n) override {
     if (at_ < prefix_.size()) {
       size_t take = std::min(n, prefix_.size() - at_);
@@ -288,23 +311,26 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   return std::unique_ptr<Source>(new FileSource(fd, path));
 }
 
-Result<std::unique_ptr<Sink>> EncryptingSink(std::unique_ptr<Sink> inner, std::string_view passphrase) {
+Result<std::unique_ptr<Sink>> EncryptingSink(std::unique_ptr<Sink> inner,
+                                             std::string_view passphrase) {
   auto sink = std::make_unique<Encrypting>(std::move(inner));
   CRM_TRY(sink->Start(passphrase));
   return std::unique_ptr<Sink>(std::move(sink));
 }
 
-Result<std::unique_ptr<Source>> OpenArchiveSource(const std::string& path, std::string_view passphrase,
-                                                  bool* encrypted) {
+Result<std::unique_ptr<Source>> OpenArchiveSource(const std::string& path,
+                                                  std::string_view passphrase, bool* encrypted) {
   CRM_ASSIGN_OR_RETURN(auto file, OpenFileSource(path));
   unsigned char header[kEncryptionHeaderSize];
   CRM_ASSIGN_OR_RETURN(size_t got, ReadFull(*file, header, sizeof header));
-  *encrypted = got >= kEncryptionMagic.size() && std::memcmp(header, kEncryptionMagic.data(), 8) == 0;
+  *encrypted =
+      got >= kEncryptionMagic.size() && std::memcmp(header, kEncryptionMagic.data(), 8) == 0;
   if (!*encrypted)
     return std::unique_ptr<Source>(
         new Prefixed(std::string(reinterpret_cast<char*>(header), got), std::move(file)));
   if (got < sizeof header)
-    return Error(ErrorCode::kCorrupt, path + " is truncated: its encryption header is incomplete (use another backup)");
+    return Error(ErrorCode::kCorrupt,
+                 path + " is truncated: its encryption header is incomplete (use another backup)");
   auto source = std::make_unique<Decrypting>(std::move(file), path);
   CRM_TRY(source->Start(header, passphrase));
   return std::unique_ptr<Source>(std::move(source));

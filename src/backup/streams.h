@@ -35,11 +35,12 @@ inline constexpr std::string_view kEncryptionMagic = "CRMAI-E1";
 inline constexpr size_t kEncryptionHeaderSize = 88;
 
 // Encrypts what is written into `inner` (header first). Argon2id costs: libsodium's "moderate".
-Result<std::unique_ptr<Sink>> EncryptingSink(std::unique_ptr<Sink> inner, std::string_view passphrase);
+Result<std::unique_ptr<Sink>> EncryptingSink(std::unique_ptr<Sink> inner,
+                                             std::string_view passphrase);
 // Opens `path` for reading its plaintext: an encrypted file (it starts with kEncryptionMagic) needs
 // `passphrase` and is authenticated chunk by chunk, so a wrong passphrase, a modified byte or a
 // cut end is an error naming it; a plain file is read as is. `*encrypted` tells which.
-Result<std::unique_ptr<Source>> OpenArchiveSource(const std::string& path, std::string_view passphrase,
-                                                  bool* encrypted);
+Result<std::unique_ptr<Source>> OpenArchiveSource(const std::string& path,
+                                                  std::string_view passphrase, bool* encrypted);
 
 }  // namespace crm::backup
