@@ -335,6 +335,31 @@ TEST_F(BackupRestore, CutAndModifiedArchivesFailVerifyAndRestoreNamingWhat) {
       EXPECT_NE(r.err.find("nothing was restored"), std::string::npos) << r.err;
       EXPECT_EQ(Listing(fresh.data_dir()), before) << "a failed restore left files behind";
     }
+    if (passphrase.empty()) {
+      // A blob changed and the archive re-packed with the system's tar: well-formed, but not what
+      // the manifest says.
+      std::string x = *work_ + "/repack";
+      fs::remove_all(x);
+      fs::create_directories(x);
+      ASSERT_EQ(std::system(("tar --zstd -xf " + archive + " -C " + x).c_str()), 0);
+      std::string rec;
+      for (auto& e : fs::recursive_directory_iterator(x + "/blobs/recordings"))
+        if (e.is_regular_file()) rec = e.path().string();
+      ASSERT_FALSE(rec.empty());
+      std::string content = ReadFile(rec);
+      content[content.size() / 2] ^= 0x01;
+      std::ofstream(rec, std::ios::binary | std::ios::trunc) << content;
+      std::string repacked = *work_ + "/repacked.tar.zst";
+      ASSERT_EQ(std::system(("cd " + x + " && tar --zstd -cf " + repacked +
+                             " database keys blobs manifest.json")
+                                .c_str()),
+                0);
+      auto v = s_->Run({"backup", "--verify", repacked});
+      EXPECT_NE(v.exit_code, 0);
+      EXPECT_NE(v.err.find("blobs/recordings/"), std::string::npos) << v.err;
+      EXPECT_NE(v.err.find("does not match its SHA-256"), std::string::npos) << v.err;
+      std::printf("[ measured ] repacked: %s", v.err.c_str());
+    }
     std::printf("[ measured ] %s -> cut: %s", passphrase.empty() ? "plain" : "encrypted",
                 s_->Run({"backup", "--verify", cut}).err.c_str());
   }

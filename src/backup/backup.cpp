@@ -333,6 +333,11 @@ Result<Summary> ReadArchive(const std::string& path, const std::string& passphra
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK) return damaged("after " + std::to_string(seen.size()) + " file(s)");
     std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    // Folders (an archive re-packed with tar) carry nothing: skipped, nothing is created for them.
+    if (archive_entry_filetype(e) == AE_IFDIR) {
+      if (archive_read_data_skip(a) != ARCHIVE_OK) return damaged(name);
+      continue;
+    }
     if (archive_entry_filetype(e) != AE_IFREG)
       return Error(ErrorCode::kCorrupt,
                    path + ": member " + name + " is not a regular file; not a crm-ai backup");
@@ -766,6 +771,14 @@ Result<std::vector<std::string>> ApplyRetention(const std::string& dir, const Re
     if (e.is_regular_file()) names.push_back(e.path().filename().string());
   if (ec) return IoError("cannot list the backups in " + dir + ": " + ec.message());
   auto doomed = ArchivesToDelete(names, keep);
+  // What a backup killed mid-way left (a day old: a backup running now is not touched).
+  auto day_ago = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const auto& n : names) {
+    if (n.rfind(".crm-ai-", 0) != 0 || n.size() < 8 || n.substr(n.size() - 8) != ".partial")
+      continue;
+    auto mtime = fs::last_write_time(fs::path(dir) / n, ec);
+    if (!ec && mtime < day_ago) doomed.push_back(n);
+  }
   for (const auto& n : doomed) {
     fs::remove(fs::path(dir) / n, ec);
     if (ec) return IoError("cannot delete the old backup " + n + ": " + ec.message());

@@ -90,7 +90,8 @@ std::string ArchiveStem(std::chrono::system_clock::time_point t);
 // Of `names` (file names; others than archives are ignored), those the retention removes.
 std::vector<std::string> ArchivesToDelete(const std::vector<std::string>& names,
                                           const Retention& keep);
-// Applies it to the archives in `dir`; returns the names deleted.
+// Applies it to the archives in `dir`, and removes partial archives a killed backup left there
+// over a day ago; returns the names deleted.
 Result<std::vector<std::string>> ApplyRetention(const std::string& dir, const Retention& keep);
 
 }  // namespace crm::backup

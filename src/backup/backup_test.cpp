@@ -87,13 +87,20 @@ TEST(Retention, FewArchivesAreAllKeptAndTheDirectoryIsPruned) {
   // Thirty consecutive days: 7 daily + weekly/monthly picks remain.
   for (int i = 0; i < 30; ++i) std::ofstream(dir / NameAt(At(2026, 12, 7) - days{i})) << "x";
   std::ofstream(dir / "other.txt") << "x";
+  // Left by a backup killed yesterday, and by one running now.
+  std::ofstream(dir / ".crm-ai-20261206-000000Z-01J.partial") << "x";
+  fs::last_write_time(dir / ".crm-ai-20261206-000000Z-01J.partial",
+                      fs::file_time_type::clock::now() - hours(25));
+  std::ofstream(dir / ".crm-ai-20261207-000000Z-01K.partial") << "x";
   auto deleted = ApplyRetention(dir.string(), {});
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
   int left = 0;
   for (auto& e : fs::directory_iterator(dir))
     left += ArchiveTime(e.path().filename().string()) ? 1 : 0;
-  EXPECT_EQ(static_cast<size_t>(left) + deleted->size(), 30u);
+  EXPECT_EQ(static_cast<size_t>(left) + deleted->size(), 30u + 1u);
   EXPECT_TRUE(fs::exists(dir / "other.txt"));
+  EXPECT_FALSE(fs::exists(dir / ".crm-ai-20261206-000000Z-01J.partial"));
+  EXPECT_TRUE(fs::exists(dir / ".crm-ai-20261207-000000Z-01K.partial"));
   // 1-7 Dec daily; weekly adds Sundays 29 and 22 Nov; monthly adds 30 Nov (newest of November).
   EXPECT_EQ(left, 7 + 2 + 1);
   fs::remove_all(dir);
