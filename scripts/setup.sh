@@ -16,6 +16,8 @@ PACKAGES=(
   libssl-dev
   # documents: DOCX/ODT archives and XML, PDF text (pdftotext), DOCX -> PDF (headless soffice)
   libzip-dev libpugixml-dev poppler-utils libreoffice-writer-nogui
+  # backups: tar archives compressed with zstd
+  libarchive-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-numpy ffmpeg sox libsox-fmt-all
   wrk nginx-light curl sqlite3 valgrind

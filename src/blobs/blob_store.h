@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,12 @@ class BlobStore;
 // (pdftotext, libzip, soffice); the caller removes it.
 Status CopyToFile(BlobStore& blobs, std::string_view key, const std::filesystem::path& dest);
 
+// One stored blob, as List() reports it.
+struct BlobInfo {
+  std::string key;
+  int64_t size = 0;
+};
+
 struct PutOptions {
   bool overwrite = false;  // false: an existing blob under the key is a kConflict
 };
@@ -74,10 +81,15 @@ class BlobStore {
 
   // Removes temporary blobs older than `max_age`; returns how many were removed.
   virtual Result<int> SweepTemporary(std::chrono::seconds max_age) = 0;
+
+  // Calls `fn` for every blob except the temporary ones, in key order (backups); stops at the
+  // first error `fn` returns. The default refuses (a store that cannot enumerate its keys).
+  virtual Status List(const std::function<Status(const BlobInfo&)>& fn);
 };
 
 // Blobs as files under `root` (DATA_DIR): key "recordings/F/R" is the file root/recordings/F/R.
-// The root is created if missing.
+// The root is created if missing. The root also holds what is not a blob — files at its top
+// (the database, app.key) and the folders tmp/, models/ and backups/ — which List() leaves out.
 Result<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::filesystem::path& root);
 
 }  // namespace crm::blobs

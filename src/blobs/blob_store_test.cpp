@@ -213,3 +213,44 @@ TEST_F(BlobStoreTest, RowAndFileAppearTogetherOrNotAtAll) {
 
 }  // namespace
 }  // namespace crm::blobs
+
+namespace crm::blobs {
+namespace {
+
+TEST_F(BlobStoreTest, ListReportsEveryBlobInKeyOrderButNotWhatSharesTheDataDirectory) {
+  ASSERT_TRUE(blobs_->PutBytes("recordings/F1/R2", "22").ok());
+  ASSERT_TRUE(blobs_->PutBytes("recordings/F1/R1", "1").ok());
+  ASSERT_TRUE(blobs_->PutBytes("documents/F2/D1", "333").ok());
+  ASSERT_TRUE(blobs_->PutBytes("templates/F2/report-1", "4444").ok());
+  ASSERT_TRUE(blobs_->PutBytes("tmp/blobs/blob-1", "temporary").ok());
+  // Not blobs: the database and key at the top, speech models, archives, temporaries, a link.
+  std::ofstream(root_ / "crm-ai.sqlite3") << "db";
+  std::ofstream(root_ / "app.key") << "key";
+  fs::create_directories(root_ / "models");
+  std::ofstream(root_ / "models" / "ggml-base.bin") << "model";
+  fs::create_directories(root_ / "backups");
+  std::ofstream(root_ / "backups" / "crm-ai-20261207-000000Z.tar.zst") << "archive";
+  fs::create_symlink(root_ / "app.key", root_ / "documents" / "F2" / "link");
+  std::vector<std::pair<std::string, int64_t>> seen;
+  ASSERT_TRUE(blobs_
+                  ->List([&](const BlobInfo& b) {
+                    seen.emplace_back(b.key, b.size);
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, int64_t>>{{"documents/F2/D1", 3},
+                                                                {"recordings/F1/R1", 1},
+                                                                {"recordings/F1/R2", 2},
+                                                                {"templates/F2/report-1", 4}}));
+  // The callback's error stops the listing.
+  int calls = 0;
+  Status stopped = blobs_->List([&](const BlobInfo&) {
+    ++calls;
+    return Status(IoError("stop"));
+  });
+  EXPECT_FALSE(stopped.ok());
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace crm::blobs

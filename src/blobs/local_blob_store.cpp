@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "blobs/blob_store.h"
 #include "common/ids.h"
@@ -232,6 +234,32 @@ class LocalBlobStore final : public BlobStore {
     return removed;
   }
 
+  Status List(const std::function<Status(const BlobInfo&)>& fn) override {
+    std::vector<BlobInfo> found;
+    std::error_code ec;
+    for (const auto& top : fs::directory_iterator(root_, ec)) {
+      std::error_code e;
+      std::string name = top.path().filename().string();
+      if (top.is_symlink(e) || !top.is_directory(e)) continue;  // the database, app.key
+      if (name == "tmp" || name == "models" || name == "backups" || name.front() == '.') continue;
+      for (auto it = fs::recursive_directory_iterator(top.path(), ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_symlink(e) || !it->is_regular_file(e)) continue;
+        std::string key = it->path().lexically_relative(root_).generic_string();
+        if (!ValidateKey(key).ok()) continue;  // not written through the store
+        auto size = it->file_size(e);
+        if (e) return IoError("cannot read the size of blob " + key + ": " + e.message());
+        found.push_back({std::move(key), static_cast<int64_t>(size)});
+      }
+      if (ec) return IoError("cannot list blobs under " + top.path().string() + ": " + ec.message());
+    }
+    if (ec) return IoError("cannot list blobs in " + root_.string() + ": " + ec.message());
+    std::sort(found.begin(), found.end(),
+              [](const BlobInfo& a, const BlobInfo& b) { return a.key < b.key; });
+    for (const auto& b : found) CRM_TRY(fn(b));
+    return OkStatus();
+  }
+
  private:
   Status MakeParent(std::string_view key, const fs::path& dest) {
     std::error_code ec;
@@ -311,6 +339,10 @@ Status ValidateKey(std::string_view key) {
     start = end + 1;
   }
   return OkStatus();
+}
+
+Status BlobStore::List(const std::function<Status(const BlobInfo&)>&) {
+  return Error(ErrorCode::kUnavailable, "this blob store cannot list its blobs");
 }
 
 std::string NewTemporaryKey() { return std::string(kTemporaryDir) + "/blob-" + NewId(); }

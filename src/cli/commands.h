@@ -14,6 +14,8 @@ int RunWorker(const std::vector<std::string>& args);    // worker_command.cpp
 int RunMigrate(const std::vector<std::string>& args);   // admin_commands.cpp
 int RunSeed(const std::vector<std::string>& args);      // seed_command.cpp
 int RunDoctor(const std::vector<std::string>& args);    // doctor_command.cpp
+int RunBackup(const std::vector<std::string>& args);    // backup_command.cpp
+int RunRestore(const std::vector<std::string>& args);   // backup_command.cpp
 int RunFirm(const std::vector<std::string>& args);      // admin_commands.cpp
 int RunUser(const std::vector<std::string>& args);      // admin_commands.cpp
 int RunApiKey(const std::vector<std::string>& args);    // admin_commands.cpp

@@ -52,6 +52,7 @@ class ForwardingStore final : public Store {
   }
   Status Ping() override { return inner_.Ping(); }
   PoolStats Pool() const override { return inner_.Pool(); }
+  Result<std::string> Snapshot(const std::string& dest) override { return inner_.Snapshot(dest); }
   std::string Describe() const override { return "forwarding to " + inner_.Describe(); }
 
  private:

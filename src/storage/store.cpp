@@ -113,6 +113,11 @@ Result<std::optional<Row>> Connection::QueryOne(std::string_view sql, const Para
   return std::optional<Row>(std::move(rows.front()));
 }
 
+Result<std::string> Store::Snapshot(const std::string&) {
+  return Error(ErrorCode::kUnavailable, "this build cannot back up a " + std::string(dialect().name()) +
+                                            " database (" + Describe() + ")");
+}
+
 Result<std::optional<Row>> Store::QueryOne(std::string_view sql, const Params& params) {
   CRM_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
   if (rows.empty()) return std::optional<Row>();

@@ -149,6 +149,12 @@ class Store {
 
   // Checks the database answers (for /health/ready and doctor).
   virtual Status Ping() = 0;
+
+  // Writes a consistent copy of the whole database, as it was at one instant, to the local file
+  // `dest` while other connections keep reading and writing (no exclusive lock), for `crm-ai
+  // backup`. Returns the copy's format: "sqlite3" (a database file, through SQLite's online backup
+  // API); a server database writes its logical dump and names its own format. The default refuses.
+  virtual Result<std::string> Snapshot(const std::string& dest);
   virtual std::string Describe() const = 0;
   virtual PoolStats Pool() const { return {}; }
 };
