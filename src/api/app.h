@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include "domain/records.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "storage/pages.h"
 #include "storage/store.h"
 
 namespace crm::api {
@@ -24,7 +27,7 @@ namespace crm::api {
 // A readiness check: name → ok/warn/fail with a detail and what to do.
 struct Check {
   std::string name;
-  std::string level;   // "ok", "warn", "fail"
+  std::string level;  // "ok", "warn", "fail"
   std::string detail;
   std::string action;  // what to do about it; empty when ok
 };
@@ -77,11 +80,27 @@ void RegisterOpenApiRoute(http::Router& r, App& app);
 std::optional<int64_t> IfMatchVersion(const http::Request& req);  // If-Match: "3" or W/"3"
 // ?limit=: 50 when absent; a whole number from 1 to 200, otherwise 422 naming `limit`.
 Result<int> PageLimit(const http::Request& req);
+// A paged list's query: ?limit= (PageLimit) and ?cursor= (the last id of the previous page).
+struct PageParams {
+  int limit = 50;
+  std::string cursor;
+};
+Result<PageParams> ListPageParams(const http::Request& req);
+// An edit's JSON body: an object whose keys are all in `allowed` ("version" always is), else
+// 422 naming each unknown key.
+Result<nlohmann::json> EditBody(const http::Request& req,
+                                std::initializer_list<std::string_view> allowed);
+// The expected version of an edit: If-Match, else "version" in the body (422 when not an
+// integer); neither is required.
+Result<std::optional<int64_t>> EditVersion(const http::Request& req, const nlohmann::json& body);
 http::Response Created(const nlohmann::json& object);
-http::Response Ok(const nlohmann::json& object);                  // with an ETag from "version"
-http::Response Page(const std::vector<nlohmann::json>& data, const std::optional<std::string>& next);
+http::Response Ok(const nlohmann::json& object);  // with an ETag from "version"
+http::Response Page(const std::vector<nlohmann::json>& data,
+                    const std::optional<std::string>& next);
+http::Response Page(const storage::Page& page);
 // The same page from objects already serialised as JSON text.
-http::Response Page(const std::vector<std::string>& json_objects, const std::optional<std::string>& next);
+http::Response Page(const std::vector<std::string>& json_objects,
+                    const std::optional<std::string>& next);
 std::string SessionCookieName();
 // The Set-Cookie value carrying `token`; an empty token clears the cookie.
 std::string SessionCookieHeader(const SessionCookieOptions& options, const std::string& token);

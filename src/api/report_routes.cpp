@@ -19,17 +19,6 @@ namespace {
 
 Response Fail(const Error& e) { return Response::FromError(e); }
 
-Result<std::optional<int64_t>> Expected(const Request& req, const json& body) {
-  if (auto v = IfMatchVersion(req)) return std::optional<int64_t>(*v);
-  if (body.is_object() && body.contains("version")) {
-    if (!body["version"].is_number_integer())
-      return InvalidArgument("version doit être un entier. / version must be an integer.",
-                             {{"version", "invalid"}});
-    return std::optional<int64_t>(body["version"].get<int64_t>());
-  }
-  return std::optional<int64_t>();
-}
-
 // POST /api/reports/{id}/tasks: {"actions": [0, 2]} or [{"index", "title", "due_date",
 // "assignee_user_id"}]: the user's reviewed version of each chosen action item.
 Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Request& req) {
@@ -39,22 +28,23 @@ Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Reque
   CRM_ASSIGN_OR_RETURN(json body, req.JsonBody());
   if (!body.is_object() || !body.contains("actions") || !body["actions"].is_array() ||
       body["actions"].empty() || body["actions"].size() > 200)
-    return InvalidArgument("Indiquez les actions retenues (actions : [indices]). / Give the "
-                           "accepted actions (actions: [indices]).",
-                           {{"actions", "required"}});
+    return InvalidArgument(
+        "Indiquez les actions retenues (actions : [indices]). / Give the "
+        "accepted actions (actions: [indices]).",
+        {{"actions", "required"}});
   json report = documents::ReportRowToJson(row);
   if (report["status"] != "draft" && report["status"] != "reviewed")
-    return Error(ErrorCode::kConflict,
-                 "Le compte rendu n'est pas prêt. / The report is not ready.",
+    return Error(ErrorCode::kConflict, "Le compte rendu n'est pas prêt. / The report is not ready.",
                  {{"status", report["status"]}}, "report_not_ready");
   const json& actions = report["actions"];
   json out = json::array();
   for (const auto& a : body["actions"]) {
     json choice = a.is_number_integer() ? json{{"index", a}} : a;
     if (!choice.is_object() || !choice.contains("index") || !choice["index"].is_number_integer())
-      return InvalidArgument("Chaque action est un indice ou un objet avec index. / Each action "
-                             "is an index or an object with index.",
-                             {{"actions", "invalid"}});
+      return InvalidArgument(
+          "Chaque action est un indice ou un objet avec index. / Each action "
+          "is an index or an object with index.",
+          {{"actions", "invalid"}});
     int index = choice["index"].get<int>();
     if (index < 0 || !actions.is_array() || index >= static_cast<int>(actions.size()))
       return InvalidArgument("Action inconnue. / Unknown action.", {{"actions", "unknown_index"}});
@@ -66,12 +56,12 @@ Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Reque
     }
     const json& item = actions[index];
     std::string what = item.value("what", "");
-    json task = {{"title", choice.contains("title") ? choice["title"]
-                                                    : json(what.substr(0, 200))},
-                 {"notes", "Action du compte rendu « " + report.value("title", "") + " »" +
-                               (item.value("who", "").empty() ? "" : " — " + item.value("who", "")) +
-                               "\n" + what},
-                 {"status", "todo"}};
+    json task = {
+        {"title", choice.contains("title") ? choice["title"] : json(what.substr(0, 200))},
+        {"notes", "Action du compte rendu « " + report.value("title", "") + " »" +
+                      (item.value("who", "").empty() ? "" : " — " + item.value("who", "")) + "\n" +
+                      what},
+        {"status", "todo"}};
     if (choice.contains("due_date"))
       task["due_date"] = choice["due_date"];
     else if (item.contains("due_date") && item["due_date"].is_string())
@@ -107,13 +97,11 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
          .tag = "reports"});
   r.Add("GET", "/api/reports",
         [&s](Request& req) {
-          auto limit = PageLimit(req);
-          if (!limit.ok()) return Fail(limit.error());
-          auto page = s.reports.List(req.principal.firm_id, *limit,
-                                     req.Query("cursor").value_or(""), req.Query("meeting_id"),
-                                     req.Query("recording_id"));
-          if (!page.ok()) return Fail(page.error());
-          return Page(page->first, page->second);
+          auto params = ListPageParams(req);
+          if (!params.ok()) return Fail(params.error());
+          auto page = s.reports.List(req.principal.firm_id, params->limit, params->cursor,
+                                     req.Query("meeting_id"), req.Query("recording_id"));
+          return page.ok() ? Page(*page) : Fail(page.error());
         },
         {.summary = "Lister les comptes rendus (?meeting_id=, ?recording_id=)",
          .tag = "reports",
@@ -129,18 +117,9 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
         [&s](Request& req) {
           auto row = s.reports.Row(req.principal.firm_id, req.Param("id"));
           if (!row.ok()) return Fail(row.error());
-          auto body = req.JsonBody();
+          auto body = EditBody(req, {"title", "summary", "decisions", "actions", "excerpts"});
           if (!body.ok()) return Fail(body.error());
-          if (!body->is_object())
-            return Fail(InvalidArgument("Objet JSON attendu. / JSON object expected.", {}));
-          json unknown = json::object();
-          for (auto& [k, v] : body->items())
-            if (k != "title" && k != "summary" && k != "decisions" && k != "actions" &&
-                k != "excerpts" && k != "version")
-              unknown[k] = "unknown";
-          if (!unknown.empty())
-            return Fail(InvalidArgument("Champs inconnus. / Unknown fields.", unknown));
-          auto expected = Expected(req, *body);
+          auto expected = EditVersion(req, *body);
           if (!expected.ok()) return Fail(expected.error());
           auto rep = s.reports.Edit(req.principal, req.Param("id"), *body, *expected);
           return rep.ok() ? Ok(*rep) : Fail(rep.error());
@@ -152,7 +131,7 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
           auto row = s.reports.Row(req.principal.firm_id, req.Param("id"));
           if (!row.ok()) return Fail(row.error());
           json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-          auto expected = Expected(req, body);
+          auto expected = EditVersion(req, body);
           if (!expected.ok()) return Fail(expected.error());
           auto rep = s.reports.MarkReviewed(req.principal, req.Param("id"), *expected);
           return rep.ok() ? Ok(*rep) : Fail(rep.error());
@@ -204,8 +183,9 @@ void RegisterExportRoutes(http::Router& r, App& app, documents::DocumentServices
                                               "/api/exports/" + (*out)["id"].get<std::string>());
     };
   };
-  json doc = JsonBodyDoc({{"type", "object"},
-                          {"properties", {{"format", {{"type", "string"}, {"enum", {"docx", "pdf"}}}}}}});
+  json doc =
+      JsonBodyDoc({{"type", "object"},
+                   {"properties", {{"format", {{"type", "string"}, {"enum", {"docx", "pdf"}}}}}}});
   r.Add("POST", "/api/reports/{id}/exports", request("report"),
         {.summary = "Exporter un compte rendu en DOCX ou PDF (tâche de fond ; le fichier rejoint "
                     "les documents du client)",
@@ -227,8 +207,8 @@ void RegisterExportRoutes(http::Router& r, App& app, documents::DocumentServices
                    std::optional<uint64_t> length) -> Result<std::unique_ptr<http::BodySink>> {
     if (!KnownTemplateKind(req.Param("kind")))
       return NotFound("Type de modèle inconnu (report, transcript). / Unknown template kind.");
-    return pipeline::NewUploadSink(
-        req, length, {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
+    return pipeline::NewUploadSink(req, length,
+                                   {s.config.data_dir + "/tmp", s.config.upload_max_bytes, true});
   };
   r.Add("PUT", "/api/templates/{kind}",
         [&s](Request& req) {
