@@ -30,8 +30,8 @@ TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
   }
 }
 
-// SUMMARY_MODE=openai has its backend (reports_test exercises it): the server starts with it, and
-// its settings are validated at start.
+// SUMMARY_MODE=openai has its backend (openai_reports_test exercises it): the server starts with
+// it, and its settings are validated at start.
 TEST(Configuration, OpenAiSummariesStartAndTheirSettingsAreChecked) {
   TestServer ok(Env{{"SUMMARY_MODE", "openai"}, {"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"}});
   EXPECT_TRUE(ok.Start()) << ok.log();

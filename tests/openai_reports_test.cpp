@@ -176,6 +176,13 @@ TEST_F(OpenAiReports, AReportFromTheChatServerInTheExtractiveShape) {
   EXPECT_TRUE(letter) << rep["actions"].dump();
   ASSERT_FALSE(rep["excerpts"].empty());
   ExpectTimesFromSegments(rep, short_);
+  // The draft is reviewed like an extractive one.
+  auto edited =
+      s_->Call("PATCH", "/api/reports/" + rep["id"].get<std::string>(),
+               {{"title", "Compte rendu relu"}, {"version", rep["version"]}}, Bearer(a_->api_key));
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(edited.json()["mode"], "openai");
+  EXPECT_EQ(edited.json()["summary"], rep["summary"]);
 
   // One request, in the chat completions wire format, structured output asked for.
   json reqs = ChatRequests();
