@@ -37,5 +37,6 @@ function(crm_add_fuzzer name)
   set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
   add_test(NAME fuzz_${name}
            COMMAND sh -c "mkdir -p '${corpus}' && exec '$<TARGET_FILE:fuzz_${name}>' -max_total_time=${CRM_FUZZ_SECONDS} -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 '${corpus}' '${PROJECT_SOURCE_DIR}/tests/data/fuzz/${name}'")
-  set_tests_properties(fuzz_${name} PROPERTIES TIMEOUT 600 LABELS fuzz)
+  math(EXPR fuzz_timeout "${CRM_FUZZ_SECONDS} + 120")  # longer runs by hand are not cut short
+  set_tests_properties(fuzz_${name} PROPERTIES TIMEOUT ${fuzz_timeout} LABELS fuzz)
 endfunction()

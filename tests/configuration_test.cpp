@@ -9,10 +9,11 @@ namespace crm::testing {
 namespace {
 
 TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
-  const std::vector<std::pair<std::string, std::string>> unbuilt = {
-      {"QUEUE_CONNECTION", "redis"}, {"CACHE_STORE", "redis"},       {"STORAGE_DRIVER", "s3"},
-      {"MAIL_MAILER", "smtp"},       {"SUMMARY_MODE", "openai"},
-      {"DB_CONNECTION", "mariadb"}};
+  const std::vector<std::pair<std::string, std::string>> unbuilt = {{"QUEUE_CONNECTION", "redis"},
+                                                                    {"CACHE_STORE", "redis"},
+                                                                    {"STORAGE_DRIVER", "s3"},
+                                                                    {"MAIL_MAILER", "smtp"},
+                                                                    {"DB_CONNECTION", "mariadb"}};
   for (const auto& [name, value] : unbuilt) {
     // The settings each backend needs are given, so only the missing backend can stop it.
     TestServer s(Env{{name, value},
@@ -29,12 +30,30 @@ TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
   }
 }
 
+// SUMMARY_MODE=openai has its backend (openai_reports_test exercises it): the server starts with
+// it, and its settings are validated at start.
+TEST(Configuration, OpenAiSummariesStartAndTheirSettingsAreChecked) {
+  TestServer ok(Env{{"SUMMARY_MODE", "openai"}, {"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"}});
+  EXPECT_TRUE(ok.Start()) << ok.log();
+  EXPECT_EQ(ok.log().find("is not available in this build"), std::string::npos) << ok.log();
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"OPENAI_CHAT_TIMEOUT", "0"},
+                                                        {"OPENAI_CHAT_RETRIES", "11"},
+                                                        {"SUMMARY_CHUNK_CHARS", "10"},
+                                                        {"OPENAI_CHAT_MODEL", "gpt 4"}}) {
+    TestServer bad(Env{{"SUMMARY_MODE", "openai"}, {name, value}});
+    EXPECT_FALSE(bad.Start()) << name << "=" << value;
+    EXPECT_NE(bad.log().find("invalid configuration: " + name + "="), std::string::npos)
+        << bad.log();
+  }
+}
+
 TEST(Configuration, SessionCookieIsSecureBehindHttpsAndLivesAsLongAsTheSession) {
   TestServer https(Env{{"APP_URL", "https://crm.cabinet.example"}});
   ASSERT_TRUE(https.Start()) << https.log();
   TestFirm a = CreateFirm(https, "Cabinet Alpha");
-  auto login = https.Call("POST", "/api/auth/login",
-                          {{"email", a.admin_email}, {"password", a.password}});
+  auto login =
+      https.Call("POST", "/api/auth/login", {{"email", a.admin_email}, {"password", a.password}});
   ASSERT_EQ(login.status, 200) << login.body;
   std::string cookie = login.header("set-cookie");
   EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
@@ -48,8 +67,8 @@ TEST(Configuration, SessionCookieIsSecureBehindHttpsAndLivesAsLongAsTheSession) 
   TestServer http;
   ASSERT_TRUE(http.Start()) << http.log();
   TestFirm b = CreateFirm(http, "Cabinet Beta");
-  auto plain = http.Call("POST", "/api/auth/login",
-                         {{"email", b.admin_email}, {"password", b.password}});
+  auto plain =
+      http.Call("POST", "/api/auth/login", {{"email", b.admin_email}, {"password", b.password}});
   ASSERT_EQ(plain.status, 200) << plain.body;
   EXPECT_EQ(plain.header("set-cookie").find("Secure"), std::string::npos);
 }

@@ -49,11 +49,14 @@ std::string TinyPdf(const std::vector<std::string>& pages) {
   objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
   for (int i = 0; i < n; ++i) kids += std::to_string(4 + 2 * i) + " 0 R ";
   objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(n) + " >>");
-  objs.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+  objs.push_back(
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
   for (int i = 0; i < n; ++i) {
     std::string content = "BT /F1 12 Tf 72 720 Td (" + pages[i] + ") Tj ET";
-    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << "
-                   "/F1 3 0 R >> >> /Contents " + std::to_string(5 + 2 * i) + " 0 R >>");
+    objs.push_back(
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << "
+        "/F1 3 0 R >> >> /Contents " +
+        std::to_string(5 + 2 * i) + " 0 R >>");
     objs.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content +
                    "\nendstream");
   }
@@ -103,11 +106,12 @@ class Documents : public ::testing::Test {
   // Builds a ZIP archive with Python's zipfile (deflated members) and returns its bytes.
   static std::string Zip(const std::vector<std::pair<std::string, std::string>>& members) {
     std::string script = *dir_ + "/zip.py", out = *dir_ + "/out-" + RandomHex(4) + ".zip";
-    std::string py = "import sys, zipfile, json\nm = json.load(open(sys.argv[2]))\n"
-                     "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
-                     "    for name, data in m:\n"
-                     "        z.writestr(name, data.encode('utf-8') if data != '@zeros' else "
-                     "bytes(16 << 20))\n";
+    std::string py =
+        "import sys, zipfile, json\nm = json.load(open(sys.argv[2]))\n"
+        "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
+        "    for name, data in m:\n"
+        "        z.writestr(name, data.encode('utf-8') if data != '@zeros' else "
+        "bytes(16 << 20))\n";
     std::ofstream(script) << py;
     std::string members_path = out + ".json";
     std::ofstream(members_path) << json(members).dump();
@@ -160,8 +164,7 @@ class Documents : public ::testing::Test {
 
 TEST_F(Documents, UploadsAnyFileWithItsTypeFromTheBytesAndDownloadsWithRange) {
   std::string png = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(3000, 'x');
-  auto r = Upload("/api/clients/" + *client_ + "/documents", png, "contrat signé.pdf",
-                  a_->api_key);
+  auto r = Upload("/api/clients/" + *client_ + "/documents", png, "contrat signé.pdf", a_->api_key);
   ASSERT_EQ(r.status, 201) << r.body;
   json doc = r.json();
   EXPECT_EQ(doc["name"], "contrat signé.pdf");
@@ -171,8 +174,14 @@ TEST_F(Documents, UploadsAnyFileWithItsTypeFromTheBytesAndDownloadsWithRange) {
   EXPECT_EQ(doc["current_version"], 1);
   EXPECT_EQ(r.header("location"), "/api/documents/" + doc["id"].get<std::string>());
   std::string id = doc["id"];
-  std::string key = "documents/" + a_->id + "/" + id + "/1";
-  EXPECT_TRUE(fs::exists(s_->data_dir() + "/" + key));
+  // One file under documents/<firm>/<document>/, with the upload's bytes.
+  const std::string folder = s_->data_dir() + "/documents/" + a_->id + "/" + id;
+  int files = 0;
+  for (auto& e : fs::directory_iterator(folder)) {
+    ++files;
+    EXPECT_EQ(fs::file_size(e.path()), png.size());
+  }
+  EXPECT_EQ(files, 1);
 
   auto full = s_->Get("/api/documents/" + id + "/download", Bearer(a_->api_key));
   EXPECT_EQ(full.status, 200);
@@ -199,17 +208,18 @@ TEST_F(Documents, UploadsAnyFileWithItsTypeFromTheBytesAndDownloadsWithRange) {
   for (auto& d : list["data"]) found = found || d["id"] == id;
   EXPECT_TRUE(found);
   EXPECT_EQ(Sql("SELECT count(*) FROM audit_log WHERE action = 'document.created' AND object_id "
-                "= '" + id + "'"),
+                "= '" +
+                id + "'"),
             "1\n");
 }
 
 TEST_F(Documents, ExtractedTextIsSearchableByPageWithAccentsFolded) {
-  std::string docx =
-      Docx("<w:p><w:r><w:t>Convention d'honoraires</w:t></w:r></w:p>"
-           "<w:p><w:r><w:br w:type=\"page\"/><w:t>Les honoraires réglés par Hélène "
-           "Zéphyrine</w:t></w:r></w:p>");
-  auto r = Upload("/api/meetings/" + *meeting_ + "/documents", docx, "convention.docx",
-                  a_->api_key, {{"name", "Convention 2026"}});
+  std::string docx = Docx(
+      "<w:p><w:r><w:t>Convention d'honoraires</w:t></w:r></w:p>"
+      "<w:p><w:r><w:br w:type=\"page\"/><w:t>Les honoraires réglés par Hélène "
+      "Zéphyrine</w:t></w:r></w:p>");
+  auto r = Upload("/api/meetings/" + *meeting_ + "/documents", docx, "convention.docx", a_->api_key,
+                  {{"name", "Convention 2026"}});
   ASSERT_EQ(r.status, 201) << r.body;
   json doc = r.json();
   EXPECT_EQ(doc["meeting_id"], *meeting_);
@@ -234,9 +244,9 @@ TEST_F(Documents, ExtractedTextIsSearchableByPageWithAccentsFolded) {
   EXPECT_TRUE(other["data"].empty());
 
   // A PDF: the page is pdftotext's.
-  auto pdf = Upload("/api/clients/" + *client_ + "/documents",
-                    TinyPdf({"Bail commercial", "Clause resolutoire Quimperle"}), "bail.pdf",
-                    a_->api_key);
+  auto pdf =
+      Upload("/api/clients/" + *client_ + "/documents",
+             TinyPdf({"Bail commercial", "Clause resolutoire Quimperle"}), "bail.pdf", a_->api_key);
   ASSERT_EQ(pdf.status, 201) << pdf.body;
   ASSERT_EQ(WaitForText(pdf.json()["id"])["text"]["state"], "searchable");
   hits = s_->Get("/api/search?q=quimperl%C3%A9", Bearer(a_->api_key)).json();
@@ -272,10 +282,10 @@ TEST_F(Documents, UnreadableFilesAreKeptAsNotSearchableAndEntitiesStayUnexpanded
   EXPECT_EQ(doc["text"]["state"], "not_searchable");
   EXPECT_EQ(doc["text"]["error"]["code"], "unreadable_pdf");
   EXPECT_FALSE(doc["text"]["error"]["message"].get<std::string>().empty());
-  EXPECT_EQ(s_->Get("/api/documents/" + doc["id"].get<std::string>() + "/download",
-                    Bearer(a_->api_key))
-                .status,
-            200);
+  EXPECT_EQ(
+      s_->Get("/api/documents/" + doc["id"].get<std::string>() + "/download", Bearer(a_->api_key))
+          .status,
+      200);
 
   // XXE: pugixml neither reads the SYSTEM entity nor expands declared ones.
   std::string xxe = Docx("<w:p><w:r><w:t>Bordereau &xxe; Ysolde</w:t></w:r></w:p>",
@@ -360,16 +370,19 @@ TEST_F(Documents, LimitsAndBadRequests) {
   EXPECT_EQ(big.status, 413);
   auto empty = Upload("/api/clients/" + *client_ + "/documents", "", "vide.txt", a_->api_key);
   EXPECT_EQ(empty.status, 422);
-  auto raw = Send(s_->port(), {"POST", "/api/clients/" + *client_ + "/documents", "abc",
-                               {{"Authorization", "Bearer " + a_->api_key},
-                                {"Content-Type", "application/pdf"}}});
+  auto raw =
+      Send(s_->port(),
+           {"POST",
+            "/api/clients/" + *client_ + "/documents",
+            "abc",
+            {{"Authorization", "Bearer " + a_->api_key}, {"Content-Type", "application/pdf"}}});
   EXPECT_EQ(raw.status, 415);
   EXPECT_TRUE(FilesUnder(s_->data_dir() + "/tmp").empty());
 }
 
 TEST_F(Documents, AnotherFirmsDocumentsAnswer404) {
-  auto r = Upload("/api/clients/" + *client_ + "/documents", "Confidentiel\n", "c.txt",
-                  a_->api_key);
+  auto r =
+      Upload("/api/clients/" + *client_ + "/documents", "Confidentiel\n", "c.txt", a_->api_key);
   ASSERT_EQ(r.status, 201);
   std::string id = r.json()["id"];
   auto hb = Bearer(b_->api_key);
@@ -393,10 +406,10 @@ TEST_F(Documents, AnotherFirmsDocumentsAnswer404) {
 
 TEST_F(Documents, RoutesAreInTheOpenApiDocument) {
   json api = s_->Get("/api/openapi.json").json();
-  for (const char* p : {"/api/clients/{id}/documents", "/api/meetings/{id}/documents",
-                        "/api/documents", "/api/documents/{id}", "/api/documents/{id}/download",
-                        "/api/documents/{id}/versions",
-                        "/api/documents/{id}/versions/{number}/download"})
+  for (const char* p :
+       {"/api/clients/{id}/documents", "/api/meetings/{id}/documents", "/api/documents",
+        "/api/documents/{id}", "/api/documents/{id}/download", "/api/documents/{id}/versions",
+        "/api/documents/{id}/versions/{number}/download"})
     EXPECT_TRUE(api["paths"].contains(p)) << p;
   EXPECT_TRUE(api["paths"]["/api/clients/{id}/documents"].contains("post"));
 }

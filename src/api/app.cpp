@@ -137,6 +137,37 @@ Result<std::string> PageCursor(const http::Request& req) {
   return c;
 }
 
+Result<PageParams> ListPageParams(const http::Request& req) {
+  CRM_ASSIGN_OR_RETURN(int limit, PageLimit(req));
+  CRM_ASSIGN_OR_RETURN(std::string cursor, PageCursor(req));
+  return PageParams{limit, std::move(cursor)};
+}
+
+Result<nlohmann::json> EditBody(const http::Request& req,
+                                std::initializer_list<std::string_view> allowed) {
+  CRM_ASSIGN_OR_RETURN(nlohmann::json body, req.JsonBody());
+  if (!body.is_object()) return InvalidArgument("Objet JSON attendu. / JSON object expected.", {});
+  nlohmann::json unknown = nlohmann::json::object();
+  for (auto& [k, v] : body.items()) {
+    bool known = k == "version";
+    for (std::string_view a : allowed) known = known || k == a;
+    if (!known) unknown[k] = "unknown";
+  }
+  if (!unknown.empty()) return InvalidArgument("Champs inconnus. / Unknown fields.", unknown);
+  return body;
+}
+
+Result<std::optional<int64_t>> EditVersion(const http::Request& req, const nlohmann::json& body) {
+  if (auto v = IfMatchVersion(req)) return std::optional<int64_t>(*v);
+  if (body.is_object() && body.contains("version")) {
+    if (!body["version"].is_number_integer())
+      return InvalidArgument("version doit être un entier. / version must be an integer.",
+                             {{"version", "invalid"}});
+    return std::optional<int64_t>(body["version"].get<int64_t>());
+  }
+  return std::optional<int64_t>();
+}
+
 std::optional<int64_t> IfMatchVersion(const http::Request& req) {
   std::string v = Trim(req.Header("If-Match"));
   if (v.empty() || v == "*") return std::nullopt;
@@ -171,6 +202,8 @@ http::Response Page(const std::vector<nlohmann::json>& data,
   j["next_cursor"] = next ? nlohmann::json(*next) : nlohmann::json(nullptr);
   return http::Response::Json(200, j);
 }
+
+http::Response Page(const storage::Page& page) { return Page(page.data, page.next_cursor); }
 
 http::Response Page(const std::vector<std::string>& objects,
                     const std::optional<std::string>& next) {

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include "domain/records.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "storage/pages.h"
 #include "storage/store.h"
 
 namespace crm::api {
@@ -84,10 +87,24 @@ Result<int> PageLimit(const http::Request& req);
 // ?cursor= of the lists paged by id: empty when absent, else an id as the previous page gave it
 // (26 characters of Crockford base32); anything else is a 422 naming `cursor`, never a page.
 Result<std::string> PageCursor(const http::Request& req);
+// A paged list's query: ?limit= (PageLimit) and ?cursor= (the last id of the previous page).
+struct PageParams {
+  int limit = 50;
+  std::string cursor;
+};
+Result<PageParams> ListPageParams(const http::Request& req);
+// An edit's JSON body: an object whose keys are all in `allowed` ("version" always is), else
+// 422 naming each unknown key.
+Result<nlohmann::json> EditBody(const http::Request& req,
+                                std::initializer_list<std::string_view> allowed);
+// The expected version of an edit: If-Match, else "version" in the body (422 when not an
+// integer); neither is required.
+Result<std::optional<int64_t>> EditVersion(const http::Request& req, const nlohmann::json& body);
 http::Response Created(const nlohmann::json& object);
 http::Response Ok(const nlohmann::json& object);  // with an ETag from "version"
 http::Response Page(const std::vector<nlohmann::json>& data,
                     const std::optional<std::string>& next);
+http::Response Page(const storage::Page& page);
 // The same page from objects already serialised as JSON text.
 http::Response Page(const std::vector<std::string>& json_objects,
                     const std::optional<std::string>& next);

@@ -87,18 +87,6 @@ Response Download(documents::DocumentServices& s, const Request& req, const std:
   return res;
 }
 
-// The expected version of an edit: If-Match, else "version" in the body (neither required).
-Result<std::optional<int64_t>> ExpectedVersion(const Request& req, const json* body) {
-  if (auto v = IfMatchVersion(req)) return std::optional<int64_t>(*v);
-  if (body && body->contains("version")) {
-    if (!(*body)["version"].is_number_integer())
-      return InvalidArgument("version doit être un entier. / version must be an integer.",
-                             {{"version", "invalid"}});
-    return std::optional<int64_t>((*body)["version"].get<int64_t>());
-  }
-  return std::optional<int64_t>();
-}
-
 json UploadDoc(const std::string& what) {
   return {{"description",
            what + " multipart/form-data : champ file (le fichier, tout type, jusqu'à "
@@ -172,13 +160,11 @@ void RegisterUploads(http::Router& r, documents::DocumentServices& s) {
 Response ListOf(documents::DocumentServices& s, Request& req,
                 const std::optional<std::string>& client_id,
                 const std::optional<std::string>& meeting_id) {
-  auto limit = PageLimit(req);
-  if (!limit.ok()) return Fail(limit.error());
-  auto cursor = PageCursor(req);
-  if (!cursor.ok()) return Fail(cursor.error());
-  auto page = s.documents.List(req.principal.firm_id, *limit, *cursor, client_id, meeting_id);
-  if (!page.ok()) return Fail(page.error());
-  return Page(page->first, page->second);
+  auto params = ListPageParams(req);
+  if (!params.ok()) return Fail(params.error());
+  auto page =
+      s.documents.List(req.principal.firm_id, params->limit, params->cursor, client_id, meeting_id);
+  return page.ok() ? Page(*page) : Fail(page.error());
 }
 
 void RegisterResource(http::Router& r, documents::DocumentServices& s) {
@@ -219,21 +205,14 @@ void RegisterResource(http::Router& r, documents::DocumentServices& s) {
           // 404 before the body is looked at.
           auto row = s.documents.Row(req.principal.firm_id, req.Param("id"));
           if (!row.ok()) return Fail(row.error());
-          auto body = req.JsonBody();
+          auto body = EditBody(req, {"name"});
           if (!body.ok()) return Fail(body.error());
-          if (!body->is_object())
-            return Fail(InvalidArgument("Objet JSON attendu. / JSON object expected.", {}));
-          json unknown = json::object();
-          for (auto& [k, v] : body->items())
-            if (k != "name" && k != "version") unknown[k] = "unknown";
-          if (!unknown.empty())
-            return Fail(InvalidArgument("Champs inconnus. / Unknown fields.", unknown));
           if (!body->contains("name") || !(*body)["name"].is_string())
             return Fail(InvalidArgument("Indiquez le nouveau nom. / Give the new name.",
                                         {{"name", "required"}}));
           auto name = documents::CleanDocumentName((*body)["name"].get<std::string>());
           if (!name.ok()) return Fail(name.error());
-          auto expected = ExpectedVersion(req, &*body);
+          auto expected = EditVersion(req, *body);
           if (!expected.ok()) return Fail(expected.error());
           auto doc = s.documents.Rename(req.principal, req.Param("id"), *name, *expected);
           return doc.ok() ? Ok(*doc) : Fail(doc.error());

@@ -19,17 +19,6 @@ namespace {
 
 Response Fail(const Error& e) { return Response::FromError(e); }
 
-Result<std::optional<int64_t>> Expected(const Request& req, const json& body) {
-  if (auto v = IfMatchVersion(req)) return std::optional<int64_t>(*v);
-  if (body.is_object() && body.contains("version")) {
-    if (!body["version"].is_number_integer())
-      return InvalidArgument("version doit être un entier. / version must be an integer.",
-                             {{"version", "invalid"}});
-    return std::optional<int64_t>(body["version"].get<int64_t>());
-  }
-  return std::optional<int64_t>();
-}
-
 // POST /api/reports/{id}/tasks: {"actions": [0, 2]} or [{"index", "title", "due_date",
 // "assignee_user_id"}]: the user's reviewed version of each chosen action item.
 Result<json> AcceptActions(App& app, documents::DocumentServices& s, const Request& req) {
@@ -108,14 +97,11 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
          .tag = "reports"});
   r.Add("GET", "/api/reports",
         [&s](Request& req) {
-          auto limit = PageLimit(req);
-          if (!limit.ok()) return Fail(limit.error());
-          auto cursor = PageCursor(req);
-          if (!cursor.ok()) return Fail(cursor.error());
-          auto page = s.reports.List(req.principal.firm_id, *limit, *cursor,
+          auto params = ListPageParams(req);
+          if (!params.ok()) return Fail(params.error());
+          auto page = s.reports.List(req.principal.firm_id, params->limit, params->cursor,
                                      req.Query("meeting_id"), req.Query("recording_id"));
-          if (!page.ok()) return Fail(page.error());
-          return Page(page->first, page->second);
+          return page.ok() ? Page(*page) : Fail(page.error());
         },
         {.summary = "Lister les comptes rendus (?meeting_id=, ?recording_id=)",
          .tag = "reports",
@@ -131,18 +117,9 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
         [&s](Request& req) {
           auto row = s.reports.Row(req.principal.firm_id, req.Param("id"));
           if (!row.ok()) return Fail(row.error());
-          auto body = req.JsonBody();
+          auto body = EditBody(req, {"title", "summary", "decisions", "actions", "excerpts"});
           if (!body.ok()) return Fail(body.error());
-          if (!body->is_object())
-            return Fail(InvalidArgument("Objet JSON attendu. / JSON object expected.", {}));
-          json unknown = json::object();
-          for (auto& [k, v] : body->items())
-            if (k != "title" && k != "summary" && k != "decisions" && k != "actions" &&
-                k != "excerpts" && k != "version")
-              unknown[k] = "unknown";
-          if (!unknown.empty())
-            return Fail(InvalidArgument("Champs inconnus. / Unknown fields.", unknown));
-          auto expected = Expected(req, *body);
+          auto expected = EditVersion(req, *body);
           if (!expected.ok()) return Fail(expected.error());
           auto rep = s.reports.Edit(req.principal, req.Param("id"), *body, *expected);
           return rep.ok() ? Ok(*rep) : Fail(rep.error());
@@ -154,7 +131,7 @@ void RegisterReportRoutes(http::Router& r, App& app, documents::DocumentServices
           auto row = s.reports.Row(req.principal.firm_id, req.Param("id"));
           if (!row.ok()) return Fail(row.error());
           json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-          auto expected = Expected(req, body);
+          auto expected = EditVersion(req, body);
           if (!expected.ok()) return Fail(expected.error());
           auto rep = s.reports.MarkReviewed(req.principal, req.Param("id"), *expected);
           return rep.ok() ? Ok(*rep) : Fail(rep.error());

@@ -232,17 +232,13 @@ const char* Extension(asr::OutputFormat f) {
 // transcription-<title or client>-<YYYY-MM-DD>.<ext>
 Result<std::string> ExportFilename(App& app, const std::string& firm, const std::string& recording,
                                    asr::OutputFormat f) {
-  CRM_ASSIGN_OR_RETURN(
-      auto row, app.store->QueryOne("SELECT r.title, r.created_at, c.name FROM recordings r JOIN "
-                                    "clients c ON c.id = r.client_id AND c.firm_id = r.firm_id "
-                                    "WHERE r.id = ? AND r.firm_id = ?",
-                                    {recording, firm}));
+  CRM_ASSIGN_OR_RETURN(auto row, domain::GetRecordingNaming(*app.store, firm, recording));
   std::string name = "transcription";
   if (row) {
-    std::string subject = Slug(row->Text("title"));
-    if (subject.empty()) subject = Slug(row->Text("name"));
+    std::string subject = Slug(row->title);
+    if (subject.empty()) subject = Slug(row->client_name);
     if (!subject.empty()) name += "-" + subject;
-    std::string date = row->Text("created_at").substr(0, 10);
+    std::string date = row->created_at.substr(0, 10);
     if (!date.empty()) name += "-" + date;
   }
   if (f == asr::OutputFormat::kVerboseJson) name += "-detaillee";
@@ -316,11 +312,11 @@ void RegisterTranscriptRoutes(http::Router& r, App& app) {
          .summary = "Fusionner un segment avec le suivant (version, next_version ou If-Match : "
                     "409 si l'un a changé ; 422 pour le dernier segment)",
          .tag = "transcripts",
-         .doc = JsonBodyDoc({{"type", "object"},
-                             {"additionalProperties", false},
-                             {"properties",
-                              {{"version", {{"type", "integer"}}},
-                               {"next_version", {{"type", "integer"}}}}}})});
+         .doc = JsonBodyDoc(
+             {{"type", "object"},
+              {"additionalProperties", false},
+              {"properties",
+               {{"version", {{"type", "integer"}}}, {"next_version", {{"type", "integer"}}}}}})});
 
   r.Add("GET", base + "/segments/{segment_id}/revisions",
         [&app](Request& req) { return Revisions(app, req); },

@@ -89,9 +89,10 @@ domain::ProcessingLookup ProcessingFrom(jobs::JobQueue& queue) {
     std::map<std::string, domain::Processing> out;
     for (const auto& job : found) {
       domain::Processing p;
-      p.state = job.state == jobs::JobState::kRunning     ? "processing"
-                : job.state == jobs::JobState::kSucceeded ? "done"
-                                                          : std::string(jobs::JobStateName(job.state));
+      p.state = job.state == jobs::JobState::kRunning ? "processing"
+                : job.state == jobs::JobState::kSucceeded
+                    ? "done"
+                    : std::string(jobs::JobStateName(job.state));
       p.progress = job.progress;
       if (!job.stage.empty()) p.stage = job.stage;
       p.eta_seconds = job.eta_seconds;
@@ -134,8 +135,8 @@ class PipelineSubsystems final : public Subsystems {
     };
     pipeline_ =
         std::make_unique<pipeline::RecordingPipeline>(*app.store, *blobs_, *engine_, writer, po);
-    recordings_ = std::make_unique<domain::RecordingStore>(*app.store, *blobs_,
-                                                           ProcessingFrom(*queue_));
+    recordings_ =
+        std::make_unique<domain::RecordingStore>(*app.store, *blobs_, ProcessingFrom(*queue_));
     uploads_ = std::make_unique<pipeline::ResumableUploads>(*app.store, config_.data_dir + "/tmp");
     if (auto swept = uploads_->SweepExpired(); !swept.ok())
       log::Warn("expired uploads not swept", {{"error", swept.error().message}});
@@ -150,17 +151,30 @@ class PipelineSubsystems final : public Subsystems {
     reports_ = std::make_unique<documents::ReportStore>(*app.store);
     documents::ReportJobOptions ro;
     ro.mode = config_.summary_mode;
+    ro.openai.base_url = config_.openai_base_url;
+    ro.openai.api_key = config_.openai_api_key;
+    ro.openai.model = config_.openai_chat_model;
+    ro.openai.timeout_seconds = config_.openai_chat_timeout;
+    ro.openai.max_retries = config_.openai_chat_retries;
+    ro.openai.chunk_chars = config_.summary_chunk_chars;
     report_job_ = std::make_unique<documents::ReportJob>(*app.store, *reports_, ro);
     documents::ExportOptions xo;
     xo.tmp_dir = config_.data_dir + "/tmp";
     xo.pdf.converter = config_.pdf_converter;
     xo.pdf.gotenberg_url = config_.gotenberg_url;
     xo.pdf.tmp_dir = xo.tmp_dir;
-    exports_ = std::make_unique<documents::ExportService>(*app.store, *blobs_, *queue_,
-                                                          *documents_, *text_job_, xo);
-    document_services_ = std::make_unique<documents::DocumentServices>(
-        documents::DocumentServices{config_, *blobs_, *queue_, *documents_, *text_job_, *reports_,
-                                    *report_job_, *exports_, {}});
+    exports_ = std::make_unique<documents::ExportService>(*app.store, *blobs_, *queue_, *documents_,
+                                                          *text_job_, xo);
+    document_services_ =
+        std::make_unique<documents::DocumentServices>(documents::DocumentServices{config_,
+                                                                                  *blobs_,
+                                                                                  *queue_,
+                                                                                  *documents_,
+                                                                                  *text_job_,
+                                                                                  *reports_,
+                                                                                  *report_job_,
+                                                                                  *exports_,
+                                                                                  {}});
 
     waveform_job_ = std::make_unique<pipeline::WaveformJob>(*app.store, *blobs_);
 

@@ -24,15 +24,15 @@ const char* kDemoKeys[] = {"base64:demo", "demo", "changeme", "secret", "crm-ai-
 
 const std::vector<std::string>& SecretNames() {
   static const std::vector<std::string> k = {
-      "APP_KEY",        "DB_PASSWORD",       "REDIS_PASSWORD", "OPENAI_API_KEY",
-      "MAIL_PASSWORD",  "AWS_SECRET_ACCESS_KEY", "METRICS_TOKEN", "BACKUP_PASSPHRASE"};
+      "APP_KEY",       "DB_PASSWORD",           "REDIS_PASSWORD", "OPENAI_API_KEY",
+      "MAIL_PASSWORD", "AWS_SECRET_ACCESS_KEY", "METRICS_TOKEN",  "BACKUP_PASSPHRASE"};
   return k;
 }
 
 const std::vector<std::string>& IgnoredSeedVariables() {
-  static const std::vector<std::string> k = {"HUGGINGFACE_TOKEN", "APP_DEBUG", "PHP_MEMORY_LIMIT",
-                                             "UPLOAD_MAX_FILESIZE", "POST_MAX_SIZE",
-                                             "APACHE_RUN_USER", "OCTANE_SERVER"};
+  static const std::vector<std::string> k = {
+      "HUGGINGFACE_TOKEN", "APP_DEBUG",       "PHP_MEMORY_LIMIT", "UPLOAD_MAX_FILESIZE",
+      "POST_MAX_SIZE",     "APACHE_RUN_USER", "OCTANE_SERVER"};
   return k;
 }
 
@@ -67,7 +67,8 @@ class Reader {
     return OkStatus();
   }
 
-  Status OneOf(const std::string& name, std::string* out, std::initializer_list<const char*> allowed) {
+  Status OneOf(const std::string& name, std::string* out,
+               std::initializer_list<const char*> allowed) {
     if (!Has(name)) return OkStatus();
     std::string v = ToLowerAscii(Trim(Raw(name)));
     std::string list;
@@ -87,7 +88,8 @@ class Reader {
     int64_t parsed = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
     if (ec != std::errc() || p != v.data() + v.size() || parsed < lo || parsed > hi)
-      return Bad(name, Raw(name), "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return Bad(name, Raw(name),
+                 "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
     *out = parsed;
     return OkStatus();
   }
@@ -102,9 +104,12 @@ class Reader {
   Status Bool(const std::string& name, bool* out) {
     if (!Has(name)) return OkStatus();
     std::string v = ToLowerAscii(Trim(Raw(name)));
-    if (v == "on" || v == "true" || v == "1" || v == "yes") *out = true;
-    else if (v == "off" || v == "false" || v == "0" || v == "no") *out = false;
-    else return Bad(name, Raw(name), "on or off (true/false, 1/0)");
+    if (v == "on" || v == "true" || v == "1" || v == "yes")
+      *out = true;
+    else if (v == "off" || v == "false" || v == "0" || v == "no")
+      *out = false;
+    else
+      return Bad(name, Raw(name), "on or off (true/false, 1/0)");
     return OkStatus();
   }
 
@@ -130,7 +135,10 @@ class Reader {
     if (slash != std::string::npos) {
       auto [p, ec] = std::from_chars(v.data(), v.data() + slash, n);
       std::string unit = v.substr(slash + 1);
-      int per = unit == "s" || unit == "sec" ? 1 : unit == "min" || unit == "m" ? 60 : unit == "h" || unit == "hour" ? 3600 : 0;
+      int per = unit == "s" || unit == "sec"    ? 1
+                : unit == "min" || unit == "m"  ? 60
+                : unit == "h" || unit == "hour" ? 3600
+                                                : 0;
       if (ec == std::errc() && p == v.data() + slash && n > 0 && per > 0) {
         *out = RateLimit{true, n, per};
         return OkStatus();
@@ -142,8 +150,8 @@ class Reader {
   static Error Bad(const std::string& name, const std::string& value, const std::string& allowed) {
     bool secret = false;
     for (auto& s : SecretNames()) secret |= (name == s);
-    return InvalidArgument("invalid configuration: " + name + "=" + (secret ? "(hidden)" : "'" + value + "'") +
-                           "; allowed: " + allowed);
+    return InvalidArgument("invalid configuration: " + name + "=" +
+                           (secret ? "(hidden)" : "'" + value + "'") + "; allowed: " + allowed);
   }
 
  private:
@@ -160,7 +168,6 @@ const std::vector<UnbuiltBackend>& UnbuiltBackends() {
       {"CACHE_STORE", &Config::cache_store, "redis", "memory"},
       {"STORAGE_DRIVER", &Config::storage_driver, "s3", "local"},
       {"MAIL_MAILER", &Config::mail_mailer, "smtp", "outbox"},
-      {"SUMMARY_MODE", &Config::summary_mode, "openai", "extractive"},
   };
   return k;
 }
@@ -168,10 +175,10 @@ const std::vector<UnbuiltBackend>& UnbuiltBackends() {
 Status RefuseUnbuiltBackends(const Config& config) {
   for (const auto& b : UnbuiltBackends()) {
     if (config.*b.setting != b.value) continue;
-    return Error(ErrorCode::kUnavailable,
-                 std::string(b.variable) + "=" + b.value +
-                     " is not available in this build yet; set " + b.variable + "=" + b.instead +
-                     " (or leave it unset)");
+    return Error(ErrorCode::kUnavailable, std::string(b.variable) + "=" + b.value +
+                                              " is not available in this build yet; set " +
+                                              b.variable + "=" + b.instead +
+                                              " (or leave it unset)");
   }
   return OkStatus();
 }
@@ -199,7 +206,8 @@ Result<Environment> ParseDotEnv(std::string_view text, const std::string& origin
       return InvalidArgument(origin + ":" + std::to_string(lineno) + ": expected NAME=value");
     std::string key = Trim(t.substr(0, eq));
     std::string value = Trim(t.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     } else if (auto hash = value.find(" #"); hash != std::string::npos) {
       value = Trim(value.substr(0, hash));
@@ -240,11 +248,13 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.OneOf("QUEUE_CONNECTION", &c.queue_connection, {"database", "redis", "sync"}));
   if (c.queue_connection == "sync") {
     c.queue_connection = "database";
-    c.notices.push_back("QUEUE_CONNECTION=sync runs as database: jobs always go through the durable queue");
+    c.notices.push_back(
+        "QUEUE_CONNECTION=sync runs as database: jobs always go through the durable queue");
   }
   CRM_TRY(r.OneOf("CACHE_STORE", &c.cache_store, {"memory", "redis", "array", "file"}));
   if (c.cache_store == "array" || c.cache_store == "file") {
-    c.notices.push_back("CACHE_STORE=" + c.cache_store + " runs as memory: each server keeps its cache in memory");
+    c.notices.push_back("CACHE_STORE=" + c.cache_store +
+                        " runs as memory: each server keeps its cache in memory");
     c.cache_store = "memory";
   }
   CRM_TRY(r.Int("CACHE_MEMORY_MB", &c.cache_memory_mb, 0, 65536));
@@ -267,22 +277,35 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.OneOf("TRANSCRIPTION_MODE", &c.transcription_mode, {"whisper_local", "openai"}));
   CRM_TRY(r.String("OPENAI_API_KEY", &c.openai_api_key));
   CRM_TRY(r.Url("OPENAI_BASE_URL", &c.openai_base_url));
-  if (r.Has("OPENAI_TRANSCRIPTION_MODEL")) c.openai_transcription_model = r.Raw("OPENAI_TRANSCRIPTION_MODEL");
-  if (r.Has("OPENAI_CHAT_MODEL")) c.openai_chat_model = r.Raw("OPENAI_CHAT_MODEL");
+  if (r.Has("OPENAI_TRANSCRIPTION_MODEL"))
+    c.openai_transcription_model = r.Raw("OPENAI_TRANSCRIPTION_MODEL");
+  if (r.Has("OPENAI_CHAT_MODEL")) {
+    std::string m = Trim(r.Raw("OPENAI_CHAT_MODEL"));
+    bool ok = !m.empty() && m.size() <= 200;
+    for (unsigned char ch : m) ok = ok && ch > 0x20 && ch != 0x7F;
+    if (!ok)
+      return Reader::Bad("OPENAI_CHAT_MODEL", m,
+                         "a model name of 1 to 200 characters without spaces");
+    c.openai_chat_model = m;
+  }
+  CRM_TRY(r.Int("OPENAI_CHAT_TIMEOUT", &c.openai_chat_timeout, 1, 3600));
+  CRM_TRY(r.Int("OPENAI_CHAT_RETRIES", &c.openai_chat_retries, 0, 10));
   if (r.Has("WHISPER_MODEL")) c.whisper_model = r.Raw("WHISPER_MODEL");
   CRM_TRY(r.Int("WHISPER_THREADS", &c.whisper_threads, 1, 1024));
   if (r.Has("TRANSCRIPTION_LANGUAGE")) {
     std::string l = ToLowerAscii(Trim(r.Raw("TRANSCRIPTION_LANGUAGE")));
     bool ok = l == "auto" || (l.size() >= 2 && l.size() <= 3);
     for (char ch : l) ok = ok && ch >= 'a' && ch <= 'z';
-    if (!ok) return Reader::Bad("TRANSCRIPTION_LANGUAGE", l, "auto or a language code such as fr, en, de");
+    if (!ok)
+      return Reader::Bad("TRANSCRIPTION_LANGUAGE", l, "auto or a language code such as fr, en, de");
     c.transcription_language = l;
   }
   CRM_TRY(r.Bool("DIARIZATION", &c.diarization));
   CRM_TRY(r.OneOf("MAIL_MAILER", &c.mail_mailer, {"outbox", "smtp", "log"}));
   if (c.mail_mailer == "log") {
     c.mail_mailer = "outbox";
-    c.notices.push_back("MAIL_MAILER=log runs as outbox: mails are kept in the database, readable in the UI");
+    c.notices.push_back(
+        "MAIL_MAILER=log runs as outbox: mails are kept in the database, readable in the UI");
   }
   if (r.Has("MAIL_HOST")) c.mail_host = r.Raw("MAIL_HOST");
   CRM_TRY(r.Int("MAIL_PORT", &c.mail_port, 1, 65535));
@@ -294,6 +317,7 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.OneOf("PDF_CONVERTER", &c.pdf_converter, {"libreoffice", "gotenberg"}));
   CRM_TRY(r.Url("GOTENBERG_URL", &c.gotenberg_url));
   CRM_TRY(r.OneOf("SUMMARY_MODE", &c.summary_mode, {"extractive", "openai"}));
+  CRM_TRY(r.Int("SUMMARY_CHUNK_CHARS", &c.summary_chunk_chars, 1000, 1000000));
   CRM_TRY(r.String("METRICS_TOKEN", &c.metrics_token));
   CRM_TRY(r.String("BACKUP_PASSPHRASE", &c.backup_passphrase));
   CRM_TRY(r.OneOf("VAD", &c.vad, {"silero", "energy"}));
@@ -323,9 +347,11 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
 
   for (const auto& name : IgnoredSeedVariables())
     if (r.Has(name))
-      c.notices.push_back(name + " is ignored: crm-ai " +
-                          (name == "HUGGINGFACE_TOKEN" ? std::string("runs its speech engines natively, without Hugging Face")
-                                                      : std::string("has no PHP/Apache layer")));
+      c.notices.push_back(
+          name + " is ignored: crm-ai " +
+          (name == "HUGGINGFACE_TOKEN"
+               ? std::string("runs its speech engines natively, without Hugging Face")
+               : std::string("has no PHP/Apache layer")));
   return c;
 }
 
@@ -363,9 +389,12 @@ Status PrepareDataDir(Config& c) {
   if (c.is_production()) {
     for (const char* demo : kDemoKeys)
       if (c.app_key == demo)
-        return InvalidArgument("invalid configuration: APP_KEY is a demo secret; APP_ENV=production needs a real random key (unset APP_KEY to have one generated)");
+        return InvalidArgument(
+            "invalid configuration: APP_KEY is a demo secret; APP_ENV=production needs a real "
+            "random key (unset APP_KEY to have one generated)");
     if (c.app_key.size() < 16)
-      return InvalidArgument("invalid configuration: APP_KEY is too short for production (at least 16 characters)");
+      return InvalidArgument(
+          "invalid configuration: APP_KEY is too short for production (at least 16 characters)");
   }
   return OkStatus();
 }
@@ -385,6 +414,7 @@ std::vector<std::string> Describe(const Config& c) {
       "MAIL_MAILER=" + c.mail_mailer,
       "PDF_CONVERTER=" + c.pdf_converter,
       "SUMMARY_MODE=" + c.summary_mode,
+      "OPENAI_CHAT_MODEL=" + c.openai_chat_model,
       "TRANSCRIPTION_MODE=" + c.transcription_mode,
       "OPENAI_API_KEY=" + std::string(secret(c.openai_api_key)),
       "WHISPER_MODEL=" + c.whisper_model,

@@ -59,16 +59,18 @@ struct Config {
 
   std::string storage_driver = "local";  // local | s3
   std::string aws_endpoint, aws_default_region = "us-east-1", aws_bucket, aws_access_key_id,
-      aws_secret_access_key;
+                            aws_secret_access_key;
   bool aws_use_path_style_endpoint = false;
 
   std::string transcription_mode = "whisper_local";  // whisper_local | openai
   std::string openai_api_key;
   std::string openai_base_url = "https://api.openai.com/v1";
   std::string openai_transcription_model = "whisper-1";
-  std::string openai_chat_model = "gpt-4o-mini";
-  std::string whisper_model;  // default DATA_DIR/models/ggml-base.bin
-  int whisper_threads = 0;    // default cores / queue_workers (at least 1)
+  std::string openai_chat_model = "gpt-4o-mini";  // SUMMARY_MODE=openai
+  int openai_chat_timeout = 120;                  // seconds per chat request
+  int openai_chat_retries = 4;                    // after the first attempt
+  std::string whisper_model;                      // default DATA_DIR/models/ggml-base.bin
+  int whisper_threads = 0;                        // default cores / queue_workers (at least 1)
   std::string transcription_language = "fr";
   bool diarization = true;
 
@@ -81,6 +83,7 @@ struct Config {
   std::string pdf_converter = "libreoffice";  // libreoffice | gotenberg
   std::string gotenberg_url;
   std::string summary_mode = "extractive";  // extractive | openai
+  int summary_chunk_chars = 24000;          // transcript characters per chat request
   std::string metrics_token;
   std::string backup_passphrase;
   std::string vad = "silero";  // silero | energy

@@ -48,7 +48,10 @@ TEST(Config, InvalidValueNamesVariableValueAndAllowed) {
 }
 
 TEST(Config, SecretsAreNeverEchoedInErrors) {
-  auto c = Load({{"TRANSCRIPTION_MODE", "openai"}, {"OPENAI_BASE_URL", "ftp://x"}, {"OPENAI_API_KEY", "sk-secret"}}, {});
+  auto c = Load({{"TRANSCRIPTION_MODE", "openai"},
+                 {"OPENAI_BASE_URL", "ftp://x"},
+                 {"OPENAI_API_KEY", "sk-secret"}},
+                {});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().message.find("sk-secret"), std::string::npos);
   for (auto& line : Describe(*Load({{"OPENAI_API_KEY", "sk-secret"}}, {})))
@@ -67,7 +70,9 @@ TEST(Config, ReadsSecretsFromFiles) {
 
 TEST(Config, ParsesDotEnvAndNotesIgnoredSeedVariables) {
   auto path = std::filesystem::temp_directory_path() / ("crm-env-" + RandomHex(4));
-  std::ofstream(path) << "# comment\nexport APP_PORT=8123\nAPP_URL=\"http://crm.example\"\nHUGGINGFACE_TOKEN=hf_x # old\n";
+  std::ofstream(path)
+      << "# comment\nexport APP_PORT=8123\nAPP_URL=\"http://crm.example\"\nHUGGINGFACE_TOKEN=hf_x "
+         "# old\n";
   auto env = ReadDotEnv(path.string());
   ASSERT_TRUE(env.ok());
   auto c = Load({}, *env);
@@ -91,10 +96,43 @@ TEST(Config, GeneratesAppKeyOnceAndRefusesDemoKeysInProduction) {
   ASSERT_TRUE(PrepareDataDir(*c2).ok());
   EXPECT_EQ(c2->app_key, first);
   EXPECT_TRUE(std::filesystem::exists(dir / "tmp"));
-  auto prod = Load({{"DATA_DIR", dir.string()}, {"APP_ENV", "production"}, {"APP_KEY", "changeme"}}, {});
+  auto prod =
+      Load({{"DATA_DIR", dir.string()}, {"APP_ENV", "production"}, {"APP_KEY", "changeme"}}, {});
   ASSERT_TRUE(prod.ok());
   EXPECT_FALSE(PrepareDataDir(*prod).ok());
   std::filesystem::remove_all(dir);
+}
+
+TEST(Config, OpenAiSummarySettings) {
+  auto d = Load({{"SUMMARY_MODE", "openai"}}, {});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(RefuseUnbuiltBackends(*d).ok()) << "SUMMARY_MODE=openai has its backend";
+  EXPECT_EQ(d->openai_chat_model, "gpt-4o-mini");
+  EXPECT_EQ(d->openai_chat_timeout, 120);
+  EXPECT_EQ(d->openai_chat_retries, 4);
+  EXPECT_EQ(d->summary_chunk_chars, 24000);
+  auto c = Load({{"SUMMARY_MODE", "openai"},
+                 {"OPENAI_CHAT_MODEL", " llama3.1:8b "},
+                 {"OPENAI_CHAT_TIMEOUT", "30"},
+                 {"OPENAI_CHAT_RETRIES", "0"},
+                 {"SUMMARY_CHUNK_CHARS", "4000"}},
+                {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->openai_chat_model, "llama3.1:8b");
+  EXPECT_EQ(c->openai_chat_timeout, 30);
+  EXPECT_EQ(c->openai_chat_retries, 0);
+  EXPECT_EQ(c->summary_chunk_chars, 4000);
+  for (const auto& [k, v] :
+       std::vector<std::pair<std::string, std::string>>{{"OPENAI_CHAT_MODEL", ""},
+                                                        {"OPENAI_CHAT_MODEL", "a b"},
+                                                        {"OPENAI_CHAT_TIMEOUT", "0"},
+                                                        {"OPENAI_CHAT_TIMEOUT", "x"},
+                                                        {"OPENAI_CHAT_RETRIES", "-1"},
+                                                        {"SUMMARY_CHUNK_CHARS", "999"}}) {
+    auto bad = Load({{k, v}}, {});
+    ASSERT_FALSE(bad.ok()) << k << "=" << v;
+    EXPECT_NE(bad.error().message.find(k), std::string::npos) << bad.error().message;
+  }
 }
 
 TEST(Config, AValueWithoutABackendInThisBuildIsValidButRefusedAtStart) {
@@ -124,7 +162,8 @@ TEST(Config, AValueWithoutABackendInThisBuildIsValidButRefusedAtStart) {
 }
 
 TEST(Config, SeedAliasesRunAsTheirEquivalentAndSaySo) {
-  auto c = Load({{"QUEUE_CONNECTION", "sync"}, {"CACHE_STORE", "file"}, {"MAIL_MAILER", "log"}}, {});
+  auto c =
+      Load({{"QUEUE_CONNECTION", "sync"}, {"CACHE_STORE", "file"}, {"MAIL_MAILER", "log"}}, {});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->queue_connection, "database");
   EXPECT_EQ(c->cache_store, "memory");

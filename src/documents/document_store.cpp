@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "domain/audit.h"
+#include "storage/pages.h"
 
 namespace crm::documents {
 
@@ -12,6 +13,7 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxNameBytes = 255;
+constexpr const char* kDocumentsTable = "documents";
 
 Error DocumentNotFound() { return NotFound("Ce document est introuvable. / Document not found."); }
 
@@ -28,9 +30,8 @@ storage::Value CreatedBy(const Principal& who) {
 
 }  // namespace
 
-std::string DocumentBlobKey(const std::string& firm_id, const std::string& document_id,
-                            int64_t number) {
-  return "documents/" + firm_id + "/" + document_id + "/" + std::to_string(number);
+std::string DocumentUploadKey(const std::string& firm_id, const std::string& document_id) {
+  return "documents/" + firm_id + "/" + document_id + "/" + NewId();
 }
 
 Result<std::string> CleanDocumentName(const std::string& raw, const std::string& field) {
@@ -92,50 +93,38 @@ Result<DocumentOwner> DocumentStore::OwnerOfMeeting(const std::string& firm_id,
 
 Result<json> DocumentStore::Create(const Principal& who, const DocumentOwner& owner,
                                    const std::string& name, const DocumentFile& file,
-                                   const std::string& temp_blob_key) {
+                                   const std::string& id, const std::string& key) {
   const std::string& firm = who.firm_id;
-  std::string id = NewId();
-  std::string key = DocumentBlobKey(firm, id, 1);
   std::string now = NowIsoUtc();
-  bool moved = false;
-  Status st = store_.Transaction([&](storage::Connection& c) -> Status {
-    CRM_TRY(c.Exec(
-        "INSERT INTO documents (id, firm_id, client_id, meeting_id, name, current_version, "
-        "content_type, size_bytes, sha256, blob_key, created_by, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-        {id, firm, owner.client_id, storage::Opt(owner.meeting_id), name, file.content_type,
-         file.size_bytes, file.sha256, key, CreatedBy(who), now, now}));
-    CRM_TRY(c.Exec(
-        "INSERT INTO document_versions (document_id, number, firm_id, original_name, "
-        "content_type, size_bytes, sha256, blob_key, created_by, created_at) "
-        "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {id, firm, file.original_name, file.content_type, file.size_bytes, file.sha256, key,
-         CreatedBy(who), now}));
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    CRM_TRY(
+        c.Exec("INSERT INTO documents (id, firm_id, client_id, meeting_id, name, current_version, "
+               "content_type, size_bytes, sha256, blob_key, created_by, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+               {id, firm, owner.client_id, storage::Opt(owner.meeting_id), name, file.content_type,
+                file.size_bytes, file.sha256, key, CreatedBy(who), now, now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO document_versions (document_id, number, firm_id, original_name, "
+               "content_type, size_bytes, sha256, blob_key, created_by, created_at) "
+               "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {id, firm, file.original_name, file.content_type, file.size_bytes, file.sha256, key,
+                CreatedBy(who), now}));
     CRM_TRY(domain::AuditIn(c, who, "document.created", "document", id,
                             {{"client_id", owner.client_id},
                              {"content_type", file.content_type},
                              {"size_bytes", file.size_bytes},
                              {"sha256", file.sha256}}));
-    // Last: if the move fails the rows are rolled back; if it succeeds the commit follows.
-    CRM_TRY(blobs_.Move(temp_blob_key, key));
-    moved = true;
     return OkStatus();
-  });
-  if (!st.ok()) {
-    if (moved) (void)blobs_.Delete(key);
-    return st.take_error();
-  }
+  }));
   return Get(firm, id);
 }
 
 Result<json> DocumentStore::AddVersion(const Principal& who, const std::string& id,
-                                       const DocumentFile& file, const std::string& temp_blob_key,
+                                       const DocumentFile& file, const std::string& key,
                                        std::optional<int64_t> expected_version) {
   const std::string& firm = who.firm_id;
   std::string now = NowIsoUtc();
-  std::string key;
-  bool moved = false;
-  Status st = store_.Transaction([&](storage::Connection& c) -> Status {
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(auto row,
                          c.QueryOne("SELECT current_version, version FROM documents WHERE "
                                     "firm_id = ? AND id = ?",
@@ -144,13 +133,12 @@ Result<json> DocumentStore::AddVersion(const Principal& who, const std::string& 
     if (expected_version && *expected_version != row->Int("version"))
       return StaleVersion(row->Int("version"));
     int64_t number = row->Int("current_version") + 1;
-    key = DocumentBlobKey(firm, id, number);
-    CRM_TRY(c.Exec(
-        "INSERT INTO document_versions (document_id, number, firm_id, original_name, "
-        "content_type, size_bytes, sha256, blob_key, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {id, number, firm, file.original_name, file.content_type, file.size_bytes, file.sha256,
-         key, CreatedBy(who), now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO document_versions (document_id, number, firm_id, original_name, "
+               "content_type, size_bytes, sha256, blob_key, created_by, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {id, number, firm, file.original_name, file.content_type, file.size_bytes,
+                file.sha256, key, CreatedBy(who), now}));
     // The old version's pages describe a file that is no longer current.
     CRM_TRY(c.Exec("DELETE FROM document_pages WHERE firm_id = ? AND document_id = ?", {firm, id}));
     CRM_TRY(c.Exec(
@@ -164,14 +152,8 @@ Result<json> DocumentStore::AddVersion(const Principal& who, const std::string& 
                              {"content_type", file.content_type},
                              {"size_bytes", file.size_bytes},
                              {"sha256", file.sha256}}));
-    CRM_TRY(blobs_.Move(temp_blob_key, key));
-    moved = true;
     return OkStatus();
-  });
-  if (!st.ok()) {
-    if (moved) (void)blobs_.Delete(key);
-    return st.take_error();
-  }
+  }));
   return Get(firm, id);
 }
 
@@ -186,9 +168,10 @@ Result<json> DocumentStore::Rename(const Principal& who, const std::string& id,
     if (!row) return DocumentNotFound();
     if (expected_version && *expected_version != row->Int("version"))
       return StaleVersion(row->Int("version"));
-    CRM_TRY(c.Exec("UPDATE documents SET name = ?, updated_at = ?, version = version + 1 "
-                   "WHERE firm_id = ? AND id = ?",
-                   {name, NowIsoUtc(), firm, id}));
+    CRM_TRY(
+        c.Exec("UPDATE documents SET name = ?, updated_at = ?, version = version + 1 "
+               "WHERE firm_id = ? AND id = ?",
+               {name, NowIsoUtc(), firm, id}));
     return domain::AuditIn(c, who, "document.renamed", "document", id,
                            {{"from", row->Text("name")}, {"to", name}});
   });
@@ -227,9 +210,7 @@ Status DocumentStore::Delete(const Principal& who, const std::string& id) {
 }
 
 Result<storage::Row> DocumentStore::Row(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT * FROM documents WHERE firm_id = ? AND "
-                                                 "id = ?",
-                                                 {firm_id, id}));
+  CRM_ASSIGN_OR_RETURN(auto row, storage::FirmRow(store_, kDocumentsTable, firm_id, id));
   if (!row) return DocumentNotFound();
   return *row;
 }
@@ -239,32 +220,17 @@ Result<json> DocumentStore::Get(const std::string& firm_id, const std::string& i
   return DocumentToJson(row);
 }
 
-Result<std::pair<std::vector<json>, std::optional<std::string>>> DocumentStore::List(
-    const std::string& firm_id, int limit, const std::string& cursor,
-    const std::optional<std::string>& client_id, const std::optional<std::string>& meeting_id) {
-  std::string sql = "SELECT * FROM documents WHERE firm_id = ?";
-  storage::Params p = {firm_id};
-  if (!cursor.empty()) {
-    sql += " AND id < ?";
-    p.push_back(cursor);
-  }
-  if (client_id) {
-    sql += " AND client_id = ?";
-    p.push_back(*client_id);
-  }
-  if (meeting_id) {
-    sql += " AND meeting_id = ?";
-    p.push_back(*meeting_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  p.push_back(int64_t{limit + 1});
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, p));
-  std::vector<json> data;
-  std::optional<std::string> next;
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
-    data.push_back(DocumentToJson(rows[i]));
-  if (static_cast<int>(rows.size()) > limit) next = data.back()["id"].get<std::string>();
-  return std::make_pair(std::move(data), next);
+Result<storage::Page> DocumentStore::List(const std::string& firm_id, int limit,
+                                          const std::string& cursor,
+                                          const std::optional<std::string>& client_id,
+                                          const std::optional<std::string>& meeting_id) {
+  return storage::FirmPage(store_,
+                           {kDocumentsTable,
+                            firm_id,
+                            {{"client_id", client_id}, {"meeting_id", meeting_id}},
+                            limit,
+                            cursor},
+                           DocumentToJson);
 }
 
 Result<std::vector<json>> DocumentStore::Versions(const std::string& firm_id,
@@ -275,16 +241,16 @@ Result<std::vector<json>> DocumentStore::Versions(const std::string& firm_id,
                                                {firm_id, id}));
   std::vector<json> out;
   for (const auto& r : rows)
-    out.push_back({{"number", r.Int("number")},
-                   {"original_name", r.Text("original_name")},
-                   {"content_type", r.Text("content_type")},
-                   {"size_bytes", r.Int("size_bytes")},
-                   {"sha256", r.Text("sha256")},
-                   {"created_by", r.IsNull("created_by") ? json(nullptr)
-                                                         : json(r.Text("created_by"))},
-                   {"created_at", r.Text("created_at")},
-                   {"download_url", "/api/documents/" + id + "/versions/" +
-                                        std::to_string(r.Int("number")) + "/download"}});
+    out.push_back(
+        {{"number", r.Int("number")},
+         {"original_name", r.Text("original_name")},
+         {"content_type", r.Text("content_type")},
+         {"size_bytes", r.Int("size_bytes")},
+         {"sha256", r.Text("sha256")},
+         {"created_by", r.IsNull("created_by") ? json(nullptr) : json(r.Text("created_by"))},
+         {"created_at", r.Text("created_at")},
+         {"download_url",
+          "/api/documents/" + id + "/versions/" + std::to_string(r.Int("number")) + "/download"}});
   return out;
 }
 
@@ -313,11 +279,13 @@ Status DocumentStore::WriteText(storage::Connection& c, const std::string& firm_
                                             "firm_id = ? AND id = ?",
                                             {firm_id, id}));
   if (!row || row->Int("current_version") != number) return OkStatus();
-  CRM_TRY(c.Exec("DELETE FROM document_pages WHERE firm_id = ? AND document_id = ?", {firm_id, id}));
+  CRM_TRY(
+      c.Exec("DELETE FROM document_pages WHERE firm_id = ? AND document_id = ?", {firm_id, id}));
   for (const auto& p : pages)
-    CRM_TRY(c.Exec("INSERT INTO document_pages (firm_id, document_id, page, text, search_text) "
-                   "VALUES (?, ?, ?, ?, ?)",
-                   {firm_id, id, int64_t{p.page}, p.text, FoldForSearch(p.text)}));
+    CRM_TRY(
+        c.Exec("INSERT INTO document_pages (firm_id, document_id, page, text, search_text) "
+               "VALUES (?, ?, ?, ?, ?)",
+               {firm_id, id, int64_t{p.page}, p.text, FoldForSearch(p.text)}));
   CRM_TRY(c.Exec(
       "UPDATE documents SET text_state = 'searchable', text_error_code = NULL, text_error = NULL, "
       "page_count = ?, updated_at = ? WHERE firm_id = ? AND id = ?",

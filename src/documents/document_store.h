@@ -4,10 +4,11 @@
 // Contract:
 // - Every call takes the caller's firm; a document of another firm is kNotFound, exactly like a
 //   missing one, and so is a foreign client or meeting given as owner.
-// - A version row and its file appear together or not at all: the file is first stored under a
-//   temporary blob key, then moved to documents/<firm>/<document>/<number> inside the
-//   transaction that inserts the row (blobs/README.md). Replacing a file adds a version; older
-//   versions stay downloadable until the document is deleted.
+// - A version row and its file appear together or not at all: the caller stores the file at its
+//   final key (DocumentUploadKey: documents/<firm>/<document>/<upload>) before the row exists,
+//   and deletes it when Create()/AddVersion() fail — no copy of the file inside the database
+//   transaction (blobs/README.md). Replacing a file adds a version; older versions stay
+//   downloadable until the document is deleted.
 // - Edits (rename, replace) take an optional expected version: a stale one is kConflict.
 // - Every write is audited in its own transaction.
 // - Delete() removes the rows (versions and pages follow), then every version's file.
@@ -23,6 +24,7 @@
 #include "blobs/blob_store.h"
 #include "common/principal.h"
 #include "common/result.h"
+#include "storage/pages.h"
 #include "storage/store.h"
 
 namespace crm::documents {
@@ -56,9 +58,8 @@ struct TextFailure {
 // characters or path separators (a client's "../x" becomes "x"). kInvalidArgument naming `field`.
 Result<std::string> CleanDocumentName(const std::string& raw, const std::string& field = "name");
 
-// documents/<firm>/<document>/<number>
-std::string DocumentBlobKey(const std::string& firm_id, const std::string& document_id,
-                            int64_t number);
+// documents/<firm>/<document>/<a new id>: where one uploaded file of the document is stored.
+std::string DocumentUploadKey(const std::string& firm_id, const std::string& document_id);
 
 class DocumentStore {
  public:
@@ -67,13 +68,14 @@ class DocumentStore {
   Result<DocumentOwner> OwnerOfClient(const std::string& firm_id, const std::string& client_id);
   Result<DocumentOwner> OwnerOfMeeting(const std::string& firm_id, const std::string& meeting_id);
 
-  // A new document with `file` as version 1; the temporary blob is moved in. Returns its JSON.
+  // Document `id` (a NewId()) with `file`, already stored at `blob_key`, as version 1.
   Result<nlohmann::json> Create(const Principal& who, const DocumentOwner& owner,
                                 const std::string& name, const DocumentFile& file,
-                                const std::string& temp_blob_key);
-  // `file` becomes the next version and the current one; its text is pending again.
+                                const std::string& id, const std::string& blob_key);
+  // `file`, already stored at `blob_key`, becomes the next version and the current one; its
+  // text is pending again.
   Result<nlohmann::json> AddVersion(const Principal& who, const std::string& id,
-                                    const DocumentFile& file, const std::string& temp_blob_key,
+                                    const DocumentFile& file, const std::string& blob_key,
                                     std::optional<int64_t> expected_version);
   Result<nlohmann::json> Rename(const Principal& who, const std::string& id,
                                 const std::string& name, std::optional<int64_t> expected_version);
@@ -82,9 +84,9 @@ class DocumentStore {
   Result<nlohmann::json> Get(const std::string& firm_id, const std::string& id);
   Result<storage::Row> Row(const std::string& firm_id, const std::string& id);
   // Newest first, `limit` per page after `cursor`; filtered on client and/or meeting.
-  Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
-      const std::string& firm_id, int limit, const std::string& cursor,
-      const std::optional<std::string>& client_id, const std::optional<std::string>& meeting_id);
+  Result<storage::Page> List(const std::string& firm_id, int limit, const std::string& cursor,
+                             const std::optional<std::string>& client_id,
+                             const std::optional<std::string>& meeting_id);
   Result<std::vector<nlohmann::json>> Versions(const std::string& firm_id, const std::string& id);
   Result<storage::Row> VersionRow(const std::string& firm_id, const std::string& id,
                                   int64_t number);
@@ -93,12 +95,10 @@ class DocumentStore {
   // Inside the extraction job's completing transaction: the pages of version `number` replace
   // the document's text (searchable), or the failure marks it not searchable. A document
   // deleted or replaced meanwhile is left alone (a newer job handles the new version).
-  static Status WriteText(storage::Connection& c, const std::string& firm_id,
-                          const std::string& id, int64_t number,
-                          const std::vector<DocumentPage>& pages);
+  static Status WriteText(storage::Connection& c, const std::string& firm_id, const std::string& id,
+                          int64_t number, const std::vector<DocumentPage>& pages);
   static Status WriteTextFailure(storage::Connection& c, const std::string& firm_id,
-                                 const std::string& id, int64_t number,
-                                 const TextFailure& failure);
+                                 const std::string& id, int64_t number, const TextFailure& failure);
 
  private:
   storage::Store& store_;

@@ -10,6 +10,7 @@
 #include "documents/sniff.h"
 #include "domain/audit.h"
 #include "domain/transcripts.h"
+#include "storage/pages.h"
 
 namespace crm::documents {
 
@@ -17,6 +18,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+constexpr const char* kExportsTable = "document_exports";
 
 Error ExportNotFound() { return NotFound("Cet export est introuvable. / Export not found."); }
 
@@ -62,41 +65,40 @@ Result<json> ExportService::Request(const Principal& who, const std::string& sou
                         : "SELECT id AS status FROM recordings WHERE firm_id = ? AND id = ?";
   CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(sql, {who.firm_id, source_id}));
   if (!row)
-    return NotFound(source == "report" ? "Ce compte rendu est introuvable. / Report not found."
-                                       : "Cet enregistrement est introuvable. / Recording not found.");
+    return NotFound(source == "report"
+                        ? "Ce compte rendu est introuvable. / Report not found."
+                        : "Cet enregistrement est introuvable. / Recording not found.");
   if (format != "docx" && format != "pdf")
     return InvalidArgument("Format : docx ou pdf. / Format: docx or pdf.", {{"format", "invalid"}});
   if (source == "report" && row->Text("status") != "draft" && row->Text("status") != "reviewed")
     return Error(ErrorCode::kConflict, "Le compte rendu n'est pas prêt. / The report is not ready.",
                  {{"status", row->Text("status")}}, "report_not_ready");
   std::string id = NewId(), now = NowIsoUtc();
-  CRM_TRY(store_.Exec("INSERT INTO document_exports (id, firm_id, source, source_id, format, "
-                      "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      {id, who.firm_id, source, source_id, format,
-                       who.user_id.empty() ? storage::Value(storage::Null{})
-                                           : storage::Value(who.user_id),
-                       now, now}));
+  CRM_TRY(store_.Exec(
+      "INSERT INTO document_exports (id, firm_id, source, source_id, format, "
+      "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {id, who.firm_id, source, source_id, format,
+       who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id), now,
+       now}));
   jobs::EnqueueOptions eo;
   eo.dedupe_key = "export:" + id;
-  CRM_ASSIGN_OR_RETURN(std::string job, queue_.Enqueue(kExportJobKind, who.firm_id,
-                                                       {{"export_id", id},
-                                                        {"user_id", who.user_id},
-                                                        {"api_key_id", who.api_key_id}},
-                                                       eo));
+  CRM_ASSIGN_OR_RETURN(
+      std::string job,
+      queue_.Enqueue(kExportJobKind, who.firm_id,
+                     {{"export_id", id}, {"user_id", who.user_id}, {"api_key_id", who.api_key_id}},
+                     eo));
   CRM_TRY(store_.Exec("UPDATE document_exports SET job_id = ? WHERE id = ?", {job, id}));
   return Get(who.firm_id, id);
 }
 
 Result<json> ExportService::Get(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT * FROM document_exports WHERE firm_id = "
-                                                 "? AND id = ?",
-                                                 {firm_id, id}));
+  CRM_ASSIGN_OR_RETURN(auto row, storage::FirmRow(store_, kExportsTable, firm_id, id));
   if (!row) return ExportNotFound();
   return ExportToJson(*row);
 }
 
-Result<std::string> ExportService::TemplatePath(const std::string& firm_id,
-                                                const std::string& kind, std::string* cleanup) {
+Result<std::string> ExportService::TemplatePath(const std::string& firm_id, const std::string& kind,
+                                                std::string* cleanup) {
   CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT blob_key FROM document_templates WHERE "
                                                  "firm_id = ? AND kind = ?",
                                                  {firm_id, kind}));
@@ -129,10 +131,12 @@ Status ExportService::SetTemplate(const Principal& who, const std::string& kind,
   fs::remove(probe, ec);
   CRM_TRY(rendered);
   std::string key = "templates/" + who.firm_id + "/" + kind + "-" + NewId();
-  std::string temp = blobs::NewTemporaryKey();
-  CRM_TRY(blobs_.Put(temp, path));
+  // Stored at its final key before its row exists; deleted if the row cannot be written.
+  if (Status put = blobs_.Put(key, path); !put.ok()) {
+    (void)blobs_.Delete(key);
+    return put;
+  }
   std::string old_key;
-  bool moved = false;
   Status st = store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(auto old, c.QueryOne("SELECT blob_key FROM document_templates WHERE "
                                               "firm_id = ? AND kind = ?",
@@ -140,20 +144,18 @@ Status ExportService::SetTemplate(const Principal& who, const std::string& kind,
     if (old) old_key = old->Text("blob_key");
     CRM_TRY(c.Exec("DELETE FROM document_templates WHERE firm_id = ? AND kind = ?",
                    {who.firm_id, kind}));
-    CRM_TRY(c.Exec("INSERT INTO document_templates (firm_id, kind, blob_key, original_name, "
-                   "size_bytes, sha256, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   {who.firm_id, kind, key, original_name, size, sha256,
-                    who.user_id.empty() ? storage::Value(storage::Null{})
-                                        : storage::Value(who.user_id),
-                    NowIsoUtc()}));
+    CRM_TRY(
+        c.Exec("INSERT INTO document_templates (firm_id, kind, blob_key, original_name, "
+               "size_bytes, sha256, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               {who.firm_id, kind, key, original_name, size, sha256,
+                who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id),
+                NowIsoUtc()}));
     CRM_TRY(domain::AuditIn(c, who, "template.uploaded", "template", kind,
                             {{"sha256", sha256}, {"size_bytes", size}}));
-    CRM_TRY(blobs_.Move(temp, key));
-    moved = true;
     return OkStatus();
   });
   if (!st.ok()) {
-    (void)blobs_.Delete(moved ? key : temp);
+    (void)blobs_.Delete(key);
     return st;
   }
   if (!old_key.empty()) (void)blobs_.Delete(old_key);
@@ -188,9 +190,9 @@ Result<ExportService::Rendered> ExportService::Prepare(const std::string& firm,
     json report = ReportRowToJson(*row);
     r.owner = {row->Text("client_id"), row->OptText("meeting_id")};
     r.context = ReportTemplateContext(report);
-    r.name = FileName(report.value("title", "Compte rendu"),
-                      report["header"].is_object() ? report["header"].value("date", "") : "",
-                      "docx");
+    r.name =
+        FileName(report.value("title", "Compte rendu"),
+                 report["header"].is_object() ? report["header"].value("date", "") : "", "docx");
     return r;
   }
   CRM_ASSIGN_OR_RETURN(auto rec, store_.QueryOne("SELECT r.*, c.name AS client_name, m.title AS "
@@ -229,15 +231,14 @@ Result<jobs::ResultWriter> ExportService::Run(jobs::JobContext& ctx) {
   if (!ctx.job().firm_id || !p.contains("export_id") || !p["export_id"].is_string())
     return Error(ErrorCode::kInvalidArgument, "export job payload is incomplete");
   std::string firm = *ctx.job().firm_id, id = p["export_id"].get<std::string>();
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT * FROM document_exports WHERE firm_id = "
-                                                 "? AND id = ?",
-                                                 {firm, id}));
+  CRM_ASSIGN_OR_RETURN(auto row, storage::FirmRow(store_, kExportsTable, firm, id));
   if (!row || !row->IsNull("document_id")) return jobs::ResultWriter{};  // gone, or done already
   auto fail = [firm, id](const Error& e) {
     return jobs::ResultWriter([firm, id, e](storage::Connection& c) -> Status {
-      CRM_TRY(c.Exec("UPDATE document_exports SET status = 'failed', error_code = ?, "
-                     "error_message = ?, updated_at = ? WHERE firm_id = ? AND id = ?",
-                     {e.CodeName(), e.message, NowIsoUtc(), firm, id}));
+      CRM_TRY(
+          c.Exec("UPDATE document_exports SET status = 'failed', error_code = ?, "
+                 "error_message = ?, updated_at = ? WHERE firm_id = ? AND id = ?",
+                 {e.CodeName(), e.message, NowIsoUtc(), firm, id}));
       return OkStatus();
     });
   };
@@ -290,8 +291,12 @@ Result<jobs::ResultWriter> ExportService::Run(jobs::JobContext& ctx) {
     while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) hash.Update(buf.data(), n);
     std::fclose(f);
   }
-  std::string temp = blobs::NewTemporaryKey();
-  CRM_TRY(blobs_.Put(temp, out));
+  const std::string doc_id = NewId();
+  const std::string key = DocumentUploadKey(firm, doc_id);
+  if (Status put = blobs_.Put(key, out); !put.ok()) {
+    (void)blobs_.Delete(key);
+    return put.take_error();
+  }
   Principal who;
   who.authenticated = true;
   who.firm_id = firm;
@@ -299,21 +304,21 @@ Result<jobs::ResultWriter> ExportService::Run(jobs::JobContext& ctx) {
   who.api_key_id = p.value("api_key_id", "");
   who.role = "member";
   DocumentFile file{name, type, size, hash.FinishHex()};
-  auto doc = documents_.Create(who, prepared->owner, name, file, temp);
+  auto doc = documents_.Create(who, prepared->owner, name, file, doc_id, key);
   if (!doc.ok()) {
-    (void)blobs_.Delete(temp);
+    (void)blobs_.Delete(key);
     return doc.take_error();
   }
-  std::string doc_id = (*doc)["id"].get<std::string>();
   // Recorded at once, so a retried attempt does not store a second copy.
   CRM_TRY(store_.Exec("UPDATE document_exports SET document_id = ?, updated_at = ? WHERE id = ?",
                       {doc_id, NowIsoUtc(), id}));
   if (auto job = text_job_.Enqueue(queue_, firm, doc_id, 1); !job.ok())
     log::Warn("exported document's text not queued", {{"document_id", doc_id}});
   return jobs::ResultWriter([firm, id](storage::Connection& c) -> Status {
-    CRM_TRY(c.Exec("UPDATE document_exports SET status = 'done', error_code = NULL, "
-                   "error_message = NULL, updated_at = ? WHERE firm_id = ? AND id = ?",
-                   {NowIsoUtc(), firm, id}));
+    CRM_TRY(
+        c.Exec("UPDATE document_exports SET status = 'done', error_code = NULL, "
+               "error_message = NULL, updated_at = ? WHERE firm_id = ? AND id = ?",
+               {NowIsoUtc(), firm, id}));
     return OkStatus();
   });
 }

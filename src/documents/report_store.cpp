@@ -5,12 +5,15 @@
 #include "common/text.h"
 #include "domain/audit.h"
 #include "domain/transcripts.h"
+#include "storage/pages.h"
 
 namespace crm::documents {
 
 using nlohmann::json;
 
 namespace {
+
+constexpr const char* kReportsTable = "meeting_reports";
 
 Error ReportNotFound() {
   return NotFound("Ce compte rendu est introuvable. / Meeting report not found.");
@@ -43,8 +46,8 @@ std::vector<std::string> ParticipantNames(storage::Store& store, const std::stri
     } else if (p.contains("user_id") && p["user_id"].is_string()) {
       auto u = store.QueryOne("SELECT name, email FROM users WHERE firm_id = ? AND id = ?",
                               {firm, p["user_id"].get<std::string>()});
-      if (u.ok() && *u) out.push_back((*u)->Text("name").empty() ? (*u)->Text("email")
-                                                                 : (*u)->Text("name"));
+      if (u.ok() && *u)
+        out.push_back((*u)->Text("name").empty() ? (*u)->Text("email") : (*u)->Text("name"));
     } else if (p.contains("contact_id") && p["contact_id"].is_string()) {
       auto c = store.QueryOne("SELECT * FROM contacts WHERE firm_id = ? AND id = ?",
                               {firm, p["contact_id"].get<std::string>()});
@@ -66,19 +69,19 @@ std::vector<std::string> ParticipantNames(storage::Store& store, const std::stri
 json ReportRowToJson(const storage::Row& row) {
   json content = json::parse(row.Text("content"), nullptr, false);
   if (content.is_discarded()) content = json::object();
-  json j = {{"id", row.Text("id")},
-            {"client_id", row.Text("client_id")},
-            {"meeting_id", row.IsNull("meeting_id") ? json(nullptr) : json(row.Text("meeting_id"))},
-            {"recording_id",
-             row.IsNull("recording_id") ? json(nullptr) : json(row.Text("recording_id"))},
-            {"mode", row.Text("mode")},
-            {"status", row.Text("status")},
-            {"error", nullptr},
-            {"job_id", row.IsNull("job_id") ? json(nullptr) : json(row.Text("job_id"))},
-            {"reviewed_at", row.IsNull("reviewed_at") ? json(nullptr) : json(row.Text("reviewed_at"))},
-            {"created_at", row.Text("created_at")},
-            {"updated_at", row.Text("updated_at")},
-            {"version", row.Int("version")}};
+  json j = {
+      {"id", row.Text("id")},
+      {"client_id", row.Text("client_id")},
+      {"meeting_id", row.IsNull("meeting_id") ? json(nullptr) : json(row.Text("meeting_id"))},
+      {"recording_id", row.IsNull("recording_id") ? json(nullptr) : json(row.Text("recording_id"))},
+      {"mode", row.Text("mode")},
+      {"status", row.Text("status")},
+      {"error", nullptr},
+      {"job_id", row.IsNull("job_id") ? json(nullptr) : json(row.Text("job_id"))},
+      {"reviewed_at", row.IsNull("reviewed_at") ? json(nullptr) : json(row.Text("reviewed_at"))},
+      {"created_at", row.Text("created_at")},
+      {"updated_at", row.Text("updated_at")},
+      {"version", row.Int("version")}};
   if (!row.IsNull("error_code"))
     j["error"] = {{"code", row.Text("error_code")}, {"message", row.Text("error_message")}};
   for (const char* k : {"title", "header", "summary", "decisions", "actions", "excerpts"})
@@ -92,9 +95,10 @@ Result<json> ReportStore::Create(const Principal& who, const std::string& record
                                                  "WHERE firm_id = ? AND id = ?",
                                                  {who.firm_id, recording_id}));
   if (!rec) return NotFound("Cet enregistrement est introuvable. / Recording not found.");
-  auto t = store_.QueryOne("SELECT 1 AS x FROM transcript_segments WHERE firm_id = ? AND "
-                           "recording_id = ? LIMIT 1",
-                           {who.firm_id, recording_id});
+  auto t = store_.QueryOne(
+      "SELECT 1 AS x FROM transcript_segments WHERE firm_id = ? AND "
+      "recording_id = ? LIMIT 1",
+      {who.firm_id, recording_id});
   if (!t.ok()) return t.take_error();
   if (!*t)
     return Error(ErrorCode::kConflict,
@@ -103,12 +107,13 @@ Result<json> ReportStore::Create(const Principal& who, const std::string& record
                  nullptr, "transcript_not_ready");
   std::string id = NewId(), now = NowIsoUtc();
   CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
-    CRM_TRY(c.Exec("INSERT INTO meeting_reports (id, firm_id, client_id, meeting_id, recording_id, "
-                   "mode, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {id, who.firm_id, rec->Text("client_id"), storage::Opt(rec->OptText("meeting_id")),
-                    recording_id, mode,
-                    who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id),
-                    now, now}));
+    CRM_TRY(
+        c.Exec("INSERT INTO meeting_reports (id, firm_id, client_id, meeting_id, recording_id, "
+               "mode, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {id, who.firm_id, rec->Text("client_id"), storage::Opt(rec->OptText("meeting_id")),
+                recording_id, mode,
+                who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id),
+                now, now}));
     return domain::AuditIn(c, who, "report.requested", "meeting_report", id,
                            {{"recording_id", recording_id}, {"mode", mode}});
   }));
@@ -116,9 +121,7 @@ Result<json> ReportStore::Create(const Principal& who, const std::string& record
 }
 
 Result<storage::Row> ReportStore::Row(const std::string& firm_id, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT * FROM meeting_reports WHERE firm_id = ? "
-                                                 "AND id = ?",
-                                                 {firm_id, id}));
+  CRM_ASSIGN_OR_RETURN(auto row, storage::FirmRow(store_, kReportsTable, firm_id, id));
   if (!row) return ReportNotFound();
   return *row;
 }
@@ -128,32 +131,17 @@ Result<json> ReportStore::Get(const std::string& firm_id, const std::string& id)
   return ReportRowToJson(row);
 }
 
-Result<std::pair<std::vector<json>, std::optional<std::string>>> ReportStore::List(
-    const std::string& firm_id, int limit, const std::string& cursor,
-    const std::optional<std::string>& meeting_id, const std::optional<std::string>& recording_id) {
-  std::string sql = "SELECT * FROM meeting_reports WHERE firm_id = ?";
-  storage::Params p = {firm_id};
-  if (!cursor.empty()) {
-    sql += " AND id < ?";
-    p.push_back(cursor);
-  }
-  if (meeting_id) {
-    sql += " AND meeting_id = ?";
-    p.push_back(*meeting_id);
-  }
-  if (recording_id) {
-    sql += " AND recording_id = ?";
-    p.push_back(*recording_id);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  p.push_back(int64_t{limit + 1});
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, p));
-  std::vector<json> data;
-  std::optional<std::string> next;
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
-    data.push_back(ReportRowToJson(rows[i]));
-  if (static_cast<int>(rows.size()) > limit) next = data.back()["id"].get<std::string>();
-  return std::make_pair(std::move(data), next);
+Result<storage::Page> ReportStore::List(const std::string& firm_id, int limit,
+                                        const std::string& cursor,
+                                        const std::optional<std::string>& meeting_id,
+                                        const std::optional<std::string>& recording_id) {
+  return storage::FirmPage(store_,
+                           {kReportsTable,
+                            firm_id,
+                            {{"meeting_id", meeting_id}, {"recording_id", recording_id}},
+                            limit,
+                            cursor},
+                           ReportRowToJson);
 }
 
 Result<json> ReportStore::Edit(const Principal& who, const std::string& id, const json& edits,
@@ -177,9 +165,10 @@ Result<json> ReportStore::Edit(const Principal& who, const std::string& id, cons
         return InvalidArgument("Titre invalide. / Invalid title.", {{"title", "invalid"}});
       r.title = edits["title"].get<std::string>();
     }
-    CRM_TRY(c.Exec("UPDATE meeting_reports SET content = ?, updated_at = ?, version = version + 1 "
-                   "WHERE firm_id = ? AND id = ?",
-                   {ReportToJson(r).dump(), NowIsoUtc(), who.firm_id, id}));
+    CRM_TRY(
+        c.Exec("UPDATE meeting_reports SET content = ?, updated_at = ?, version = version + 1 "
+               "WHERE firm_id = ? AND id = ?",
+               {ReportToJson(r).dump(), NowIsoUtc(), who.firm_id, id}));
     return domain::AuditIn(c, who, "report.edited", "meeting_report", id);
   }));
   return Get(who.firm_id, id);
@@ -196,11 +185,12 @@ Result<json> ReportStore::MarkReviewed(const Principal& who, const std::string& 
     if (row->Text("status") == "reviewed") return OkStatus();
     if (row->Text("status") != "draft") return NotDraft(row->Text("status"));
     std::string now = NowIsoUtc();
-    CRM_TRY(c.Exec("UPDATE meeting_reports SET status = 'reviewed', reviewed_by = ?, "
-                   "reviewed_at = ?, updated_at = ?, version = version + 1 WHERE firm_id = ? "
-                   "AND id = ?",
-                   {who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id),
-                    now, now, who.firm_id, id}));
+    CRM_TRY(
+        c.Exec("UPDATE meeting_reports SET status = 'reviewed', reviewed_by = ?, "
+               "reviewed_at = ?, updated_at = ?, version = version + 1 WHERE firm_id = ? "
+               "AND id = ?",
+               {who.user_id.empty() ? storage::Value(storage::Null{}) : storage::Value(who.user_id),
+                now, now, who.firm_id, id}));
     return domain::AuditIn(c, who, "report.reviewed", "meeting_report", id);
   }));
   return Get(who.firm_id, id);
@@ -226,10 +216,11 @@ Result<std::optional<std::string>> ReportStore::TaskOfAction(const std::string& 
 
 Status ReportStore::LinkTask(const std::string& firm_id, const std::string& id, int index,
                              const std::string& task_id) {
-  CRM_TRY(store_.Exec("INSERT INTO report_tasks (report_id, action_index, firm_id, task_id, "
-                      "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (report_id, action_index) "
-                      "DO UPDATE SET task_id = excluded.task_id",
-                      {id, int64_t{index}, firm_id, task_id, NowIsoUtc()}));
+  CRM_TRY(
+      store_.Exec("INSERT INTO report_tasks (report_id, action_index, firm_id, task_id, "
+                  "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (report_id, action_index) "
+                  "DO UPDATE SET task_id = excluded.task_id",
+                  {id, int64_t{index}, firm_id, task_id, NowIsoUtc()}));
   return OkStatus();
 }
 
@@ -237,11 +228,13 @@ Result<ReportInput> ReportStore::InputFor(const std::string& firm_id,
                                           const std::string& report_id) {
   CRM_ASSIGN_OR_RETURN(auto row, Row(firm_id, report_id));
   if (row.IsNull("recording_id"))
-    return NotFound("L'enregistrement du compte rendu a été supprimé. / The report's recording "
-                    "was deleted.");
+    return NotFound(
+        "L'enregistrement du compte rendu a été supprimé. / The report's recording "
+        "was deleted.");
   ReportInput in;
   in.recording_id = row.Text("recording_id");
-  CRM_ASSIGN_OR_RETURN(auto firm, store_.QueryOne("SELECT name FROM firms WHERE id = ?", {firm_id}));
+  CRM_ASSIGN_OR_RETURN(auto firm,
+                       store_.QueryOne("SELECT name FROM firms WHERE id = ?", {firm_id}));
   if (firm) in.firm_name = firm->Text("name");
   CRM_ASSIGN_OR_RETURN(auto client, store_.QueryOne("SELECT name FROM clients WHERE firm_id = ? "
                                                     "AND id = ?",
@@ -297,10 +290,11 @@ Result<jobs::ResultWriter> ReportJob::Run(jobs::JobContext& ctx) {
   std::string firm = *ctx.job().firm_id, id = p["report_id"].get<std::string>();
   auto write_failure = [firm, id](const Error& e) {
     return jobs::ResultWriter([firm, id, e](storage::Connection& c) -> Status {
-      CRM_TRY(c.Exec("UPDATE meeting_reports SET status = 'failed', error_code = ?, "
-                     "error_message = ?, updated_at = ? WHERE firm_id = ? AND id = ? AND status "
-                     "= 'generating'",
-                     {e.CodeName(), e.message, NowIsoUtc(), firm, id}));
+      CRM_TRY(
+          c.Exec("UPDATE meeting_reports SET status = 'failed', error_code = ?, "
+                 "error_message = ?, updated_at = ? WHERE firm_id = ? AND id = ? AND status "
+                 "= 'generating'",
+                 {e.CodeName(), e.message, NowIsoUtc(), firm, id}));
       return OkStatus();
     });
   };
@@ -310,19 +304,32 @@ Result<jobs::ResultWriter> ReportJob::Run(jobs::JobContext& ctx) {
     return in.take_error();
   }
   ctx.ReportProgress(0.2, "summarising");
-  if (options_.mode != "extractive")
-    return write_failure(Error(ErrorCode::kUnavailable,
-                               "Ce mode de résumé n'est pas disponible : " + options_.mode +
-                                   ". / This summary mode is not available: " + options_.mode,
-                               nullptr, "summary_mode_unavailable"));
-  auto report = ExtractiveReport(*in, options_.extractive);
+  Result<Report> report = Error(ErrorCode::kInternal, "no report");
+  if (options_.mode == "openai") {
+    OpenAiReportOptions o = options_.openai;
+    o.progress.on_progress = [&ctx](double f) {
+      ctx.ReportProgress(0.2 + 0.75 * f, "summarising");
+    };
+    o.progress.is_cancelled = [&ctx] { return ctx.Cancelled(); };
+    report = OpenAiReport(*in, o);
+    // A cancelled job is stopped, not failed: the queue decides what happens to it.
+    if (!report.ok() && report.error().code == ErrorCode::kCancelled) return report.take_error();
+  } else if (options_.mode == "extractive") {
+    report = ExtractiveReport(*in, options_.extractive);
+  } else {
+    report = Error(ErrorCode::kUnavailable,
+                   "Ce mode de résumé n'est pas disponible : " + options_.mode +
+                       ". / This summary mode is not available: " + options_.mode,
+                   nullptr, "summary_mode_unavailable");
+  }
   if (!report.ok()) return write_failure(report.error());
   std::string content = ReportToJson(*report).dump();
   return jobs::ResultWriter([firm, id, content](storage::Connection& c) -> Status {
-    CRM_TRY(c.Exec("UPDATE meeting_reports SET status = 'draft', content = ?, error_code = NULL, "
-                   "error_message = NULL, updated_at = ?, version = version + 1 WHERE firm_id = ? "
-                   "AND id = ? AND status = 'generating'",
-                   {content, NowIsoUtc(), firm, id}));
+    CRM_TRY(
+        c.Exec("UPDATE meeting_reports SET status = 'draft', content = ?, error_code = NULL, "
+               "error_message = NULL, updated_at = ?, version = version + 1 WHERE firm_id = ? "
+               "AND id = ? AND status = 'generating'",
+               {content, NowIsoUtc(), firm, id}));
     return OkStatus();
   });
 }

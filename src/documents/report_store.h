@@ -19,9 +19,11 @@
 
 #include "common/principal.h"
 #include "common/result.h"
+#include "documents/openai_report.h"
 #include "documents/report.h"
 #include "jobs/job_queue.h"
 #include "jobs/worker_pool.h"
+#include "storage/pages.h"
 #include "storage/store.h"
 
 namespace crm::documents {
@@ -37,10 +39,10 @@ class ReportStore {
                                 const std::string& mode);
   Result<nlohmann::json> Get(const std::string& firm_id, const std::string& id);
   Result<storage::Row> Row(const std::string& firm_id, const std::string& id);
-  Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
-      const std::string& firm_id, int limit, const std::string& cursor,
-      const std::optional<std::string>& meeting_id,
-      const std::optional<std::string>& recording_id);
+  // Newest first, `limit` per page after `cursor`; filtered on meeting and/or recording.
+  Result<storage::Page> List(const std::string& firm_id, int limit, const std::string& cursor,
+                             const std::optional<std::string>& meeting_id,
+                             const std::optional<std::string>& recording_id);
   // Replaces the editable parts of a draft with those present in `edits`.
   Result<nlohmann::json> Edit(const Principal& who, const std::string& id,
                               const nlohmann::json& edits, std::optional<int64_t> expected);
@@ -49,8 +51,8 @@ class ReportStore {
   Status SetJob(const std::string& firm_id, const std::string& id, const std::string& job_id);
 
   // The task already made from action `index`, if any.
-  Result<std::optional<std::string>> TaskOfAction(const std::string& firm_id,
-                                                  const std::string& id, int index);
+  Result<std::optional<std::string>> TaskOfAction(const std::string& firm_id, const std::string& id,
+                                                  int index);
   Status LinkTask(const std::string& firm_id, const std::string& id, int index,
                   const std::string& task_id);
 
@@ -64,8 +66,9 @@ class ReportStore {
 nlohmann::json ReportRowToJson(const storage::Row& row);
 
 struct ReportJobOptions {
-  std::string mode = "extractive";  // SUMMARY_MODE
+  std::string mode = "extractive";  // SUMMARY_MODE: extractive | openai
   ExtractiveOptions extractive;
+  OpenAiReportOptions openai;  // its progress is the job's
 };
 
 class ReportJob {

@@ -3,6 +3,7 @@
 // found, excerpts carry timestamps into the audio.
 #include <gtest/gtest.h>
 
+#include "documents/openai_report.h"
 #include "documents/report.h"
 
 namespace crm::documents {
@@ -30,10 +31,8 @@ ReportInput Meeting() {
       {"Hélène Lefèvre", "Euh, oui."},
       {"Hélène Lefèvre",
        "Le notaire attend aussi l'acte de donation signé en 2015 pour la succession."},
-      {"Maître Dupont",
-       "Je vous envoie le projet de lettre au notaire avant le 15 décembre."},
-      {"Maître Dupont",
-       "Pourriez-vous retrouver l'acte de donation de 2015 d'ici vendredi ?"},
+      {"Maître Dupont", "Je vous envoie le projet de lettre au notaire avant le 15 décembre."},
+      {"Maître Dupont", "Pourriez-vous retrouver l'acte de donation de 2015 d'ici vendredi ?"},
       {"Hélène Lefèvre", "Oui, je le cherche chez moi."},
       {"Maître Dupont",
        "Nous avons décidé de proposer une médiation à votre frère avant toute procédure."},
@@ -88,7 +87,7 @@ TEST(ExtractiveReport, ActionItemsHaveWhoWhatAndWhen) {
   EXPECT_EQ(letter->due_date, "2026-12-15");
   EXPECT_EQ(letter->due_text, "avant le 15 decembre");
   ASSERT_NE(deed, nullptr);
-  EXPECT_EQ(deed->who, "Hélène Lefèvre");  // "pourriez-vous": the other party
+  EXPECT_EQ(deed->who, "Hélène Lefèvre");   // "pourriez-vous": the other party
   EXPECT_EQ(deed->due_date, "2026-12-04");  // 1 December 2026 is a Tuesday; next Friday
   ASSERT_NE(expert, nullptr);
   EXPECT_EQ(expert->who, "");
@@ -131,6 +130,62 @@ TEST(ExtractiveReport, EmptyTranscriptIsAClearError) {
   auto r = ExtractiveReport(in);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+}
+
+// SUMMARY_MODE=openai: the transcript is cut at segment boundaries, and a model's answer is read
+// strictly (exact members, item shapes, references it was given, real dates).
+TEST(OpenAiReport, ChunksFollowSegmentBoundariesWithinTheLimit) {
+  ReportInput in = Meeting();
+  auto one = ChunkSegments(in, 1000000);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].size(), in.segments.size());
+  auto many = ChunkSegments(in, 300);
+  ASSERT_GT(many.size(), 3u);
+  size_t next = 0;
+  for (const auto& chunk : many) {
+    ASSERT_FALSE(chunk.empty());
+    for (size_t i : chunk) EXPECT_EQ(i, next++) << "every segment once, in order";
+  }
+  EXPECT_EQ(next, in.segments.size());
+  EXPECT_EQ(SegmentRef(0), "S1");
+}
+
+TEST(OpenAiReport, AnswersAreReadStrictly) {
+  const std::set<std::string> refs = {"S1", "S2", "S3"};
+  auto ok = ParseModelReport(R"({"summary": [{"text": " Succession ", "segment": "S1"}],
+      "decisions": [], "excerpts": [{"segment": "S3"}],
+      "actions": [{"who": "Maître Dupont", "what": "Envoyer la lettre", "due_date": "2026-12-15",
+                   "due_text": "avant le 15 décembre", "segment": "S2"},
+                  {"who": "", "what": "Trouver l'acte", "due_date": null, "due_text": "",
+                   "segment": "S2"}]})",
+                             refs);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->summary[0].text, "Succession");
+  EXPECT_EQ(ok->actions[0].due_date, "2026-12-15");
+  EXPECT_FALSE(ok->actions[1].due_date.has_value());
+  EXPECT_EQ(ok->excerpts[0].ref, "S3");
+  const char* bad[] = {
+      "",
+      "{\"summary\": [",
+      "[]",
+      R"({"summary": [], "decisions": [], "actions": []})",
+      R"({"summary": [], "decisions": [], "actions": [], "excerpts": [], "title": "x"})",
+      R"({"summary": [{"text": "x", "segment": "S9"}], "decisions": [], "actions": [], "excerpts": []})",
+      R"({"summary": [{"text": "", "segment": "S1"}], "decisions": [], "actions": [], "excerpts": []})",
+      R"({"summary": [{"text": "x", "segment": "S1", "start": 12.5}], "decisions": [], "actions": [], "excerpts": []})",
+      R"({"summary": {}, "decisions": [], "actions": [], "excerpts": []})",
+      R"({"summary": [], "decisions": [], "excerpts": [], "actions": [{"who": "", "what": "x",
+          "due_date": "2026-02-30", "due_text": "", "segment": "S1"}]})",
+      R"({"summary": [], "decisions": [], "excerpts": [], "actions": [{"who": "", "what": "x",
+          "due_text": "", "segment": "S1"}]})",
+      R"({"summary": [], "decisions": [], "excerpts": [{"segment": 1}], "actions": []})",
+  };
+  for (const char* answer : bad) {
+    auto r = ParseModelReport(answer, refs);
+    ASSERT_FALSE(r.ok()) << answer;
+    EXPECT_EQ(r.error().api_code, "summary_invalid_answer") << answer;
+    EXPECT_EQ(r.error().details.value("retryable", false), true) << answer;
+  }
 }
 
 }  // namespace

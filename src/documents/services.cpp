@@ -1,5 +1,6 @@
 #include "documents/services.h"
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "documents/sniff.h"
@@ -20,12 +21,17 @@ Result<DocumentFile> Examine(DocumentServices& s, pipeline::UploadedFile& file) 
   return f;
 }
 
-// Moves the upload under a temporary key; the store moves it to its final key with the row.
-Result<std::string> Stage(DocumentServices& s, pipeline::UploadedFile& file) {
-  std::string temp_key = blobs::NewTemporaryKey();
-  CRM_TRY(s.blobs.Put(temp_key, file.path()));
+// Stores the upload at its final key, before its row exists; the caller deletes it when the row
+// cannot be written.
+Result<std::string> Store(DocumentServices& s, pipeline::UploadedFile& file,
+                          const std::string& firm, const std::string& document_id) {
+  std::string key = DocumentUploadKey(firm, document_id);
+  if (Status put = s.blobs.Put(key, file.path()); !put.ok()) {
+    (void)s.blobs.Delete(key);
+    return put.take_error();
+  }
   file.Release();
-  return temp_key;
+  return key;
 }
 
 void QueueText(DocumentServices& s, const std::string& firm, const nlohmann::json& doc) {
@@ -45,10 +51,11 @@ Result<nlohmann::json> AcceptDocument(DocumentServices& s, const Principal& who,
   CRM_ASSIGN_OR_RETURN(std::string name,
                        CleanDocumentName(raw_name, file.fields.count("name") ? "name" : "file"));
   CRM_ASSIGN_OR_RETURN(DocumentFile f, Examine(s, file));
-  CRM_ASSIGN_OR_RETURN(std::string temp_key, Stage(s, file));
-  auto created = s.documents.Create(who, owner, name, f, temp_key);
+  const std::string id = NewId();
+  CRM_ASSIGN_OR_RETURN(std::string key, Store(s, file, who.firm_id, id));
+  auto created = s.documents.Create(who, owner, name, f, id, key);
   if (!created.ok()) {
-    (void)s.blobs.Delete(temp_key);
+    (void)s.blobs.Delete(key);
     return created.take_error();
   }
   QueueText(s, who.firm_id, *created);
@@ -62,10 +69,10 @@ Result<nlohmann::json> AcceptDocumentVersion(DocumentServices& s, const Principa
                                              std::optional<int64_t> expected_version) {
   CRM_TRY(s.documents.Row(who.firm_id, document_id));
   CRM_ASSIGN_OR_RETURN(DocumentFile f, Examine(s, file));
-  CRM_ASSIGN_OR_RETURN(std::string temp_key, Stage(s, file));
-  auto updated = s.documents.AddVersion(who, document_id, f, temp_key, expected_version);
+  CRM_ASSIGN_OR_RETURN(std::string key, Store(s, file, who.firm_id, document_id));
+  auto updated = s.documents.AddVersion(who, document_id, f, key, expected_version);
   if (!updated.ok()) {
-    (void)s.blobs.Delete(temp_key);
+    (void)s.blobs.Delete(key);
     return updated.take_error();
   }
   QueueText(s, who.firm_id, *updated);

@@ -32,7 +32,6 @@ size_t CountCodePoints(std::string_view s) {
   return n;
 }
 
-
 std::string EncodeEngineValues(const asr::Segment& s) {
   return json{{"tokens", s.tokens},
               {"avg_logprob", s.avg_logprob},
@@ -72,7 +71,6 @@ Result<std::optional<storage::Row>> TranscriptRow(storage::Connection& c,
   return c.QueryOne("SELECT * FROM transcripts WHERE recording_id = ? AND firm_id = ?",
                     {recording_id, firm_id});
 }
-
 
 Status InsertSegment(storage::Connection& c, const std::string& firm_id,
                      const std::string& recording_id, size_t position, const asr::Segment& s,
@@ -160,7 +158,8 @@ std::vector<TimedWord> DecodeTimedWords(const std::string& text) {
 std::vector<TimedWord> ToTimed(const std::vector<asr::Word>& words) {
   std::vector<TimedWord> out;
   out.reserve(words.size());
-  for (const auto& w : words) out.push_back({w.start, w.end, w.text, w.probability, false, w.speaker});
+  for (const auto& w : words)
+    out.push_back({w.start, w.end, w.text, w.probability, false, w.speaker});
   return out;
 }
 
@@ -193,10 +192,10 @@ Status BumpTranscript(storage::Connection& c, const std::string& firm_id,
   return OkStatus();
 }
 
-Status InsertRevision(storage::Connection& c, const Principal& who,
-                      const std::string& recording_id, const std::string& segment_id,
-                      int64_t version, const std::string& kind, const std::string& old_text,
-                      const std::string& new_text, const std::string& now) {
+Status InsertRevision(storage::Connection& c, const Principal& who, const std::string& recording_id,
+                      const std::string& segment_id, int64_t version, const std::string& kind,
+                      const std::string& old_text, const std::string& new_text,
+                      const std::string& now) {
   CRM_TRY(c.Exec(
       "INSERT INTO transcript_revisions (id, firm_id, recording_id, segment_id, version, kind, "
       "old_text, new_text, user_id, api_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -422,10 +421,10 @@ Result<StoredSegment> EditSegmentText(storage::Store& store, const Principal& wh
         AlignWords(before.words, clean, before.start, before.end, before.speaker, true);
     CRM_ASSIGN_OR_RETURN(
         int64_t n,
-        c.Exec("UPDATE transcript_segments SET text = ?, search_text = ?, current_words = ?, "
-               "version = version + 1, updated_at = ? WHERE seq = ? AND version = ?",
-               {clean, FoldForSearch(clean), EncodeTimedWords(words), now, row->Int("seq"),
-                current}));
+        c.Exec(
+            "UPDATE transcript_segments SET text = ?, search_text = ?, current_words = ?, "
+            "version = version + 1, updated_at = ? WHERE seq = ? AND version = ?",
+            {clean, FoldForSearch(clean), EncodeTimedWords(words), now, row->Int("seq"), current}));
     if (n == 0) return Conflict(current + 1);
     CRM_TRY(InsertRevision(c, who, recording_id, segment_id, current + 1, "edit", old_text, clean,
                            now));
@@ -503,6 +502,19 @@ Result<std::map<std::string, std::string>> NameSpeakers(
   std::map<std::string, std::string> out;
   for (const auto& r : rows) out[r.Text("label")] = r.Text("name");
   return out;
+}
+
+Result<std::optional<RecordingNaming>> GetRecordingNaming(storage::Store& store,
+                                                          const std::string& firm_id,
+                                                          const std::string& recording_id) {
+  CRM_ASSIGN_OR_RETURN(auto row,
+                       store.QueryOne("SELECT r.title, r.created_at, c.name FROM recordings r JOIN "
+                                      "clients c ON c.id = r.client_id AND c.firm_id = r.firm_id "
+                                      "WHERE r.id = ? AND r.firm_id = ?",
+                                      {recording_id, firm_id}));
+  if (!row) return std::optional<RecordingNaming>();
+  return std::optional<RecordingNaming>(
+      RecordingNaming{row->Text("title"), row->Text("created_at"), row->Text("name")});
 }
 
 }  // namespace crm::domain

@@ -60,12 +60,12 @@ struct StoredSegment {
   int index = 0;     // position in the transcript, from 0
   double start = 0;  // seconds
   double end = 0;
-  std::string speaker;           // label as diarization wrote it ("SPEAKER_1"), empty when unknown
-  std::string speaker_name;      // the user's name for it, empty when not named
-  std::string text;              // current text
-  std::string engine_text;       // what the engine wrote
-  bool edited = false;           // text != engine_text because a user corrected it
-  int64_t version = 1;           // bumped by each correction
+  std::string speaker;       // label as diarization wrote it ("SPEAKER_1"), empty when unknown
+  std::string speaker_name;  // the user's name for it, empty when not named
+  std::string text;          // current text
+  std::string engine_text;   // what the engine wrote
+  bool edited = false;       // text != engine_text because a user corrected it
+  int64_t version = 1;       // bumped by each correction
   // The current text's words, one per white-space word: the engine's times where the word is
   // the engine's, re-aligned times where a person corrected it (see word_alignment.h).
   std::vector<TimedWord> words;
@@ -124,7 +124,7 @@ Result<StoredSegment> MergeWithNext(storage::Store& store, const Principal& who,
 struct SegmentRevision {
   std::string id;
   std::string kind = "edit";  // "edit", "split" or "merge"
-  int64_t version = 0;  // the segment's version this revision produced
+  int64_t version = 0;        // the segment's version this revision produced
   std::string old_text;
   std::string new_text;
   std::string user_id;     // empty when made with an API key
@@ -144,5 +144,16 @@ Result<std::vector<SegmentRevision>> ListRevisions(storage::Store& store,
 Result<std::map<std::string, std::string>> NameSpeakers(
     storage::Store& store, const Principal& who, const std::string& recording_id,
     const std::map<std::string, std::string>& names, std::optional<int64_t> expected_version);
+
+// What names a recording's exported files: its title, its date and its client's name
+// (nullopt when the firm has no such recording).
+struct RecordingNaming {
+  std::string title;
+  std::string created_at;
+  std::string client_name;
+};
+Result<std::optional<RecordingNaming>> GetRecordingNaming(storage::Store& store,
+                                                          const std::string& firm_id,
+                                                          const std::string& recording_id);
 
 }  // namespace crm::domain

@@ -116,8 +116,7 @@ struct Server::Impl {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Server::Impl* server) : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     remote_ip_ = ec ? "" : ep.address().to_string();
@@ -148,8 +147,9 @@ class Session : public std::enable_shared_from_this<Session> {
     header_parser_->header_limit(static_cast<std::uint32_t>(server_->opts.max_header_bytes));
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(first ? server_->opts.header_timeout : server_->opts.keepalive_timeout);
-    bhttp::async_read_header(stream_, buffer_, *header_parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    bhttp::async_read_header(
+        stream_, buffer_, *header_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -190,26 +190,34 @@ class Session : public std::enable_shared_from_this<Session> {
     req_.target = std::string(h.target());
     auto qpos = req_.target.find('?');
     req_.path = PercentDecode(std::string_view(req_.target).substr(0, qpos), false);
-    if (qpos != std::string::npos) req_.query = ParseQuery(std::string_view(req_.target).substr(qpos + 1));
+    if (qpos != std::string::npos)
+      req_.query = ParseQuery(std::string_view(req_.target).substr(qpos + 1));
     for (const auto& f : h) {
       std::string name(f.name_string());
       auto it = req_.headers.find(name);
-      if (it == req_.headers.end()) req_.headers.emplace(name, std::string(f.value()));
-      else it->second += ", " + std::string(f.value());
+      if (it == req_.headers.end())
+        req_.headers.emplace(name, std::string(f.value()));
+      else
+        it->second += ", " + std::string(f.value());
     }
     req_.remote_ip = remote_ip_;
     std::string rid = req_.Header("X-Request-Id");
     bool rid_ok = !rid.empty() && rid.size() <= 64;
-    for (char c : rid) rid_ok = rid_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    for (char c : rid)
+      rid_ok = rid_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
     req_.request_id = rid_ok ? rid : NewId();
     keep_alive_ = h.keep_alive();
-    if (auto cl = header_parser_->content_length()) content_length_ = *cl;
-    else content_length_.reset();
+    if (auto cl = header_parser_->content_length())
+      content_length_ = *cl;
+    else
+      content_length_.reset();
     chunked_ = header_parser_->chunked();
     auto m = server_->router.Match(req_.method, req_.path);
     if (m.route && m.route->options.light && !chunked_ && content_length_.value_or(0) == 0)
       return Prepare(std::move(m));
-    net::post(*server_->handlers, [self = shared_from_this(), m = std::move(m)]() mutable { self->Prepare(std::move(m)); });
+    net::post(*server_->handlers, [self = shared_from_this(), m = std::move(m)]() mutable {
+      self->Prepare(std::move(m));
+    });
   }
 
   // ---- 2. route + middleware, on the handler pool (or inline for light routes) ----
@@ -236,24 +244,34 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& o = route_->options;
       if (o.auth != AuthMode::kNone && server_->mw.authenticate) {
         auto p = server_->mw.authenticate(req_);
-        if (!p.ok()) reject = ErrorResponse(p.error());
-        else req_.principal = *p;
+        if (!p.ok())
+          reject = ErrorResponse(p.error());
+        else
+          req_.principal = *p;
       }
       if (!reject && o.auth == AuthMode::kRequired && !req_.principal.authenticated)
-        reject = ErrorResponse(Error(ErrorCode::kUnauthenticated, "Authentification requise. / Authentication required."));
+        reject = ErrorResponse(Error(ErrorCode::kUnauthenticated,
+                                     "Authentification requise. / Authentication required."));
       if (!reject && req_.principal.authenticated && o.auth == AuthMode::kRequired &&
           !RoleAtLeast(req_.principal.role, o.min_role) &&
           !(o.platform_admin_too && req_.principal.is_platform_admin()))
-        reject = ErrorResponse(Error(ErrorCode::kForbidden, "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
+        reject = ErrorResponse(Error(
+            ErrorCode::kForbidden,
+            "Vous n'avez pas les droits nécessaires. / You do not have permission to do this."));
       if (!reject && o.csrf && req_.principal.via_session && IsUnsafeMethod(req_.method)) {
         std::string token = req_.Header("X-CSRF-Token");
         if (token.empty() || !ConstantTimeEquals(token, req_.principal.csrf_token))
-          reject = ErrorResponse(Error(ErrorCode::kForbidden, "Jeton CSRF manquant ou invalide : rechargez la page. / Missing or invalid CSRF token.", nullptr, "csrf_failed"));
+          reject = ErrorResponse(Error(ErrorCode::kForbidden,
+                                       "Jeton CSRF manquant ou invalide : rechargez la page. / "
+                                       "Missing or invalid CSRF token.",
+                                       nullptr, "csrf_failed"));
       }
       if (!reject && o.rate_limited && server_->mw.rate_limit) {
         if (auto wait = server_->mw.rate_limit(req_)) {
           retry_after = *wait;
-          reject = ErrorResponse(Error(ErrorCode::kRateLimited, "Trop de requêtes, réessayez plus tard. / Too many requests, retry later."));
+          reject = ErrorResponse(
+              Error(ErrorCode::kRateLimited,
+                    "Trop de requêtes, réessayez plus tard. / Too many requests, retry later."));
           reject->Header("Retry-After", std::to_string(retry_after));
         }
       }
@@ -261,12 +279,16 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!reject) {
         if (o.body_sink) {
           auto sink = o.body_sink(req_, content_length_);
-          if (!sink.ok()) reject = ErrorResponse(sink.error());
-          else sink_ = std::move(sink).value();
+          if (!sink.ok())
+            reject = ErrorResponse(sink.error());
+          else
+            sink_ = std::move(sink).value();
         } else if (content_length_ && *content_length_ > o.max_body) {
           reject = ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
-              "Corps de requête trop volumineux (maximum " + std::to_string(o.max_body) + " octets). / Request body too large.",
-              {{"max_bytes", o.max_body}}));
+                                       "Corps de requête trop volumineux (maximum " +
+                                           std::to_string(o.max_body) +
+                                           " octets). / Request body too large.",
+                                       {{"max_bytes", o.max_body}}));
         }
       }
     }
@@ -275,23 +297,26 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!reject && !sink_ && !chunked_ && content_length_.value_or(0) == 0) {
       Response res = CallHandler();
       // dispatch: a light route is already on the connection's strand and sends right away.
-      net::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
-        self->Send(std::move(res));
-      });
+      net::dispatch(stream_.get_executor(),
+                    [self = shared_from_this(), res = std::move(res)]() mutable {
+                      self->Send(std::move(res));
+                    });
       return;
     }
-    net::post(stream_.get_executor(), [self = shared_from_this(), reject = std::move(reject)]() mutable {
-      if (reject) {
-        // The body was not read: the connection cannot be reused, and it lingers after the
-        // answer so that a client still sending its body reads the answer. A client that sent
-        // `Expect: 100-continue` gets this final status instead of 100 and sends no body.
-        self->body_pending_ = self->content_length_.value_or(0) > 0 || self->chunked_;
-        self->keep_alive_ = self->keep_alive_ && !self->body_pending_;
-        self->Send(std::move(*reject));
-      } else {
-        self->ReadBody();
-      }
-    });
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), reject = std::move(reject)]() mutable {
+                if (reject) {
+                  // The body was not read: the connection cannot be reused, and it lingers after
+                  // the answer so that a client still sending its body reads the answer. A client
+                  // that sent `Expect: 100-continue` gets this final status instead of 100 and
+                  // sends no body.
+                  self->body_pending_ = self->content_length_.value_or(0) > 0 || self->chunked_;
+                  self->keep_alive_ = self->keep_alive_ && !self->body_pending_;
+                  self->Send(std::move(*reject));
+                } else {
+                  self->ReadBody();
+                }
+              });
   }
 
   // Query parameters are text: invalid UTF-8 or a NUL byte (after percent-decoding) is a 422
@@ -299,15 +324,19 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<Response> CheckQueryText() const {
     nlohmann::json problems = nlohmann::json::object();
     for (const auto& [k, v] : req_.query) {
-      std::string name = IsValidUtf8(k) && k.find('\0') == std::string::npos ? k : "(parameter name)";
-      if (!IsValidUtf8(k) || !IsValidUtf8(v)) problems[name] = "invalid_utf8";
-      else if (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) problems[name] = "nul_byte";
+      std::string name =
+          IsValidUtf8(k) && k.find('\0') == std::string::npos ? k : "(parameter name)";
+      if (!IsValidUtf8(k) || !IsValidUtf8(v))
+        problems[name] = "invalid_utf8";
+      else if (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos)
+        problems[name] = "nul_byte";
     }
     if (problems.empty()) return std::nullopt;
-    return ErrorResponse(Error(ErrorCode::kInvalidArgument,
-                               "Paramètre de requête invalide : texte UTF-8 attendu, sans octet nul. / "
-                               "Invalid query parameter: UTF-8 text without NUL bytes expected.",
-                               problems));
+    return ErrorResponse(
+        Error(ErrorCode::kInvalidArgument,
+              "Paramètre de requête invalide : texte UTF-8 attendu, sans octet nul. / "
+              "Invalid query parameter: UTF-8 text without NUL bytes expected.",
+              problems));
   }
 
   // ---- 3. body, on the I/O thread ----
@@ -344,9 +373,12 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec == bhttp::error::body_limit) {
                           self->keep_alive_ = false;
                           self->body_pending_ = true;
-                          return self->Send(self->ErrorResponse(Error(ErrorCode::kPayloadTooLarge,
-                              "Corps de requête trop volumineux (maximum " + std::to_string(self->route_->options.max_body) +
-                              " octets). / Request body too large.", {{"max_bytes", self->route_->options.max_body}})));
+                          return self->Send(self->ErrorResponse(
+                              Error(ErrorCode::kPayloadTooLarge,
+                                    "Corps de requête trop volumineux (maximum " +
+                                        std::to_string(self->route_->options.max_body) +
+                                        " octets). / Request body too large.",
+                                    {{"max_bytes", self->route_->options.max_body}})));
                         }
                         if (ec) return self->BodyFailed(ec);
                         self->stream_.expires_never();
@@ -402,13 +434,15 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     bool truncated = ec == bhttp::error::partial_message;
     body_pending_ = !truncated;
-    Send(ErrorResponse(truncated ? Error(ErrorCode::kBadRequest,
-                                         "Corps de requête incomplet : la connexion s'est fermée avant sa fin. / "
-                                         "Request body truncated.",
-                                         nullptr, "truncated_body")
-                                 : Error(ErrorCode::kBadRequest,
-                                         "Corps de requête mal formé (" + ec.message() + "). / Malformed request body.",
-                                         nullptr, "malformed_body")));
+    Send(ErrorResponse(
+        truncated
+            ? Error(ErrorCode::kBadRequest,
+                    "Corps de requête incomplet : la connexion s'est fermée avant sa fin. / "
+                    "Request body truncated.",
+                    nullptr, "truncated_body")
+            : Error(ErrorCode::kBadRequest,
+                    "Corps de requête mal formé (" + ec.message() + "). / Malformed request body.",
+                    nullptr, "malformed_body")));
   }
 
   // ---- 4. handler, on the handler pool ----
@@ -428,14 +462,16 @@ class Session : public std::enable_shared_from_this<Session> {
       return route_->handler(req_);
     } catch (const std::exception& e) {
       log::Error("handler threw", {{"request_id", req_.request_id}, {"error", e.what()}});
-      return Response::FromError(Internal("Erreur interne. / Internal error (request " + req_.request_id + ")."));
+      return Response::FromError(
+          Internal("Erreur interne. / Internal error (request " + req_.request_id + ")."));
     }
   }
 
   void RunHandler() {
     net::post(*server_->handlers, [self = shared_from_this()] {
       Response res = self->CallHandler();
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->Send(std::move(res)); });
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->Send(std::move(res)); });
     });
   }
 
@@ -470,7 +506,8 @@ class Session : public std::enable_shared_from_this<Session> {
     fn("Server", "crm-ai");
     fn("X-Request-Id", req_.request_id);
     for (const auto& [name, value] : kSecurityHeaders) fn(name, value);
-    if (res_.stream || res_.content_type.rfind("application/json", 0) == 0) fn("Cache-Control", "no-store");
+    if (res_.stream || res_.content_type.rfind("application/json", 0) == 0)
+      fn("Cache-Control", "no-store");
     for (auto& [k, v] : res_.headers) fn(k, v);
   }
 
@@ -489,7 +526,8 @@ class Session : public std::enable_shared_from_this<Session> {
       size_t at = head_.size();
       head_ += value;
       // Values come from handlers (file names, ETags...): CR and LF never reach the wire.
-      if (std::memchr(value.data(), '\r', value.size()) || std::memchr(value.data(), '\n', value.size()))
+      if (std::memchr(value.data(), '\r', value.size()) ||
+          std::memchr(value.data(), '\n', value.size()))
         for (size_t i = at; i < head_.size(); ++i)
           if (head_[i] == '\r' || head_[i] == '\n') head_[i] = ' ';
       head_ += "\r\n";
@@ -503,20 +541,24 @@ class Session : public std::enable_shared_from_this<Session> {
     header->version(11);
     header->result(static_cast<unsigned>(status_));
     ForEachHeader(false, [&](std::string_view name, std::string_view value) {
-      header->insert(beast::string_view(name.data(), name.size()), beast::string_view(value.data(), value.size()));
+      header->insert(beast::string_view(name.data(), name.size()),
+                     beast::string_view(value.data(), value.size()));
     });
     if (res_.stream) keep_alive_ = false;
     header->keep_alive(keep_alive_);
-    if (res_.stream) header->chunked(true);
-    else header->content_length(res_.file->length);
+    if (res_.stream)
+      header->chunked(true);
+    else
+      header->content_length(res_.file->length);
     response_ = header;
     serializer_ = std::make_shared<bhttp::response_serializer<bhttp::buffer_body>>(*response_);
     response_->body().data = nullptr;
     response_->body().more = true;
-    bhttp::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Finish(false);
-      self->WriteBody();
-    });
+    bhttp::async_write_header(stream_, *serializer_,
+                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                                if (ec) return self->Finish(false);
+                                self->WriteBody();
+                              });
   }
 
   void WriteBody() {
@@ -526,7 +568,8 @@ class Session : public std::enable_shared_from_this<Session> {
     remaining_ = res_.file->length;
     if (!res_.file->read) {
       file_ = std::fopen(res_.file->path.c_str(), "rb");
-      if (!file_ || fseeko(file_, static_cast<off_t>(position_), SEEK_SET) != 0) return Finish(false);
+      if (!file_ || fseeko(file_, static_cast<off_t>(position_), SEEK_SET) != 0)
+        return Finish(false);
     }
     WriteFileChunk();
   }
@@ -559,24 +602,26 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->body().size = got;
     response_->body().more = true;
     stream_.expires_after(std::chrono::seconds(60));
-    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) {
-        self->CloseFile();
-        return self->Finish(false);
-      }
-      self->WriteFileChunk();
-    });
+    bhttp::async_write(stream_, *serializer_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec == bhttp::error::need_buffer) ec = {};
+                         if (ec) {
+                           self->CloseFile();
+                           return self->Finish(false);
+                         }
+                         self->WriteFileChunk();
+                       });
   }
 
   void WriteLast() {
     response_->body().data = nullptr;
     response_->body().size = 0;
     response_->body().more = false;
-    bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec == bhttp::error::need_buffer) ec = {};
-      self->Finish(!ec);
-    });
+    bhttp::async_write(stream_, *serializer_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec == bhttp::error::need_buffer) ec = {};
+                         self->Finish(!ec);
+                       });
   }
 
   class Writer final : public StreamWriter {
@@ -684,11 +729,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (left <= std::chrono::steady_clock::duration::zero() || linger_bytes_ >= o.linger_max_bytes)
       return EndLinger();
     stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, o.linger_idle));
-    stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      self->linger_bytes_ += n;
-      if (ec) return self->EndLinger();
-      self->LingerRead();
-    });
+    stream_.async_read_some(net::buffer(chunk_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->linger_bytes_ += n;
+                              if (ec) return self->EndLinger();
+                              self->LingerRead();
+                            });
   }
 
   void EndLinger() {
@@ -794,11 +840,13 @@ Status Server::Start() {
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
-    return Error(ErrorCode::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
-                                     ec.message() + "; set APP_HOST/APP_PORT to a free address");
+    return Error(ErrorCode::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                                     ": " + ec.message() +
+                                     "; set APP_HOST/APP_PORT to a free address");
   impl_->bound_port = impl_->acceptor.local_endpoint().port();
   impl_->handlers = std::make_unique<net::thread_pool>(std::max(1, o.handler_threads));
-  for (int i = 1; i < std::max(1, o.io_threads); ++i) impl_->more_iocs.push_back(std::make_unique<net::io_context>(1));
+  for (int i = 1; i < std::max(1, o.io_threads); ++i)
+    impl_->more_iocs.push_back(std::make_unique<net::io_context>(1));
   impl_->Accept();
   for (int i = 0; i < std::max(1, o.io_threads); ++i) {
     net::io_context& ctx = i == 0 ? impl_->ioc : *impl_->more_iocs[i - 1];
@@ -850,6 +898,21 @@ void Server::Wait() {
     if (t.joinable()) t.join();
   impl_->io_threads.clear();
   if (impl_->handlers) impl_->handlers->join();
+  // What the stopped contexts still hold (the accept aborted by the closed acceptor, handlers of
+  // closed sessions) runs now, while every context is alive: destroyed later, the pending accept
+  // would move a socket of another context that is already gone (UBSan: invalid vptr).
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  for (int round = 0; round < 100; ++round) {
+    size_t ran = 0;
+    impl_->ioc.restart();
+    ran += impl_->ioc.poll();
+    for (auto& ctx : impl_->more_iocs) {
+      ctx->restart();
+      ran += ctx->poll();
+    }
+    if (ran == 0) break;
+  }
   log::Flush();  // every access-log line of the requests served is on stderr before Wait returns
 }
 

@@ -1,11 +1,19 @@
 #!/usr/bin/python3
-"""A stand-in for OpenAI's transcription API, for tests. Standard library only.
+"""A stand-in for OpenAI's transcription and chat completions APIs, for tests. Standard library only.
 
 Speaks the real wire format of POST /v1/audio/transcriptions (multipart/form-data with `file`,
 `model`, `language`, `prompt`, `temperature`, `response_format`, `timestamp_granularities[]`)
 and answers `json`, `text`, `srt`, `vtt` or `verbose_json`, with segments and words derived
 from the uploaded audio's duration (read from WAV, FLAC and Ogg headers, else from ffprobe).
 Errors use OpenAI's body: {"error": {"message", "type", "param", "code"}}. Also GET /v1/models.
+
+POST /v1/chat/completions speaks the chat completions wire format: a JSON body with `model`,
+`messages` (role/content), optional `temperature` and `response_format` ({"type": "json_schema",
+"json_schema": {"name", "strict", "schema"}} or {"type": "json_object"}); it answers a
+`chat.completion` object whose message content is a meeting report in the requested JSON
+shape. Like a model it "reads" the last user message: each line "[S12 ...] text" is a reference
+and a text; the summary takes the first lines, decisions the lines with a decision phrase,
+actions those with a commitment, excerpts the first and last lines.
 
 Usage:
   /usr/bin/python3 tests/stand_ins/openai_stand_in.py [flags]
@@ -26,15 +34,21 @@ Flags:
   --word-seconds S      spacing of the generated words (default 0.5)
   --words "W1 W2 ..."   the words the answers cycle through (default: a French sentence)
   --record FILE         also append one JSON line per received request to FILE
+  --chat-fail N         the next N chat requests fail with --fail-status (default 0)
+  --chat-garbage N      the next N chat requests answer 200 with content that is not the
+                        requested JSON (default 0; -1: always)
+  --no-json-schema      refuse response_format json_schema with 400 (as servers without
+                        structured outputs do); json_object still works
 
 Control endpoints (for tests, no authentication):
   POST /control         JSON body with any of: fail, fail_status, retry_after, quota_exhausted,
                         delay, max_bytes, api_key, words (a list), segment_seconds,
-                        word_seconds, reset (true: forget recorded requests and
+                        word_seconds, chat_fail, chat_garbage, no_json_schema, reset (true: forget recorded requests and
                         restore the command-line settings). Answers the resulting settings.
   GET  /requests        JSON list of the requests received so far: path, headers (the
                         Authorization header included, as received), form fields, file name,
                         content type and size, the audio duration found, and the status answered.
+                        Chat requests carry their JSON body as "json".
 
 Accepted models: whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe (the gpt-4o ones refuse
 verbose_json, as OpenAI's do). Accepted file extensions: OpenAI's list (flac, m4a, mp3, mp4,
@@ -68,6 +82,8 @@ class State:
             "max_bytes": args.max_bytes, "api_key": args.api_key,
             "words": args.words.split() if args.words else list(WORDS),
             "segment_seconds": args.segment_seconds, "word_seconds": args.word_seconds,
+            "chat_fail": args.chat_fail, "chat_garbage": args.chat_garbage,
+            "no_json_schema": args.no_json_schema,
         }
         self.settings = dict(self.defaults)
         self.record_path = args.record
@@ -298,6 +314,12 @@ class Handler(BaseHTTPRequestHandler):
                 state.settings.update(change)
                 settings = dict(state.settings)
             return self.send_body(200, "application/json", json.dumps(settings))
+        if self.path == "/v1/chat/completions":
+            with state.lock:
+                generation = state.generation
+            self.entry = {"path": self.path, "headers": dict(self.headers.items()),
+                          "received_at": time.time(), "generation": generation}
+            return self.chat(state, body, self.entry)
         if self.path != "/v1/audio/transcriptions":
             return self.send_error_body(404, "Unknown request URL: POST %s." % self.path,
                                         "invalid_request_error", code="unknown_url")
@@ -400,6 +422,120 @@ class Handler(BaseHTTPRequestHandler):
         self.send_body(200, ctype, text)
         return 200
 
+    # ---- chat completions --------------------------------------------------------------------
+
+    def chat(self, state, body, entry):
+        with state.lock:
+            settings = dict(state.settings)
+            failing = settings["chat_fail"] > 0
+            if failing:
+                state.settings["chat_fail"] -= 1
+            garbage = settings["chat_garbage"] != 0
+            if settings["chat_garbage"] > 0:
+                state.settings["chat_garbage"] -= 1
+        auth = self.headers.get("Authorization", "")
+        if auth != "Bearer " + settings["api_key"]:
+            return self.send_error_body(401, "Incorrect API key provided.",
+                                        "invalid_request_error", code="invalid_api_key")
+        try:
+            req = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            return self.send_error_body(400, "We could not parse the JSON body of your request. "
+                                        "(%s)" % e, "invalid_request_error")
+        entry["json"] = req
+        if not isinstance(req, dict) or not req.get("model"):
+            return self.send_error_body(400, "you must provide a model parameter",
+                                        "invalid_request_error", param="model")
+        messages = req.get("messages")
+        if (not isinstance(messages, list) or not messages or
+                not all(isinstance(m, dict) and m.get("role") in ("system", "user", "assistant",
+                                                                  "developer")
+                        and isinstance(m.get("content"), str) for m in messages)):
+            return self.send_error_body(400, "Invalid value for 'messages'.",
+                                        "invalid_request_error", param="messages")
+        fmt = req.get("response_format") or {"type": "text"}
+        ftype = fmt.get("type") if isinstance(fmt, dict) else None
+        if ftype not in ("text", "json_object", "json_schema"):
+            return self.send_error_body(400, "Invalid value for 'response_format.type'.",
+                                        "invalid_request_error", param="response_format.type")
+        if ftype == "json_schema":
+            if settings["no_json_schema"]:
+                return self.send_error_body(
+                    400, "'response_format.type' json_schema is not supported by this model.",
+                    "invalid_request_error", param="response_format")
+            js = fmt.get("json_schema")
+            if not isinstance(js, dict) or not js.get("name") or not isinstance(
+                    js.get("schema"), dict):
+                return self.send_error_body(400, "Missing required parameter: "
+                                            "'response_format.json_schema'.",
+                                            "invalid_request_error",
+                                            param="response_format.json_schema")
+        if ftype == "json_object" and not any("json" in m["content"].lower() for m in messages):
+            return self.send_error_body(400, "'messages' must contain the word 'json' in some "
+                                        "form, to use 'response_format' of type 'json_object'.",
+                                        "invalid_request_error", param="messages")
+        if failing:
+            return self.send_error_body(
+                settings["fail_status"], "The server had an error while processing your "
+                "request. Sorry about that!", "server_error")
+        user = [m["content"] for m in messages if m["role"] == "user"][-1]
+        if garbage:
+            content = '{"summary": [{"text": "Le client'  # cut JSON, as a broken model writes
+        else:
+            content = json.dumps(summarise(user), ensure_ascii=False)
+        answer = {
+            "id": "chatcmpl-%d" % int(time.time() * 1e6), "object": "chat.completion",
+            "created": int(time.time()), "model": req["model"], "system_fingerprint": "fp_stand_in",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                                                 "refusal": None},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": len(user) // 4, "completion_tokens": len(content) // 4,
+                      "total_tokens": (len(user) + len(content)) // 4},
+        }
+        self.send_body(200, "application/json", json.dumps(answer, ensure_ascii=False))
+        return 200
+
+
+DECISION_WORDS = ("décidé", "convenu", "validé", "on retient", "décision")
+ACTION_WORDS = ("il faut", "je vous envoie", "pourriez", "nous allons", "je m'engage", "action")
+
+
+def summarise(user):
+    """A report in the requested shape, citing the references of `user`'s lines."""
+    lines = []  # (reference, speaker or item kind, text)
+    for raw in user.split("\n"):
+        if not raw.startswith("[S"):
+            continue
+        head, _, rest = raw.partition("]")
+        ref = head[1:].split(" ")[0]
+        who, sep, text = rest.strip().partition(" : ")
+        if not sep:
+            who, text = "", rest.strip()
+        lines.append((ref, who.strip(), text.strip()))
+    if not lines:
+        return {"summary": [], "decisions": [], "actions": [], "excerpts": []}
+    # A merge request lists partial items ("[S12] résumé : ..."): the summary keeps those.
+    points = [l for l in lines if l[1] == "résumé"] or lines
+    summary = [{"text": t or "Échange", "segment": r} for r, _, t in points[:3]]
+    decisions = [{"text": t, "segment": r} for r, w, t in lines
+                 if w == "décision" or any(x in t.lower() for x in DECISION_WORDS)]
+    actions = []
+    for r, w, t in lines:
+        if w == "action" or any(x in t.lower() for x in ACTION_WORDS):
+            who = ""
+            if w == "action" and "(qui : " in t:  # a merge request's "what (qui : X ; ...)"
+                t, _, rest = t.partition(" (qui : ")
+                who = rest.split(" ;")[0].rstrip(")")
+                who = "" if who == "?" else who
+            elif w not in ("action", "?"):
+                who = w
+            actions.append({"who": who, "what": t, "due_date": None, "due_text": "",
+                            "segment": r})
+    excerpts = [{"segment": lines[0][0]}]
+    if len(lines) > 1:
+        excerpts.append({"segment": lines[-1][0]})
+    return {"summary": summary, "decisions": decisions, "actions": actions, "excerpts": excerpts}
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -415,6 +551,9 @@ def main():
     p.add_argument("--word-seconds", type=float, default=0.5)
     p.add_argument("--record", default=None)
     p.add_argument("--words", default=None)
+    p.add_argument("--chat-fail", type=int, default=0)
+    p.add_argument("--chat-garbage", type=int, default=0)
+    p.add_argument("--no-json-schema", action="store_true")
     args = p.parse_args()
     if args.retry_after is not None and args.retry_after == int(args.retry_after):
         args.retry_after = int(args.retry_after)

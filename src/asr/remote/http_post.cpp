@@ -69,6 +69,48 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// Runs the transfer set up on `c` (URL, body, headers), shared by both kinds of POST.
+Result<HttpResponse> Perform(CURL* c, const std::string& url, curl_slist* headers,
+                             const HttpPostOptions& options, const ProgressSink& progress) {
+  HttpResponse response;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "crm-ai");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max(1.0, options.timeout_seconds * 1000)));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max(1.0, options.connect_timeout_seconds * 1000)));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnTransferProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &progress);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+
+  char error_text[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    std::string why = error_text[0] ? error_text : curl_easy_strerror(rc);
+    switch (rc) {
+      case CURLE_ABORTED_BY_CALLBACK:
+        return Error(ErrorCode::kCancelled, "the request to " + options.server + " was cancelled");
+      case CURLE_OPERATION_TIMEDOUT:
+        return Error(ErrorCode::kTimeout, options.server + " did not answer in time (" + why + ")");
+      case CURLE_READ_ERROR:
+        return IoError("cannot read the file to upload (" + why + ")");
+      default:
+        return Error(ErrorCode::kUnavailable,
+                     options.server + " could not be reached (" + why + ")");
+    }
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
 }  // namespace
 
 Result<HttpResponse> PostMultipart(const std::string& url, const std::vector<std::string>& headers,
@@ -100,46 +142,25 @@ Result<HttpResponse> PostMultipart(const std::string& url, const std::vector<std
   // Send the body at once instead of waiting for "100 Continue", which many servers never send.
   raw_headers = curl_slist_append(raw_headers, "Expect:");
   std::unique_ptr<curl_slist, SlistDeleter> header_list(raw_headers);
-
-  HttpResponse response;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "crm-ai");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::max(1.0, options.timeout_seconds * 1000)));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::max(1.0, options.connect_timeout_seconds * 1000)));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnTransferProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &progress);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  return Perform(c, url, header_list.get(), options, progress);
+}
 
-  char error_text[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    std::string why = error_text[0] ? error_text : curl_easy_strerror(rc);
-    switch (rc) {
-      case CURLE_ABORTED_BY_CALLBACK:
-        return Error(ErrorCode::kCancelled, "the transcription upload was cancelled");
-      case CURLE_OPERATION_TIMEDOUT:
-        return Error(ErrorCode::kTimeout,
-                     "the transcription server did not answer in time (" + why + ")");
-      case CURLE_READ_ERROR:
-        return IoError("cannot read the file to upload (" + why + ")");
-      default:
-        return Error(ErrorCode::kUnavailable,
-                     "the transcription server could not be reached (" + why + ")");
-    }
-  }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-  return response;
+Result<HttpResponse> PostJson(const std::string& url, const std::vector<std::string>& headers,
+                              const std::string& json_body, const HttpPostOptions& options,
+                              const ProgressSink& progress) {
+  GlobalInitOnce();
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Internal("libcurl could not start a transfer");
+  CURL* c = curl.get();
+  curl_slist* raw_headers = nullptr;
+  for (const std::string& h : headers) raw_headers = curl_slist_append(raw_headers, h.c_str());
+  raw_headers = curl_slist_append(raw_headers, "Content-Type: application/json");
+  raw_headers = curl_slist_append(raw_headers, "Expect:");
+  std::unique_ptr<curl_slist, SlistDeleter> header_list(raw_headers);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+  return Perform(c, url, header_list.get(), options, progress);
 }
 
 }  // namespace crm::asr::remote

@@ -1,6 +1,7 @@
-// One multipart/form-data POST over libcurl, the transport of the OpenAI-compatible client.
+// One POST over libcurl (multipart/form-data or JSON), the transport of the OpenAI-compatible
+// clients (transcription, chat completions).
 //
-// Knows nothing of OpenAI: it sends the parts, returns status, headers of interest and body, and
+// Knows nothing of OpenAI: it sends the body, returns status, headers of interest and body, and
 // turns transport failures into errors (kUnavailable for connection problems, kTimeout,
 // kCancelled when the ProgressSink asks to stop). Header values given to it are never logged.
 #pragma once
@@ -33,13 +34,19 @@ struct HttpResponse {
 };
 
 struct HttpPostOptions {
-  double timeout_seconds = 600;         // whole exchange
-  double connect_timeout_seconds = 30;  // TCP + TLS
+  double timeout_seconds = 600;                     // whole exchange
+  double connect_timeout_seconds = 30;              // TCP + TLS
+  std::string server = "the transcription server";  // named in transport errors
 };
 
 // POSTs `parts` to `url` with the extra `headers` ("Name: value").
 Result<HttpResponse> PostMultipart(const std::string& url, const std::vector<std::string>& headers,
                                    const std::vector<FormPart>& parts,
                                    const HttpPostOptions& options, const ProgressSink& progress);
+
+// POSTs `json_body` (Content-Type: application/json) to `url` with the extra `headers`.
+Result<HttpResponse> PostJson(const std::string& url, const std::vector<std::string>& headers,
+                              const std::string& json_body, const HttpPostOptions& options,
+                              const ProgressSink& progress);
 
 }  // namespace crm::asr::remote
