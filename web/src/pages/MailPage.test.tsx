@@ -67,7 +67,7 @@ describe('MailPage', () => {
 
   it('shows the text part as text, recipients, attachments and the last error; retries', async () => {
     const calls: string[] = [];
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderMail(calls);
     await screen.findByRole('heading', { name: mail.subject });
     expect(screen.getByText(/helene@martin\.fr/)).toBeTruthy();

@@ -33,7 +33,7 @@ describe('OutboxPage', () => {
         return json({ error: { code: 'not_found', message: 'x' } }, 404);
       }),
     );
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderWithApp(<OutboxPage />, '/mails');
     expect(await screen.findByRole('heading', { name: "Boîte d'envoi" })).toBeTruthy();
     const rows = await screen.findAllByTestId('outbox-row');

@@ -6,7 +6,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, type Page } from '../api/client';
-import { MailStatusBadge } from '../components/mails/MailParts';
+import { MailStatusBadge, PaperclipIcon } from '../components/mails/MailParts';
 import { inFlight, lastErrorText, MAIL_STATUSES, type Mail } from '../components/mails/types';
 import { MAILS_KEY, useRetryMail } from '../components/mails/useRetryMail';
 import { LoadMore, QueryState } from '../components/QueryState';
@@ -85,7 +85,7 @@ export function Outbox({ platform = false }: { platform?: boolean }) {
                       </Anchor>
                       {m.attachments.length > 0 && (
                         <Text size="xs" c="dimmed">
-                          <span aria-hidden>📎</span> {m.attachments.map((a) => a.file_name).join(', ')}
+                          <PaperclipIcon /> {m.attachments.map((a) => a.file_name).join(', ')}
                         </Text>
                       )}
                     </Table.Td>

@@ -9,6 +9,15 @@ import type { Mail, MailStatus } from './types';
 
 const STATUS_COLOR: Record<MailStatus, string> = { queued: 'gray', sending: 'blue', sent: 'green', failed: 'red', kept: 'indigo' };
 
+// A paperclip, drawn (no emoji font is needed), hidden from screen readers: the text says it.
+export function PaperclipIcon({ size = 14 }: { size?: number }) {
+  return (
+    <svg width={size} height={size} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden focusable="false" style={{ verticalAlign: '-2px' }}>
+      <path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48" />
+    </svg>
+  );
+}
+
 export function MailStatusBadge({ status }: { status: MailStatus }) {
   const { t } = useTranslation();
   const color = STATUS_COLOR[status] ?? 'gray';
@@ -88,7 +97,7 @@ export function MailAttachments({ mail, base = '/api/mails' }: { mail: Pick<Mail
       {mail.attachments.map((a) => (
         <Group key={a.id} gap="xs">
           <Anchor href={`${base}/${mail.id}/attachments/${a.id}`} download={a.file_name} size="sm" data-testid="mail-attachment">
-            <span aria-hidden>📎</span> {a.file_name}
+            <PaperclipIcon /> {a.file_name}
           </Anchor>
           <Text size="xs" c="dimmed">
             {formatBytes(a.size, i18n.language)}

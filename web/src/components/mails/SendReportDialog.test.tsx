@@ -51,7 +51,7 @@ function stubApi(onMail: (body: unknown) => Response) {
 }
 
 async function openDialog() {
-  const user = userEvent.setup();
+  const user = userEvent.setup({ delay: null });
   renderWithApp(<ReportSendSlot report={report} />);
   await user.click(screen.getByRole('button', { name: 'Envoyer par e-mail' }));
   const dialog = await screen.findByRole('dialog');
@@ -62,7 +62,8 @@ async function openDialog() {
 
 afterEach(() => vi.unstubAllGlobals());
 
-describe('ReportSendSlot', () => {
+// Typing into Mantine's inputs under jsdom is slow on a busy machine.
+describe('ReportSendSlot', { timeout: 20_000 }, () => {
   it('explains why a draft cannot be sent', () => {
     renderWithApp(<ReportSendSlot report={{ ...report, status: 'draft' }} />);
     const button = screen.getByRole('button', { name: 'Envoyer par e-mail' });
@@ -77,7 +78,7 @@ describe('ReportSendSlot', () => {
     );
     const { user } = await openDialog();
     const subject = screen.getByLabelText('Objet') as HTMLInputElement;
-    await waitFor(() => expect(subject.value).toBe('Compte-rendu de la réunion du 1 décembre 2026'));
+    await waitFor(() => expect(subject.value).toBe('Compte-rendu de la réunion du 1er décembre 2026'));
     expect(screen.getByTestId('send-attachment').textContent).toContain('Vente de la maison');
 
     await user.click(screen.getByLabelText('English'));
@@ -93,7 +94,7 @@ describe('ReportSendSlot', () => {
       to: ['helene@martin.fr', 'paul@martin.fr'],
       cc: [],
       language: 'fr',
-      subject: 'Compte-rendu de la réunion du 1 décembre 2026',
+      subject: 'Compte-rendu de la réunion du 1er décembre 2026',
       message: 'Bonjour, voici le compte rendu.',
     });
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());

@@ -13,16 +13,19 @@ import { DEFAULT_TIME_ZONE } from '../../lib/format';
 import { notify } from '../../lib/notify';
 import type { Report } from '../reports/types';
 import { useErrorMessage } from '../States';
+import { PaperclipIcon } from './MailParts';
 import { MAILS_KEY } from './useRetryMail';
 import { fieldOf, MAX_MESSAGE, MAX_SUBJECT, sendBody, validateSend, type Mail, type SendValues } from './types';
 
 const SPLIT = [',', ';', ' '];
 
-// "1 décembre 2026" / "1 December 2026", in the firm's time zone.
+// "1er décembre 2026" / "1 December 2026", in the firm's time zone.
 export function longDate(iso: string, lang: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { dateStyle: 'long', timeZone: DEFAULT_TIME_ZONE }).format(d);
+  const s = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { dateStyle: 'long', timeZone: DEFAULT_TIME_ZONE }).format(d);
+  // French writes the first of the month as an ordinal: « 1er décembre ».
+  return lang === 'en' ? s : s.replace(/^1 /, '1er ');
 }
 
 // The meeting's date: the meeting itself, else the report's header, else when it was written.
@@ -171,7 +174,7 @@ export function SendReportDialog({ report, opened, onClose, onSent }: { report: 
             </Group>
           </Radio.Group>
           <Text size="sm" data-testid="send-attachment">
-            <span aria-hidden>📎</span> {t('mails.reportAttachment', { title: report.title || t('reports.untitled') })}
+            <PaperclipIcon /> {t('mails.reportAttachment', { title: report.title || t('reports.untitled') })}
           </Text>
           {generalError && (
             <Alert color="red" role="alert" title={t('errors.title')}>
