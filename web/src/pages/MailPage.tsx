@@ -1,5 +1,5 @@
 // One mail of the outbox: subject, recipients, status with its attempts and last error (and a
-// retry when it failed), the body (HTML in a sandboxed frame, or the text part), attachments.
+// retry when it failed, in the firm's view), the body (HTML in a sandboxed frame, or the text part), attachments.
 import { Alert, Anchor, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -16,7 +16,7 @@ export function MailView({ platform = false }: { platform?: boolean }) {
   const { mailId = '' } = useParams();
   const { t, i18n } = useTranslation();
   const base = platform ? '/api/admin/mails' : '/api/mails';
-  const retry = useRetryMail(base);
+  const retry = useRetryMail();
   const mail = useQuery({
     queryKey: [...MAILS_KEY, platform ? 'platform' : 'firm', mailId],
     queryFn: () => api.get<Mail>(`${base}/${mailId}`),
@@ -57,7 +57,7 @@ export function MailView({ platform = false }: { platform?: boolean }) {
                   <Alert color={m.status === 'failed' ? 'red' : 'orange'} title={t('mails.lastError')} role={m.status === 'failed' ? 'alert' : undefined} data-testid="mail-error">
                     <Stack gap="xs">
                       <Text size="sm">{pickLanguage(lastErrorText(m.last_error), lang)}</Text>
-                      {m.status === 'failed' && (
+                      {m.status === 'failed' && !platform && (
                         <Group>
                           <Button size="xs" onClick={() => retry.mutate(m.id)} loading={retry.isPending} data-testid="mail-retry">
                             {t('mails.retry')}
@@ -67,7 +67,7 @@ export function MailView({ platform = false }: { platform?: boolean }) {
                     </Stack>
                   </Alert>
                 )}
-                <MailAttachments mail={m} base={base} />
+                <MailAttachments mail={m} base={platform ? null : '/api/mails'} />
               </Stack>
             </Card>
             <Card withBorder>

@@ -1,6 +1,6 @@
 // The outbox (boîte d'envoi): every mail the firm sent or is sending (platform admin: every
-// firm's), newest first, page by page, filtered by status; a failed mail shows its error and can
-// be sent again; a mail opens on its own page.
+// firm's), newest first, page by page, filtered by status; a failed mail shows its error and the
+// firm can send it again; a mail opens on its own page.
 import { Anchor, Button, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -23,7 +23,7 @@ export function Outbox({ platform = false }: { platform?: boolean }) {
   const [params, setParams] = useSearchParams();
   const status = params.get('status') ?? '';
   const base = platform ? '/api/admin/mails' : '/api/mails';
-  const retry = useRetryMail(base);
+  const retry = useRetryMail();
   const firms = useQuery({ queryKey: ['admin', 'firms'], queryFn: () => api.get<Page<Firm>>('/api/admin/firms'), enabled: platform });
   const firmNames = new Map((firms.data?.data ?? []).map((f) => [f.id, f.name]));
   const list = useInfiniteQuery({
@@ -114,7 +114,7 @@ export function Outbox({ platform = false }: { platform?: boolean }) {
                       </Stack>
                     </Table.Td>
                     <Table.Td>
-                      {m.status === 'failed' && (
+                      {m.status === 'failed' && !platform && (
                         <Button
                           size="compact-xs"
                           variant="default"

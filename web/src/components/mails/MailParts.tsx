@@ -86,7 +86,8 @@ export function MailBody({ mail }: { mail: Pick<Mail, 'html' | 'text' | 'subject
   );
 }
 
-export function MailAttachments({ mail, base = '/api/mails' }: { mail: Pick<Mail, 'id' | 'attachments'>; base?: string }) {
+// `base` null: names only (the platform reads a firm's mail, the firm downloads its files).
+export function MailAttachments({ mail, base = '/api/mails' }: { mail: Pick<Mail, 'id' | 'attachments'>; base?: string | null }) {
   const { t, i18n } = useTranslation();
   if (!mail.attachments?.length) return null;
   return (
@@ -96,9 +97,15 @@ export function MailAttachments({ mail, base = '/api/mails' }: { mail: Pick<Mail
       </Text>
       {mail.attachments.map((a) => (
         <Group key={a.id} gap="xs">
-          <Anchor href={`${base}/${mail.id}/attachments/${a.id}`} download={a.file_name} size="sm" data-testid="mail-attachment">
-            <PaperclipIcon /> {a.file_name}
-          </Anchor>
+          {base ? (
+            <Anchor href={`${base}/${mail.id}/attachments/${a.id}`} download={a.file_name} size="sm" data-testid="mail-attachment">
+              <PaperclipIcon /> {a.file_name}
+            </Anchor>
+          ) : (
+            <Text size="sm" data-testid="mail-attachment-name">
+              <PaperclipIcon /> {a.file_name}
+            </Text>
+          )}
           <Text size="xs" c="dimmed">
             {formatBytes(a.size, i18n.language)}
           </Text>

@@ -30,7 +30,7 @@ const report: Report = {
 
 type Call = { url: string; method: string; body: unknown };
 
-function stubApi(onMail: (body: unknown) => Response) {
+function stubApi(onMail: (body: unknown) => Response, firmLanguage = 'fr') {
   const calls: Call[] = [];
   vi.stubGlobal(
     'fetch',
@@ -42,6 +42,7 @@ function stubApi(onMail: (body: unknown) => Response) {
       if (url.startsWith('/api/clients/c1/contacts'))
         return json({ data: [{ id: 'k1', name: 'Paul Martin', email: 'paul@martin.fr' }, { id: 'k2', name: 'Sans adresse', email: null }], next_cursor: null });
       if (url.startsWith('/api/clients/c1')) return json({ id: 'c1', name: 'Hélène Martin', email: 'helene@martin.fr' });
+      if (url === '/api/firm') return json({ id: 'f1', name: 'Cabinet', settings: { language: firmLanguage } });
       if (url.startsWith('/api/meetings/m1')) return json({ id: 'm1', title: 'Vente', starts_at: '2026-12-01T09:00:00Z', participants: [] });
       if (url === '/api/reports/r1/mail' && method === 'POST') return onMail(body);
       return json({ error: { code: 'not_found', message: 'Introuvable / Not found' } }, 404);
@@ -98,6 +99,13 @@ describe('ReportSendSlot', { timeout: 20_000 }, () => {
       message: 'Bonjour, voici le compte rendu.',
     });
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+  });
+
+  it("writes in the firm's language by default", async () => {
+    stubApi(() => json({}, 500), 'en');
+    await openDialog();
+    await waitFor(() => expect((screen.getByLabelText('English') as HTMLInputElement).checked).toBe(true));
+    await waitFor(() => expect((screen.getByLabelText('Objet') as HTMLInputElement).value).toBe('Report of the meeting of 1 December 2026'));
   });
 
   it('checks the recipients before sending anything', async () => {

@@ -51,6 +51,9 @@ export function SendReportDialog({ report, opened, onClose, onSent }: { report: 
     queryFn: () => api.get<Meeting>(`/api/meetings/${report.meeting_id}`),
     enabled: opened && !!report.meeting_id,
   });
+  // The firm's language is the mail's until the user picks another.
+  const firm = useQuery({ queryKey: ['firm'], queryFn: () => api.get<{ settings?: { language?: string } }>('/api/firm'), enabled: opened, retry: false });
+  const [languagePicked, setLanguagePicked] = useState(false);
   const subjectFor = (lang: string) => t('mails.defaultSubject', { lng: lang, date: longDate(meetingDate(report, meeting.data), lang) });
   const form = useForm<SendValues>({ defaultValues: { to: [], cc: [], subject: subjectFor('fr'), message: '', language: 'fr' } });
   const [subjectEdited, setSubjectEdited] = useState(false);
@@ -76,6 +79,10 @@ export function SendReportDialog({ report, opened, onClose, onSent }: { report: 
     if (first && form.getValues('to').length === 0) form.setValue('to', [first]);
   }, [opened, client.isPending, client.data, contacts.data, form]);
 
+  useEffect(() => {
+    if (opened && firm.data && !languagePicked) form.setValue('language', firm.data.settings?.language === 'en' ? 'en' : 'fr');
+  }, [opened, firm.data, languagePicked, form]);
+
   // The subject follows the language and the meeting's date as long as the user has not written one.
   useEffect(() => {
     if (!subjectEdited) form.setValue('subject', subjectFor(language));
@@ -100,6 +107,7 @@ export function SendReportDialog({ report, opened, onClose, onSent }: { report: 
       onSent?.(mail);
       form.reset({ to: [], cc: [], subject: subjectFor('fr'), message: '', language: 'fr' });
       setSubjectEdited(false);
+      setLanguagePicked(false);
       onClose();
     } catch (e) {
       if (isApiError(e) && e.status === 422) {
@@ -167,7 +175,10 @@ export function SendReportDialog({ report, opened, onClose, onSent }: { report: 
             {...form.register('message')}
             error={err('message')}
           />
-          <Radio.Group label={t('mails.language')} value={language} onChange={(v) => form.setValue('language', v as 'fr' | 'en')} error={err('language')}>
+          <Radio.Group label={t('mails.language')} value={language} onChange={(v) => {
+              setLanguagePicked(true);
+              form.setValue('language', v as 'fr' | 'en');
+            }} error={err('language')}>
             <Group mt={4}>
               <Radio value="fr" label="Français" />
               <Radio value="en" label="English" />

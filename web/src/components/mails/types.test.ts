@@ -10,7 +10,7 @@ describe('mail send checks', () => {
     expect(validateSend({ ...ok, to: ['claire@example.fr', 'pas une adresse'] })).toEqual({ to: 'invalid_email' });
     expect(validateSend({ ...ok, cc: ['x@y'] })).toEqual({ cc: 'invalid_email' });
     expect(validateSend({ ...ok, to: Array.from({ length: 21 }, (_, i) => `a${i}@b.fr`) })).toEqual({ to: 'too_many' });
-    expect(validateSend({ ...ok, subject: 'x'.repeat(201), message: 'y'.repeat(5001) })).toEqual({ subject: 'too_long', message: 'too_long' });
+    expect(validateSend({ ...ok, subject: 'x'.repeat(201), message: 'y'.repeat(10001) })).toEqual({ subject: 'too_long', message: 'too_long' });
   });
   it('sends trimmed unique addresses and leaves empty fields out', () => {
     expect(sendBody({ ...ok, to: [' claire@example.fr', 'claire@example.fr', 'paul@example.fr'], subject: '  ', message: ' Bonjour ' })).toEqual({

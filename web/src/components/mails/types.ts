@@ -20,6 +20,10 @@ export interface Mail {
   subject: string;
   attempts: number;
   last_error: string | { code?: string; message?: string } | null;
+  max_attempts?: number;
+  language?: string;
+  // A password-reset mail's body is its recipient's alone: the firm sees that it was sent.
+  redacted?: boolean;
   created_at: string;
   sent_at: string | null;
   report_id: string | null;
@@ -43,7 +47,7 @@ export function lastErrorText(e: Mail['last_error']): string {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MAX_RECIPIENTS = 20;
 export const MAX_SUBJECT = 200;
-export const MAX_MESSAGE = 5000;
+export const MAX_MESSAGE = 10000;
 
 export interface SendValues {
   to: string[];

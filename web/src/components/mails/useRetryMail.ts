@@ -8,12 +8,12 @@ import type { Mail } from './types';
 
 export const MAILS_KEY = ['mails'] as const;
 
-export function useRetryMail(base = '/api/mails') {
+export function useRetryMail() {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const errorMessage = useErrorMessage();
   return useMutation({
-    mutationFn: (id: string) => api.post<Mail>(`${base}/${id}/retry`),
+    mutationFn: (id: string) => api.post<Mail>(`/api/mails/${id}/retry`),
     onSuccess: () => {
       notify({ color: 'green', message: t('mails.retried') });
       void qc.invalidateQueries({ queryKey: MAILS_KEY });
