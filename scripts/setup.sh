@@ -23,6 +23,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   # clients that stream uploads in the HTTP tests: Python requests, headless Chromium
   python3-requests chromium
+  # the SMTP server the mail tests start on loopback (tests/stand_ins/smtp_server.py)
+  python3-aiosmtpd
 )
 # Node.js builds the web application: Debian's own (18) only when no node is installed at all;
 # a node that is already there (say 20) is kept.

@@ -75,6 +75,12 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f) {
   // routes check the caller's firm first either way).
   o.ids["report"] = "report-" + f.id;
   o.ids["export"] = "export-" + f.id;
+  // A mail of the firm's outbox (an invitation); its attachment routes check the mail's firm first.
+  o.ids["mail"] =
+      s.Call("POST", "/api/invitations", {{"email", "invite-" + f.id + "@exemple.fr"}}, h)
+          .json()
+          .value("mail_id", "");
+  o.ids["attachment"] = "attachment-" + f.id;
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -86,12 +92,22 @@ std::string ObjectFor(const std::string& path, const std::string& param) {
   if (param == "label") return "label";
   if (param == "number") return "number";
   if (param == "kind") return "kind";
+  if (param == "attachment_id") return "attachment";
   if (param != "id") return "";
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
-      {"/api/clients/", "client"}, {"/api/meetings/", "meeting"}, {"/api/tasks/", "task"},
-      {"/api/api-keys/", "api_key"}, {"/api/users/", "user"}, {"/api/recordings/", "recording"},
-      {"/api/jobs/", "job"}, {"/api/documents/", "document"}, {"/api/voiceprints/", "voiceprint"},
-      {"/api/uploads/", "upload"}, {"/api/reports/", "report"}, {"/api/exports/", "export"},
+      {"/api/clients/", "client"},
+      {"/api/meetings/", "meeting"},
+      {"/api/tasks/", "task"},
+      {"/api/api-keys/", "api_key"},
+      {"/api/users/", "user"},
+      {"/api/recordings/", "recording"},
+      {"/api/jobs/", "job"},
+      {"/api/documents/", "document"},
+      {"/api/voiceprints/", "voiceprint"},
+      {"/api/uploads/", "upload"},
+      {"/api/reports/", "report"},
+      {"/api/exports/", "export"},
+      {"/api/mails/", "mail"},
   };
   for (auto& [prefix, object] : prefixes)
     if (path.rfind(prefix, 0) == 0) return object;
@@ -192,8 +208,9 @@ TEST_F(TenantMatrix, AnotherFirmsSessionGets404Too) {
 
 TEST_F(TenantMatrix, ListsAndSearchNeverShowAnotherFirmsRecords) {
   auto h = Bearer(b_->api_key);
-  for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit",
-                           "/api/voiceprints", "/api/documents"}) {
+  for (const char* list :
+       {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit",
+        "/api/voiceprints", "/api/documents", "/api/mails"}) {
     auto r = s_->Get(list, h);
     ASSERT_EQ(r.status, 200) << list;
     for (auto& [k, id] : a_objects_->ids) {
