@@ -1,5 +1,9 @@
 // Mails of the firm's outbox (written first, then sent by a job with retries) and what the
 // report's send dialog checks before the server does.
+import type { operations } from '../../api/schema';
+
+// The body POST /api/reports/{id}/mail takes, as the server's OpenAPI document describes it.
+export type SendReportBody = operations['POST_api_reports__id__mail']['requestBody']['content']['application/json'];
 export type MailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'kept';
 export type MailKind = 'invitation' | 'password_reset' | 'report' | 'task_reminder';
 export const MAIL_STATUSES: MailStatus[] = ['queued', 'sending', 'sent', 'failed', 'kept'];
@@ -73,9 +77,9 @@ export function validateSend(v: SendValues): SendErrors {
 }
 
 // The body of POST /api/reports/{id}/mail: addresses trimmed and unique, empty fields left out.
-export function sendBody(v: SendValues): Record<string, unknown> {
+export function sendBody(v: SendValues): SendReportBody {
   const uniq = (l: string[]) => [...new Set(l.map((a) => a.trim()).filter(Boolean))];
-  const body: Record<string, unknown> = { to: uniq(v.to), cc: uniq(v.cc), language: v.language };
+  const body: SendReportBody = { to: uniq(v.to), cc: uniq(v.cc), language: v.language };
   if (v.subject.trim()) body.subject = v.subject.trim();
   if (v.message.trim()) body.message = v.message.trim();
   return body;
