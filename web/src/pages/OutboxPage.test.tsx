@@ -38,7 +38,7 @@ describe('OutboxPage', () => {
     expect(await screen.findByRole('heading', { name: "Boîte d'envoi" })).toBeTruthy();
     const rows = await screen.findAllByTestId('outbox-row');
     expect(rows).toHaveLength(2);
-    expect(within(rows[0]).getByTestId('mail-status').textContent).toBe('Conservé (non envoyé)');
+    expect(within(rows[0]).getByTestId('mail-status').textContent).toBe('Conservé');
     expect(within(rows[0]).getByText(/compte-rendu\.pdf/)).toBeTruthy();
     expect(within(rows[1]).getByTestId('outbox-error').textContent).toBe('Connexion refusée');
     expect(within(rows[1]).getByText('5 tentatives')).toBeTruthy();

@@ -71,14 +71,14 @@ export function Outbox({ platform = false }: { platform?: boolean }) {
                   <Table.Th>{t('mails.recipients')}</Table.Th>
                   <Table.Th>{t('mails.kind')}</Table.Th>
                   <Table.Th>{t('mails.status')}</Table.Th>
-                  <Table.Th>{t('common.actions')}</Table.Th>
+                  {!platform && <Table.Th>{t('common.actions')}</Table.Th>}
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {rows.map((m) => (
                   <Table.Tr key={m.id} data-testid="outbox-row" data-status={m.status}>
                     <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(m.created_at, lang)}</Table.Td>
-                    {platform && <Table.Td>{(m.firm_id && firmNames.get(m.firm_id)) || t('common.none')}</Table.Td>}
+                    {platform && <Table.Td>{m.firm_id ? firmNames.get(m.firm_id) ?? m.firm_id : t('mails.platformOwn')}</Table.Td>}
                     <Table.Td>
                       <Anchor component={Link} to={`${detail}/${m.id}`} size="sm" fw={500} data-testid="outbox-open">
                         {m.subject || t('mails.noSubject')}
@@ -113,19 +113,21 @@ export function Outbox({ platform = false }: { platform?: boolean }) {
                         )}
                       </Stack>
                     </Table.Td>
-                    <Table.Td>
-                      {m.status === 'failed' && !platform && (
-                        <Button
-                          size="compact-xs"
-                          variant="default"
-                          onClick={() => retry.mutate(m.id)}
-                          loading={retry.isPending && retry.variables === m.id}
-                          aria-label={t('mails.retryOne', { subject: m.subject })}
-                        >
-                          {t('mails.retry')}
-                        </Button>
-                      )}
-                    </Table.Td>
+                    {!platform && (
+                      <Table.Td>
+                        {m.status === 'failed' && (
+                          <Button
+                            size="compact-xs"
+                            variant="default"
+                            onClick={() => retry.mutate(m.id)}
+                            loading={retry.isPending && retry.variables === m.id}
+                            aria-label={t('mails.retryOne', { subject: m.subject })}
+                          >
+                            {t('mails.retry')}
+                          </Button>
+                        )}
+                      </Table.Td>
+                    )}
                   </Table.Tr>
                 ))}
               </Table.Tbody>
