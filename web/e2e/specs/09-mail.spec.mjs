@@ -137,6 +137,8 @@ test('mail: a reviewed report sent from its page, read in the outbox with its PD
     await ctx.shots.shot(page, 'outbox-en');
     await page.goto(`${baseUrl}/mails/${mail.id}`);
     await page.getByTestId('mail-view').waitFor();
+    await page.getByText('Attachment', { exact: true }).waitFor();
+    await checkA11y(page, 'mail en', ctx.axe, { exclude: ['[data-testid=mail-html]'] });
     await ctx.shots.shot(page, 'mail-en');
     await page.goto(`${baseUrl}/reports/${reportId}`);
     await page.getByTestId('send-report').click();
@@ -170,6 +172,14 @@ test('mail: a reviewed report sent from its page, read in the outbox with its PD
     assert.match(await row.innerText(), /Cabinet Dupont/);
     await checkA11y(admin, 'platform-outbox fr', ctx.axe);
     await ctx.shots.shot(admin, 'platform-outbox-fr');
+    // Read from the platform: the body and the attachment's name, no download, no retry.
+    await row.getByTestId('outbox-open').click();
+    await admin.waitForURL(new RegExp(`/admin/mails/${ctx.mailId}$`));
+    await admin.getByTestId('mail-view').waitFor();
+    await admin.getByTestId('mail-attachment-name').waitFor();
+    assert.equal(await admin.getByTestId('mail-attachment').count(), 0);
+    await admin.frameLocator('[data-testid=mail-html]').getByText('veuillez trouver ci-joint', { exact: false }).first().waitFor();
+    await checkA11y(admin, 'platform-mail fr', ctx.axe, { exclude: ['[data-testid=mail-html]'] });
     assert.deepEqual(admin.problems, []);
   } finally {
     await admin.close();
