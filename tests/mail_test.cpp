@@ -135,6 +135,7 @@ m = email.message_from_bytes(open(path, 'rb').read(), policy=email.policy.defaul
 meta = json.load(open(path[:-4] + '.json'))
 out = {'envelope': meta, 'subject': str(m['subject']), 'from': str(m['from']),
        'to': str(m['to']), 'cc': str(m['cc'] or ''), 'message_id': str(m['message-id']),
+       'reply_to': str(m['reply-to'] or ''), 'auto_submitted': str(m['auto-submitted'] or ''),
        'type': m.get_content_type(), 'defects': len(m.defects), 'attachments': [],
        'raw_subject': m.get('subject').__class__.__name__}
 with open(path, 'rb') as f:
@@ -239,6 +240,8 @@ TEST(Mail, InvitationAndPasswordResetReachTheSmtpServer) {
   ASSERT_EQ(m["raw_header_subject"].size(), 1u);
   EXPECT_NE(m["raw_header_subject"][0].get<std::string>().find("=?UTF-8?B?"), std::string::npos);
   EXPECT_EQ(m["from"], "Cabinet Dupont <no-reply@cabinet-dupont.test>");
+  EXPECT_EQ(m["auto_submitted"], "auto-generated");
+  EXPECT_EQ(m["reply_to"], "");
   EXPECT_EQ(m["type"], "multipart/alternative");
   EXPECT_NE(m["text"].get<std::string>().find(link), std::string::npos) << m["text"];
   EXPECT_NE(m["html"].get<std::string>().find("<a href=\"" + link + "\""), std::string::npos)
@@ -383,6 +386,30 @@ TEST(Mail, ADeadSmtpServerKeepsTheMailUntilARetryDeliversItOnce) {
   EXPECT_EQ(again.json()["error"]["code"], "mail_not_retryable");
 }
 
+// A worker that died while sending leaves the mail 'sending': once that attempt's time is up,
+// the tick hands it to another attempt (delivery is at least once).
+TEST(Mail, AMailLeftSendingByADeadWorkerIsSentAgain) {
+  SmtpServer smtp;
+  TestServer s(SmtpEnv(smtp.port(), {{"MAIL_REMINDER_INTERVAL", "1"}}));
+  ASSERT_TRUE(s.Start()) << s.log();
+  TestFirm f = CreateFirm(s, "Cabinet Reprise");
+  auto h = Bearer(f.api_key);
+  std::string id = Invite(s, f, "reprise@exemple.fr");
+  ASSERT_EQ(WaitMail(s, h, id, Final)["status"], "sent");
+  ASSERT_EQ(smtp.WaitFor(1).size(), 1u);
+  std::string sql =
+      "UPDATE mail_outbox SET status = 'sending', sent_at = NULL, "
+      "next_attempt_at = 0 WHERE id = '" +
+      id + "'";
+  ASSERT_EQ(std::system(("sqlite3 " + s.data_dir() + "/crm-ai.sqlite3 \"" + sql + "\"").c_str()),
+            0);
+  json mail = WaitMail(
+      s, h, id, [](const json& m) { return m["status"] == "sent"; }, 20);
+  ASSERT_EQ(mail["status"], "sent") << mail.dump();
+  EXPECT_EQ(mail["attempts"], 2);
+  EXPECT_EQ(smtp.WaitFor(2).size(), 2u);
+}
+
 // MAIL_MAILER=outbox (the default): mails are kept, listed and readable; reminders once per
 // task; each firm sees its own outbox only; the platform admin sees all.
 TEST(Mail, OutboxModeKeepsMailsRemindersOnceAndFirmsSeeTheirOwn) {
@@ -395,9 +422,17 @@ TEST(Mail, OutboxModeKeepsMailsRemindersOnceAndFirmsSeeTheirOwn) {
   json mail = WaitMail(s, ha, id, Final);
   ASSERT_EQ(mail["status"], "kept") << mail.dump();
   EXPECT_EQ(mail["attempts"], 0);
-  EXPECT_NE(mail["html"].get<std::string>().find("Cabinet Alpha"), std::string::npos);
-  EXPECT_NE(mail["text"].get<std::string>().find("/invitation?token="), std::string::npos);
   EXPECT_EQ(mail["attachments"], json::array());
+  // The invitation's link is for owners (who may invite any role) and the platform admin; an
+  // admin reads a notice instead.
+  EXPECT_EQ(mail["redacted"], true);
+  EXPECT_EQ(mail["text"].get<std::string>().find("token="), std::string::npos);
+  auto owner = Login(s, a.owner_email, a.password);
+  ASSERT_TRUE(owner);
+  json full = s.Get("/api/mails/" + id, owner->Headers()).json();
+  EXPECT_FALSE(full.contains("redacted"));
+  EXPECT_NE(full["html"].get<std::string>().find("Cabinet Alpha"), std::string::npos);
+  EXPECT_NE(full["text"].get<std::string>().find("/invitation?token="), std::string::npos);
   auto kept = s.Get("/api/mails?status=kept", ha).json();
   ASSERT_EQ(kept["data"].size(), 1u);
   EXPECT_FALSE(kept["data"][0].contains("html"));  // bodies only on GET by id
@@ -432,6 +467,9 @@ TEST(Mail, OutboxModeKeepsMailsRemindersOnceAndFirmsSeeTheirOwn) {
   std::set<std::string> firms;
   for (auto& m : all["data"]) firms.insert(m["firm_id"].get<std::string>());
   EXPECT_TRUE(firms.count(a.id) && firms.count(b.id));
+  json seen = s.Get("/api/admin/mails/" + id, root->Headers()).json();
+  EXPECT_EQ(seen["firm_id"], a.id);
+  EXPECT_NE(seen["text"].get<std::string>().find("/invitation?token="), std::string::npos);
 
   // Task reminders: the member's task due today is mailed once; next week's is not.
   auto users = s.Get("/api/users", ha).json();
@@ -566,8 +604,11 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   ASSERT_EQ(std::system(("unzip -p " + docx_path + " word/document.xml > " + xml_path).c_str()), 0);
   EXPECT_NE(ReadFile(xml_path).find("ask not what your country"), std::string::npos);
 
-  // The mail: 202 at once, the PDF made by the export job, then sent.
-  auto sent = s.Call("POST", "/api/reports/" + report + "/mail", body, h);
+  // The mail, sent by the owner from the web app: 202 at once, the PDF made by the export job,
+  // then sent; the client's answer goes to the owner.
+  auto owner = Login(s, f.owner_email, f.password);
+  ASSERT_TRUE(owner);
+  auto sent = s.Call("POST", "/api/reports/" + report + "/mail", body, owner->Headers());
   ASSERT_EQ(sent.status, 202) << sent.body;
   std::string id = sent.json()["id"];
   EXPECT_EQ(sent.json()["kind"], "report");
@@ -591,6 +632,8 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   EXPECT_EQ(m["to"], "helene.lefevre@exemple.fr");
   EXPECT_EQ(m["cc"], "associe@cabinet-dupont.test");
   EXPECT_EQ(m["subject"], "Compte rendu du 1er décembre 2026 — Cabinet Dupont");
+  EXPECT_EQ(m["reply_to"], f.owner_email);
+  EXPECT_EQ(m["auto_submitted"], "");  // a person's mail, unlike invitations and reminders
   EXPECT_EQ(m["type"], "multipart/mixed");
   EXPECT_NE(m["text"].get<std::string>().find("Voici le compte rendu de notre rendez-vous."),
             std::string::npos);
@@ -616,13 +659,18 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   EXPECT_NE(text.find("ask not what your country"), std::string::npos) << text;
   EXPECT_NE(text.find("Hélène Lefèvre"), std::string::npos) << text;
 
-  // Deleting the client deletes its mails and the attachment's file.
-  std::string blob = s.data_dir() + "/mail/" + f.id + "/" + id + "/" +
-                     mail["attachments"][0]["id"].get<std::string>();
-  ASSERT_TRUE(fs::exists(blob)) << blob;
+  // Deleting the client deletes its mails and the attachment's file, and its documents' files
+  // (the DOCX and PDF exports).
+  std::vector<std::string> files = {s.data_dir() + "/mail/" + f.id + "/" + id + "/" +
+                                    mail["attachments"][0]["id"].get<std::string>()};
+  json docs = s.Get("/api/clients/" + client + "/documents", h).json();
+  ASSERT_EQ(docs["data"].size(), 2u) << docs.dump();
+  for (auto& d : docs["data"])
+    files.push_back(s.data_dir() + "/documents/" + f.id + "/" + d["id"].get<std::string>() + "/1");
+  for (auto& file : files) ASSERT_TRUE(fs::exists(file)) << file;
   auto del = s.Call("DELETE", "/api/clients/" + client, nullptr, h);
   ASSERT_EQ(del.status, 204) << del.body;
-  EXPECT_FALSE(fs::exists(blob));
+  for (auto& file : files) EXPECT_FALSE(fs::exists(file)) << file;
   EXPECT_EQ(s.Get("/api/mails/" + id, h).status, 404);
 }
 

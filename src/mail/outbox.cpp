@@ -99,14 +99,20 @@ Result<std::string> MailService::WriteIn(storage::Connection& c, const NewMail& 
     cc.push_back(checked);
   }
   CRM_TRY(CheckHeaderValue(m.content.subject, "subject"));
+  std::optional<std::string> reply_to;
+  if (!m.reply_to.empty()) {
+    CRM_TRY(CheckHeaderValue(m.reply_to, "reply_to"));
+    CRM_ASSIGN_OR_RETURN(std::string checked, CheckAddress(m.reply_to, "reply_to"));
+    reply_to = checked;
+  }
   std::string id = NewId(), now = NowIsoUtc();
   std::string message_id =
       "<" + id + "." + RandomHex(4) + "@" + Domain(options_.from_address) + ">";
   CRM_TRY(
       c.Exec("INSERT INTO mail_outbox (id, firm_id, client_id, kind, to_addresses, "
-             "cc_addresses, subject, html_body, text_body, language, status, attempts, "
-             "max_attempts, next_attempt_at, report_id, user_id, task_id, export_id, "
-             "message_id, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+             "cc_addresses, reply_to, subject, html_body, text_body, language, status, "
+             "attempts, max_attempts, next_attempt_at, report_id, user_id, task_id, export_id, "
+             "message_id, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
              "?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              {id,
               OptValue(m.firm_id),
@@ -114,6 +120,7 @@ Result<std::string> MailService::WriteIn(storage::Connection& c, const NewMail& 
               m.kind,
               to.dump(),
               cc.dump(),
+              OptValue(reply_to),
               m.content.subject,
               m.content.html,
               m.content.text,
@@ -160,7 +167,7 @@ std::string MailService::FirmName(const std::optional<std::string>& firm_id) {
   return row.ok() && *row ? (*row)->Text("name") : std::string("crm-ai");
 }
 
-json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view) {
+json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view) {
   json atts = json::array();
   auto rows = store_.Query(
       "SELECT id, file_name, content_type, size_bytes FROM mail_attachments "
@@ -188,15 +195,18 @@ json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view)
             {"attachments", atts}};
   if (platform_view) j["firm_id"] = r.IsNull("firm_id") ? json(nullptr) : json(r.Text("firm_id"));
   if (bodies) {
-    // A password-reset link is its recipient's alone: a firm's admins see that it was sent,
-    // never the link (which would let them take over the account).
-    if (r.Text("kind") == "password_reset" && !platform_view) {
+    // A password-reset link is its recipient's alone, and an invitation's is for whoever may
+    // invite with that role: a firm's admin who read either could take over an account.
+    std::string kind = r.Text("kind");
+    bool hidden =
+        !platform_view && (kind == "password_reset" || (kind == "invitation" && !owner_view));
+    if (hidden) {
       j["html"] =
-          "<p>Contenu masqué : lien personnel de réinitialisation. / Hidden: personal "
-          "reset link.</p>";
+          "<p>Contenu masqué : ce message contient un lien personnel. / Hidden: this mail "
+          "carries a personal link.</p>";
       j["text"] =
-          "Contenu masqué : lien personnel de réinitialisation. / Hidden: personal reset "
-          "link.";
+          "Contenu masqué : ce message contient un lien personnel. / Hidden: this mail "
+          "carries a personal link.";
       j["redacted"] = true;
     } else {
       j["html"] = r.Text("html_body");
@@ -207,13 +217,13 @@ json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view)
 }
 
 Result<json> MailService::Get(const MailScope& scope, const std::string& id, bool bodies,
-                              bool platform_view) {
+                              bool platform_view, bool owner_view) {
   std::string sql = "SELECT * FROM mail_outbox WHERE id = ?";
   storage::Params p = {id};
   Scoped(scope, "firm_id", sql, p);
   CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(sql, p));
   if (!row) return MailNotFound();
-  return ToJson(*row, bodies, platform_view);
+  return ToJson(*row, bodies, platform_view, owner_view);
 }
 
 Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::List(
@@ -433,6 +443,7 @@ Result<json> MailService::SendReport(const Principal& who, const std::string& re
   m.report_id = report_id;
   m.export_id = export_id;
   m.created_by = who.user_id;
+  m.reply_to = who.email;  // the client's answer reaches the user who sent the report
   std::string id;
   CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(id, WriteIn(c, m));
@@ -458,7 +469,7 @@ Status MailService::MarkFailed(const std::string& id, const std::string& error) 
 }
 
 Status MailService::Requeue(const storage::Row& mail, int attempts, int64_t delay_ms,
-                            const std::string& why) {
+                            const std::string& why, int wait) {
   std::string id = mail.Text("id");
   int64_t at = NowMs() + delay_ms;
   CRM_TRY(store_.Exec(
@@ -468,11 +479,15 @@ Status MailService::Requeue(const storage::Row& mail, int attempts, int64_t dela
        NowIsoUtc(), id}));
   jobs::EnqueueOptions eo;
   eo.run_after_ms = at;
-  eo.dedupe_key =
-      "mail:" + id + ":" + std::to_string(attempts) + (why.empty() ? ":wait:" + RandomHex(4) : "");
+  // A wait for the PDF alternates between two keys: the running job holds one, its successor
+  // takes the other, and a second chain (a sweep) merges into the first instead of doubling it.
+  eo.dedupe_key = "mail:" + id + ":" +
+                  (wait > 0 ? "wait:" + std::to_string(wait % 2) : std::to_string(attempts));
   eo.timeout_seconds = options_.smtp.timeout_seconds + 60;
-  CRM_ASSIGN_OR_RETURN(std::string job, queue_.Enqueue(kSendJobKind, mail.OptText("firm_id"),
-                                                       {{"mail_id", id}}, eo));
+  json payload = {{"mail_id", id}};
+  if (wait > 0) payload["wait"] = wait;
+  CRM_ASSIGN_OR_RETURN(std::string job,
+                       queue_.Enqueue(kSendJobKind, mail.OptText("firm_id"), payload, eo));
   CRM_TRY(store_.Exec("UPDATE mail_outbox SET job_id = ? WHERE id = ?", {job, id}));
   return OkStatus();
 }
@@ -561,7 +576,8 @@ Result<jobs::ResultWriter> MailService::Send(jobs::JobContext& ctx) {
                            "was not ready in time."));
         return jobs::ResultWriter{};
       }
-      CRM_TRY(Requeue(*row, static_cast<int>(row->Int("attempts")), 1000, ""));
+      int wait = p.contains("wait") && p["wait"].is_number_integer() ? p["wait"].get<int>() : 0;
+      CRM_TRY(Requeue(*row, static_cast<int>(row->Int("attempts")), 1000, "", wait + 1));
       return jobs::ResultWriter{};
     }
   }
@@ -594,6 +610,8 @@ Result<jobs::ResultWriter> MailService::Send(jobs::JobContext& ctx) {
   m.text = row->Text("text_body");
   m.html = row->Text("html_body");
   m.message_id = row->Text("message_id");
+  m.reply_to = row->Text("reply_to");
+  m.auto_generated = row->Text("kind") != "report";
   CRM_ASSIGN_OR_RETURN(auto atts, store_.Query("SELECT * FROM mail_attachments WHERE mail_id = ? "
                                                "ORDER BY id",
                                                {id}));
@@ -699,14 +717,20 @@ Result<int> MailService::RunReminders() {
 }
 
 Result<int> MailService::SweepLost() {
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, firm_id, attempts FROM mail_outbox "
-                                               "WHERE status = 'queued' AND next_attempt_at <= ? "
-                                               "ORDER BY next_attempt_at LIMIT 100",
-                                               {NowMs() - 30'000}));
+  // Queued mails overdue by half a minute (their job was lost), and mails left 'sending' past
+  // their attempt's time (the worker died mid-send: the attempt is made again).
+  int64_t now = NowMs();
+  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, firm_id, status, attempts FROM "
+                                               "mail_outbox WHERE (status = 'queued' AND "
+                                               "next_attempt_at <= ?) OR (status = 'sending' AND "
+                                               "next_attempt_at <= ?) ORDER BY next_attempt_at "
+                                               "LIMIT 100",
+                                               {now - 30'000, now}));
   int n = 0;
   for (const auto& r : rows) {
     jobs::EnqueueOptions eo;
-    eo.dedupe_key = "mail:" + r.Text("id") + ":" + std::to_string(r.Int("attempts"));
+    eo.dedupe_key = "mail:" + r.Text("id") + ":" + std::to_string(r.Int("attempts")) +
+                    (r.Text("status") == "sending" ? ":stale" : "");
     eo.timeout_seconds = options_.smtp.timeout_seconds + 60;
     auto job = queue_.Enqueue(kSendJobKind, r.OptText("firm_id"), {{"mail_id", r.Text("id")}}, eo);
     if (job.ok()) ++n;

@@ -61,6 +61,7 @@ struct NewMail {
   Rendered content;
   std::string language = "fr";
   std::optional<std::string> client_id, report_id, user_id, task_id, export_id;
+  std::string reply_to;  // replies go there (the user who sent a report), else nowhere
   std::string created_by;
 };
 
@@ -90,8 +91,12 @@ class MailService {
   Result<nlohmann::json> SendReport(const Principal& who, const std::string& report_id,
                                     const nlohmann::json& body);
 
+  // With `bodies`: html and text, except where they carry a link that is not the viewer's to
+  // use — a password reset (anyone but the platform admin), an invitation (anyone but an owner
+  // or the platform admin: an admin must not accept an owner's invitation) — shown as a notice
+  // with "redacted": true.
   Result<nlohmann::json> Get(const MailScope& scope, const std::string& id, bool bodies,
-                             bool platform_view = false);
+                             bool platform_view = false, bool owner_view = false);
   Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
       const MailScope& scope, int limit, const std::string& cursor,
       const std::optional<std::string>& status, const std::optional<std::string>& report_id,
@@ -119,8 +124,12 @@ class MailService {
   // The PDF of a report mail: attached (true), still being made (false), or an error.
   Result<bool> AttachExport(const storage::Row& mail);
   Status MarkFailed(const std::string& id, const std::string& error);
-  Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why);
-  nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view);
+  // Back to queued for another attempt after `delay_ms` (`why`: the last error), or, with
+  // `wait` > 0, the wait's next look at the PDF export.
+  Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why,
+                 int wait = 0);
+  nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view,
+                        bool owner_view = false);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;
