@@ -27,6 +27,8 @@ PACKAGES=(
   python3-requests chromium
   # checks of the shipped Prometheus rules (deploy/)
   python3-yaml
+  # the SMTP server the mail tests start on loopback (tests/stand_ins/smtp_server.py)
+  python3-aiosmtpd
 )
 # Node.js builds the web application: Debian's own (18) only when no node is installed at all;
 # a node that is already there (say 20) is kept.

@@ -12,7 +12,6 @@ TEST(Configuration, EveryValueWithoutABackendStopsTheStartWithOneLine) {
   const std::vector<std::pair<std::string, std::string>> unbuilt = {{"QUEUE_CONNECTION", "redis"},
                                                                     {"CACHE_STORE", "redis"},
                                                                     {"STORAGE_DRIVER", "s3"},
-                                                                    {"MAIL_MAILER", "smtp"},
                                                                     {"DB_CONNECTION", "mariadb"}};
   for (const auto& [name, value] : unbuilt) {
     // The settings each backend needs are given, so only the missing backend can stop it.
@@ -45,6 +44,32 @@ TEST(Configuration, OpenAiSummariesStartAndTheirSettingsAreChecked) {
     EXPECT_FALSE(bad.Start()) << name << "=" << value;
     EXPECT_NE(bad.log().find("invalid configuration: " + name + "="), std::string::npos)
         << bad.log();
+  }
+}
+
+// MAIL_MAILER=smtp has its backend now: it starts; its settings are checked at the start.
+TEST(Configuration, SmtpMailStartsAndBadMailSettingsStopTheStart) {
+  TestServer smtp(Env{{"MAIL_MAILER", "smtp"},
+                      {"MAIL_HOST", "127.0.0.1"},
+                      {"MAIL_PORT", "2525"},
+                      {"MAIL_PASSWORD", "pw-never-logged"}});
+  ASSERT_TRUE(smtp.Start()) << smtp.log();
+  EXPECT_EQ(smtp.log().find("pw-never-logged"), std::string::npos);
+  auto ready = smtp.Get("/health/ready");
+  EXPECT_NE(ready.body.find("smtp://127.0.0.1:2525"), std::string::npos) << ready.body;
+  EXPECT_EQ(ready.body.find("pw-never-logged"), std::string::npos);
+  auto doctor = smtp.Run({"doctor"});
+  EXPECT_EQ((doctor.out + doctor.err).find("pw-never-logged"), std::string::npos);
+  const std::vector<std::pair<Env, std::string>> bad = {
+      {{{"MAIL_MAILER", "smtp"}}, "MAIL_HOST"},
+      {{{"MAIL_ENCRYPTION", "tlsv9"}}, "MAIL_ENCRYPTION='tlsv9'"},
+      {{{"MAIL_CA_FILE", "/nonexistent/ca.pem"}}, "MAIL_CA_FILE"},
+      {{{"MAIL_FROM_ADDRESS", "nobody"}}, "MAIL_FROM_ADDRESS"},
+      {{{"MAIL_TRIES", "0"}}, "MAIL_TRIES"}};
+  for (const auto& [env, name] : bad) {
+    TestServer s(env);
+    EXPECT_FALSE(s.Start()) << name;
+    EXPECT_NE(s.log().find(name), std::string::npos) << s.log();
   }
 }
 

@@ -159,6 +159,12 @@ FirmObjects Populate(const TestServer& s, const TestFirm& f, storage::Store& db)
       s.Call("POST", "/api/reports/" + o.ids["report"] + "/exports", {{"format", "docx"}}, h)
           .json()
           .value("id", "");
+  // A mail of the firm's outbox (an invitation); its attachment routes check the mail's firm first.
+  o.ids["mail"] =
+      s.Call("POST", "/api/invitations", {{"email", "invite-" + f.id + "@exemple.fr"}}, h)
+          .json()
+          .value("mail_id", "");
+  o.ids["attachment"] = "attachment-" + f.id;
   for (auto& [k, v] : o.ids) EXPECT_FALSE(v.empty()) << k;
   return o;
 }
@@ -170,6 +176,7 @@ std::string ObjectFor(const std::string& path, const std::string& param) {
   if (param == "label") return "label";
   if (param == "number") return "number";
   if (param == "kind") return "kind";
+  if (param == "attachment_id") return "attachment";
   if (param != "id") return "";
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
       {"/api/clients/", "client"},
@@ -184,6 +191,7 @@ std::string ObjectFor(const std::string& path, const std::string& param) {
       {"/api/uploads/", "upload"},
       {"/api/reports/", "report"},
       {"/api/exports/", "export"},
+      {"/api/mails/", "mail"},
   };
   for (auto& [prefix, object] : prefixes)
     if (path.rfind(prefix, 0) == 0) return object;
@@ -362,8 +370,9 @@ TEST_F(TenantMatrix, AnotherFirmsSessionGets404Too) {
 
 TEST_F(TenantMatrix, ListsAndSearchNeverShowAnotherFirmsRecords) {
   auto h = Bearer(b_->api_key);
-  for (const char* list : {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys",
-                           "/api/users", "/api/audit", "/api/voiceprints", "/api/documents"}) {
+  for (const char* list :
+       {"/api/clients", "/api/meetings", "/api/tasks", "/api/api-keys", "/api/users", "/api/audit",
+        "/api/voiceprints", "/api/documents", "/api/mails"}) {
     auto r = s_->Get(list, h);
     ASSERT_EQ(r.status, 200) << list;
     for (auto& [k, id] : a_objects_->ids) {

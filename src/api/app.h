@@ -22,6 +22,10 @@
 #include "storage/pages.h"
 #include "storage/store.h"
 
+namespace crm::mail {
+class MailService;
+}
+
 namespace crm::api {
 
 // A readiness check: name → ok/warn/fail with a detail and what to do.
@@ -52,6 +56,12 @@ struct App {
   std::vector<std::function<void(http::Router&, App&)>> route_modules;
   // Lines of the Prometheus text format contributed by subsystems, appended to /metrics.
   std::vector<std::function<std::string()>> metrics;
+  // The outbox, set by the subsystems that run it; null: invitations and resets are not mailed.
+  mail::MailService* mail = nullptr;
+  // Called before a client is deleted with its firm and id; each returns what to do once the
+  // deletion has committed (remove the files of rows the deletion cascades to).
+  std::vector<std::function<std::function<void()>(const std::string&, const std::string&)>>
+      before_client_delete;
   std::atomic<int64_t> requests_total{0};
   int64_t started_unix = 0;
 };

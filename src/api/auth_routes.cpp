@@ -5,6 +5,7 @@
 #include "domain/acting.h"
 #include "domain/audit.h"
 #include "domain/users.h"
+#include "mail/outbox.h"
 
 namespace crm::api {
 
@@ -127,10 +128,29 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
   r.Add("POST", "/api/auth/password-reset", [&app](Request& req) {
     auto f = StringFields(req, {"email"});
     if (!f.ok()) return Response::FromError(f.error());
-    auto token = app.auth->CreatePasswordReset((*f)["email"]);
+    std::string mail_id;
+    std::optional<std::string> mail_firm;
+    auto token = app.auth->CreatePasswordReset(
+        (*f)["email"],
+        [&](storage::Connection& c, const domain::AuthService::TokenFacts& t) -> Status {
+          if (!app.mail) return OkStatus();
+          mail::NewMail m;
+          if (!t.firm_id.empty()) m.firm_id = t.firm_id;
+          m.kind = "password_reset";
+          m.to = {t.email};
+          m.language = app.mail->FirmLanguage(m.firm_id);
+          m.content =
+              mail::PasswordResetMail(m.language, {t.name, Link(app, "/reset-password", t.token),
+                                                   domain::AuthOptions{}.reset_seconds / 60});
+          m.user_id = t.user_id;
+          mail_firm = m.firm_id;
+          CRM_ASSIGN_OR_RETURN(mail_id, app.mail->WriteIn(c, m));
+          return OkStatus();
+        });
     if (!token.ok()) return Response::FromError(token.error());
+    if (!mail_id.empty()) app.mail->Dispatch(mail_firm, mail_id);
     if (!token->empty() && !app.config.is_production())
-      log::Info("password reset link (local mode only; configure mail to send it)",
+      log::Info("password reset link (local mode only; the mail is in the outbox)",
                 {{"link", Link(app, "/reset-password", *token)}});
     // Same answer whether or not the account exists.
     return Response::Json(202, {{"message", "Si un compte existe pour cette adresse, un lien de réinitialisation a été envoyé."}});
@@ -152,13 +172,33 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     std::string role = f->count("role") ? (*f)["role"] : "member";
     if (role == "owner" && req.principal.role != "owner")
       return Response::FromError(Error(ErrorCode::kForbidden, "Seul un propriétaire peut inviter un propriétaire."));
-    auto token = app.auth->CreateInvitation(req.principal.firm_id, (*f)["email"], (*f)["name"], role,
-                                            req.principal.user_id);
+    std::string mail_id;
+    auto token = app.auth->CreateInvitation(
+        req.principal.firm_id, (*f)["email"], (*f)["name"], role, req.principal.user_id,
+        [&](storage::Connection& c, const domain::AuthService::TokenFacts& t) -> Status {
+          if (!app.mail) return OkStatus();
+          mail::NewMail m;
+          m.firm_id = req.principal.firm_id;
+          m.kind = "invitation";
+          m.to = {t.email};
+          m.language = app.mail->FirmLanguage(m.firm_id);
+          m.content =
+              mail::InvitationMail(m.language, {app.mail->FirmName(m.firm_id), req.principal.name,
+                                                role, Link(app, "/invitation", t.token),
+                                                domain::AuthOptions{}.invitation_seconds / 86400});
+          m.created_by = req.principal.user_id;
+          CRM_ASSIGN_OR_RETURN(mail_id, app.mail->WriteIn(c, m));
+          return OkStatus();
+        });
     if (!token.ok()) return Response::FromError(token.error());
+    if (!mail_id.empty()) app.mail->Dispatch(req.principal.firm_id, mail_id);
     domain::Audit(*app.store, req.principal, "user.invited", "invitation", "", {{"email", (*f)["email"]}, {"role", role}});
     std::string link = Link(app, "/invitation", *token);
     if (!app.config.is_production()) log::Info("invitation link (local mode only)", {{"link", link}});
-    return Response::Json(201, {{"email", ToLowerAscii(Trim((*f)["email"]))}, {"role", role}, {"invitation_link", link}});
+    json out = {
+        {"email", ToLowerAscii(Trim((*f)["email"]))}, {"role", role}, {"invitation_link", link}};
+    out["mail_id"] = mail_id.empty() ? json(nullptr) : json(mail_id);
+    return Response::Json(201, out);
   }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Inviter un utilisateur dans le cabinet", .tag = "users"});
 
   r.Add("POST", "/api/invitations/accept", [&app](Request& req) {

@@ -144,8 +144,15 @@ void RegisterResource(http::Router& router, App& app, const ResourceRoutes& rr,
   router.Add("DELETE", item, [&app, spec, rr, scope_of, parent_ok](Request& req) {
     if (auto st = parent_ok(req); !st.ok()) return Response::FromError(st.error());
     std::string id = req.Param(rr.item_param);
+    // The files of what the client's deletion cascades to (documents, mail attachments) are
+    // listed first and removed once the rows are gone.
+    std::vector<std::function<void()>> after;
+    if (spec->table == "clients")
+      for (auto& hook : app.before_client_delete) after.push_back(hook(req.principal.firm_id, id));
     auto st = app.records->Delete(req.principal.firm_id, *spec, id, IfMatchVersion(req), scope_of(req));
     if (!st.ok()) return Response::FromError(st.error());
+    for (auto& done : after)
+      if (done) done();
     domain::Audit(*app.store, req.principal, spec->table + ".delete", spec->table, id);
     return Response::NoContent();
   }, {.min_role = rr.delete_role, .summary = "Supprimer un " + spec->label_fr, .tag = rr.tag});

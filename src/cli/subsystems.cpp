@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "api/document_routes.h"
+#include "api/mail_routes.h"
 #include "api/recording_routes.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -177,6 +178,34 @@ class PipelineSubsystems final : public Subsystems {
                                                                                   {}});
 
     waveform_job_ = std::make_unique<pipeline::WaveformJob>(*app.store, *blobs_);
+    mail_ = std::make_unique<mail::MailService>(*app.store, *blobs_, *queue_, *exports_,
+                                                mail::MailOptionsFromConfig(config_));
+    app.mail = mail_.get();
+    // A client's deletion cascades to its documents and mails: their files go too.
+    storage::Store* store = app.store.get();
+    blobs::BlobStore* blob_store = blobs_.get();
+    mail::MailService* mail_service = mail_.get();
+    app.before_client_delete.push_back([store, blob_store, mail_service](
+                                           const std::string& firm, const std::string& client) {
+      std::vector<std::string> keys;
+      auto docs = store->Query(
+          "SELECT v.blob_key FROM document_versions v JOIN documents d "
+          "ON d.id = v.document_id WHERE d.firm_id = ? AND d.client_id = ?",
+          {firm, client});
+      if (docs.ok())
+        for (const auto& r : *docs) keys.push_back(r.Text("blob_key"));
+      if (auto atts = mail_service->ClientAttachmentKeys(firm, client); atts.ok())
+        keys.insert(keys.end(), atts->begin(), atts->end());
+      return std::function<void()>([blob_store, store, firm, client, keys] {
+        // Only once the rows are gone (a refused deletion leaves everything in place).
+        auto still =
+            store->QueryOne("SELECT id FROM clients WHERE firm_id = ? AND id = ?", {firm, client});
+        if (!still.ok() || *still) return;
+        for (const auto& k : keys)
+          if (auto st = blob_store->Delete(k); !st.ok())
+            log::Warn("file of a deleted client not removed", {{"key", k}});
+      });
+    });
 
     jobs::WorkerPoolOptions wo = jobs::PoolOptionsFromConfig(config_);
     if (!serve) wo.workers = std::max(1, wo.workers);  // `crm-ai worker` always runs workers
@@ -189,7 +218,10 @@ class PipelineSubsystems final : public Subsystems {
       pool_->Register(documents::kReportJobKind, report_job_->Handler());
       pool_->Register(documents::kExportJobKind, exports_->Handler());
       pool_->Register(pipeline::kWaveformJobKind, waveform_job_->Handler());
+      pool_->Register(mail::kSendJobKind, mail_->SendHandler());
+      pool_->Register(mail::kTickJobKind, mail_->TickHandler());
       CRM_TRY(pool_->Start());
+      mail_->StartTicker();
       log::Info(
           "job workers started",
           {{"workers", workers}, {"engine", engine_->name()}, {"worker_id", pool_->worker_id()}});
@@ -197,7 +229,8 @@ class PipelineSubsystems final : public Subsystems {
 
     pipeline::Services* s = services_.get();
     documents::DocumentServices* ds = document_services_.get();
-    app.route_modules.push_back([s, ds](http::Router& r, api::App& a) {
+    app.route_modules.push_back([s, ds, mail_service](http::Router& r, api::App& a) {
+      api::RegisterMailRoutes(r, a, *mail_service);
       api::RegisterRecordingRoutes(r, a, *s);
       api::RegisterV1Routes(r, a, *s);
       api::RegisterDocumentRoutes(r, a, *ds);
@@ -205,6 +238,22 @@ class PipelineSubsystems final : public Subsystems {
       api::RegisterExportRoutes(r, a, *ds);
     });
     AddPipelineChecks(app);
+    app.checks.push_back([mail_service, store] {
+      const auto& o = mail_service->options();
+      std::string how = o.mailer == "smtp"
+                            ? std::string(o.smtp.encryption == "ssl" ? "smtps://" : "smtp://") +
+                                  o.smtp.host + ":" + std::to_string(o.smtp.port) +
+                                  (o.smtp.encryption.empty() ? "" : " (" + o.smtp.encryption + ")")
+                            : std::string("outbox: mails are kept, not sent");
+      auto failed =
+          store->QueryOne("SELECT COUNT(*) AS n FROM mail_outbox WHERE status = 'failed'");
+      int64_t n = failed.ok() && *failed ? (*failed)->Int("n") : 0;
+      if (n > 0)
+        return api::Check{"mail", "warn", how + "; " + std::to_string(n) + " failed mail(s)",
+                          "read last_error in the outbox (GET /api/admin/mails?status=failed), "
+                          "fix the SMTP settings, then retry them"};
+      return api::Check{"mail", "ok", how, ""};
+    });
     jobs::JobQueue* q = queue_.get();
     app.checks.push_back([q] {
       auto stats = q->Stats(jobs::Scope::All());
@@ -222,6 +271,7 @@ class PipelineSubsystems final : public Subsystems {
   }
 
   void Stop() override {
+    if (mail_) mail_->StopTicker();
     if (pool_) pool_->Stop(kStopGrace);
   }
 
@@ -242,6 +292,7 @@ class PipelineSubsystems final : public Subsystems {
   std::unique_ptr<documents::ExportService> exports_;
   std::unique_ptr<documents::DocumentServices> document_services_;
   std::unique_ptr<pipeline::WaveformJob> waveform_job_;
+  std::unique_ptr<mail::MailService> mail_;
   std::unique_ptr<jobs::WorkerPool> pool_;
 };
 

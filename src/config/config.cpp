@@ -167,7 +167,6 @@ const std::vector<UnbuiltBackend>& UnbuiltBackends() {
       {"QUEUE_CONNECTION", &Config::queue_connection, "redis", "database"},
       {"CACHE_STORE", &Config::cache_store, "redis", "memory"},
       {"STORAGE_DRIVER", &Config::storage_driver, "s3", "local"},
-      {"MAIL_MAILER", &Config::mail_mailer, "smtp", "outbox"},
   };
   return k;
 }
@@ -311,9 +310,20 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.Int("MAIL_PORT", &c.mail_port, 1, 65535));
   if (r.Has("MAIL_USERNAME")) c.mail_username = r.Raw("MAIL_USERNAME");
   CRM_TRY(r.String("MAIL_PASSWORD", &c.mail_password));
-  if (r.Has("MAIL_ENCRYPTION")) c.mail_encryption = ToLowerAscii(r.Raw("MAIL_ENCRYPTION"));
-  if (r.Has("MAIL_FROM_ADDRESS")) c.mail_from_address = r.Raw("MAIL_FROM_ADDRESS");
+  if (r.Has("MAIL_ENCRYPTION") && !Trim(r.Raw("MAIL_ENCRYPTION")).empty())
+    CRM_TRY(r.OneOf("MAIL_ENCRYPTION", &c.mail_encryption,
+                    {"tls", "starttls", "ssl", "smtps", "none", "null"}));
+  if (c.mail_encryption == "starttls") c.mail_encryption = "tls";
+  if (c.mail_encryption == "smtps") c.mail_encryption = "ssl";
+  if (c.mail_encryption == "null") c.mail_encryption = "none";
+  if (r.Has("MAIL_FROM_ADDRESS")) c.mail_from_address = Trim(r.Raw("MAIL_FROM_ADDRESS"));
   if (r.Has("MAIL_FROM_NAME")) c.mail_from_name = r.Raw("MAIL_FROM_NAME");
+  if (r.Has("MAIL_CA_FILE")) c.mail_ca_file = Trim(r.Raw("MAIL_CA_FILE"));
+  CRM_TRY(r.Int("MAIL_CONNECT_TIMEOUT", &c.mail_connect_timeout, 1, 300));
+  CRM_TRY(r.Int("MAIL_TIMEOUT", &c.mail_timeout, 1, 3600));
+  CRM_TRY(r.Int("MAIL_TRIES", &c.mail_tries, 1, 50));
+  CRM_TRY(r.Int("MAIL_RETRY_SECONDS", &c.mail_retry_seconds, 1, 86400));
+  CRM_TRY(r.Int("MAIL_REMINDER_INTERVAL", &c.mail_reminder_interval, 0, 86400));
   CRM_TRY(r.OneOf("PDF_CONVERTER", &c.pdf_converter, {"libreoffice", "gotenberg"}));
   CRM_TRY(r.Url("GOTENBERG_URL", &c.gotenberg_url));
   CRM_TRY(r.OneOf("SUMMARY_MODE", &c.summary_mode, {"extractive", "openai"}));
@@ -342,6 +352,14 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
     return Reader::Bad("OPENAI_API_KEY", "", "a key when TRANSCRIPTION_MODE=openai");
   if (c.mail_mailer == "smtp" && c.mail_host.empty())
     return Reader::Bad("MAIL_HOST", "", "a host name when MAIL_MAILER=smtp");
+  for (char ch : c.mail_from_address + c.mail_from_name)
+    if (ch == '\r' || ch == '\n')
+      return Reader::Bad("MAIL_FROM_ADDRESS", c.mail_from_address,
+                         "an address and a name without line breaks");
+  if (c.mail_from_address.find('@') == std::string::npos)
+    return Reader::Bad("MAIL_FROM_ADDRESS", c.mail_from_address, "an e-mail address");
+  if (!c.mail_ca_file.empty() && ::access(c.mail_ca_file.c_str(), R_OK) != 0)
+    return Reader::Bad("MAIL_CA_FILE", c.mail_ca_file, "a readable PEM file of CA certificates");
   if (c.pdf_converter == "gotenberg" && c.gotenberg_url.empty())
     return Reader::Bad("GOTENBERG_URL", "", "a URL when PDF_CONVERTER=gotenberg");
 
@@ -412,6 +430,9 @@ std::vector<std::string> Describe(const Config& c) {
       "CACHE_STORE=" + c.cache_store,
       "STORAGE_DRIVER=" + c.storage_driver,
       "MAIL_MAILER=" + c.mail_mailer,
+      "MAIL_HOST=" + c.mail_host +
+          (c.mail_mailer == "smtp" ? ":" + std::to_string(c.mail_port) : ""),
+      "MAIL_PASSWORD=" + std::string(secret(c.mail_password)),
       "PDF_CONVERTER=" + c.pdf_converter,
       "SUMMARY_MODE=" + c.summary_mode,
       "OPENAI_CHAT_MODEL=" + c.openai_chat_model,

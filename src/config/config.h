@@ -75,10 +75,17 @@ struct Config {
   bool diarization = true;
 
   std::string mail_mailer = "outbox";  // outbox | smtp
-  std::string mail_host, mail_username, mail_password, mail_encryption;
+  std::string mail_host, mail_username, mail_password;
+  std::string mail_encryption;  // "" (STARTTLS when offered) | tls (STARTTLS required) | ssl | none
   int mail_port = 587;
   std::string mail_from_address = "no-reply@crm-ai.local";
   std::string mail_from_name = "crm-ai";
+  std::string mail_ca_file;       // MAIL_CA_FILE: PEM CA bundle for a private CA; empty = system's
+  int mail_connect_timeout = 10;  // seconds
+  int mail_timeout = 60;          // seconds for a whole SMTP exchange
+  int mail_tries = 5;             // attempts before a mail stays failed
+  int mail_retry_seconds = 60;    // first retry delay; doubles each attempt, at most 1 h
+  int mail_reminder_interval = 900;  // seconds between task-reminder runs; 0 = none
 
   std::string pdf_converter = "libreoffice";  // libreoffice | gotenberg
   std::string gotenberg_url;

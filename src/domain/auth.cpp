@@ -348,20 +348,26 @@ Result<std::string> AuthService::CreateUser(const std::string& firm_id, const st
   return id;
 }
 
-Result<std::string> AuthService::CreateInvitation(const std::string& firm_id, const std::string& email,
-                                                  const std::string& name, const std::string& role,
-                                                  const std::string& created_by) {
+Result<std::string> AuthService::CreateInvitation(const std::string& firm_id,
+                                                  const std::string& email, const std::string& name,
+                                                  const std::string& role,
+                                                  const std::string& created_by,
+                                                  const InTokenTransaction& also) {
   CRM_ASSIGN_OR_RETURN(std::string e, NormalizeEmail(email));
   if (role != "owner" && role != "admin" && role != "member")
     return InvalidArgument("Rôle invalide (owner, admin ou member).", {{"role", "invalid"}});
   CRM_ASSIGN_OR_RETURN(auto existing, store_.QueryOne("SELECT id FROM users WHERE email_folded = ?", {FoldForSearch(e)}));
   if (existing) return Error(ErrorCode::kConflict, "Un compte existe déjà avec cette adresse e-mail.", {{"email", "taken"}});
   std::string token = RandomToken(24);
-  CRM_TRY(store_.Exec(
-      "INSERT INTO invitations (id, firm_id, email, name, role, token_hash, created_by, created_at, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {NewId(), firm_id, e, Trim(name), role, Sha256Hex(token), created_by, NowIsoUtc(),
-       NowUnix() + options_.invitation_seconds}));
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    CRM_TRY(
+        c.Exec("INSERT INTO invitations (id, firm_id, email, name, role, token_hash, created_by, "
+               "created_at, expires_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {NewId(), firm_id, e, Trim(name), role, Sha256Hex(token), created_by, NowIsoUtc(),
+                NowUnix() + options_.invitation_seconds}));
+    return also ? also(c, {token, e, Trim(name), firm_id, "", role}) : OkStatus();
+  }));
   return token;
 }
 
@@ -397,13 +403,22 @@ Result<Principal> AuthService::AcceptInvitation(const std::string& token, const 
   return p;
 }
 
-Result<std::string> AuthService::CreatePasswordReset(const std::string& email) {
-  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT id FROM users WHERE email_folded = ? AND disabled = 0",
+Result<std::string> AuthService::CreatePasswordReset(const std::string& email,
+                                                     const InTokenTransaction& also) {
+  CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne("SELECT id, email, name, firm_id, role FROM users "
+                                                 "WHERE email_folded = ? AND disabled = 0",
                                                  {FoldForSearch(Trim(email))}));
   if (!row) return std::string();
   std::string token = RandomToken(24);
-  CRM_TRY(store_.Exec("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                      {Sha256Hex(token), row->Text("id"), NowIsoUtc(), NowUnix() + options_.reset_seconds}));
+  CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
+    CRM_TRY(c.Exec(
+        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, "
+        "?, ?)",
+        {Sha256Hex(token), row->Text("id"), NowIsoUtc(), NowUnix() + options_.reset_seconds}));
+    return also ? also(c, {token, row->Text("email"), row->Text("name"), row->Text("firm_id"),
+                           row->Text("id"), row->Text("role")})
+                : OkStatus();
+  }));
   return token;
 }
 

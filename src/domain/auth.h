@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -94,14 +95,23 @@ class AuthService {
   Result<std::vector<nlohmann::json>> ListApiKeys(const std::string& firm_id);
   Status RevokeApiKey(const std::string& firm_id, const std::string& id);
 
+  // Runs inside the transaction that stores an invitation or a reset (the mail carrying its
+  // link is written there): the token and the account's facts (email, name, firm id, user id).
+  struct TokenFacts {
+    std::string token, email, name, firm_id, user_id, role;
+  };
+  using InTokenTransaction = std::function<Status(storage::Connection&, const TokenFacts&)>;
+
   // Returns the token to put in the link (stored hashed).
   Result<std::string> CreateInvitation(const std::string& firm_id, const std::string& email,
                                        const std::string& name, const std::string& role,
-                                       const std::string& created_by);
+                                       const std::string& created_by,
+                                       const InTokenTransaction& also = {});
   Result<Principal> AcceptInvitation(const std::string& token, const std::string& name,
                                      const std::string& password);
   // Empty token (and success) when no such account: callers must not reveal the difference.
-  Result<std::string> CreatePasswordReset(const std::string& email);
+  Result<std::string> CreatePasswordReset(const std::string& email,
+                                          const InTokenTransaction& also = {});
   Status ResetPassword(const std::string& token, const std::string& password);
 
   // Writes the API keys' last-used times and sessions' last-seen times (and removals) noted since

@@ -86,6 +86,8 @@ export async function startStack({ bin, repoRoot, logDir }) {
     QUEUE_WORKERS: '1',
     // Small, so the over-the-limit refusal is tested without a 200 MB file.
     UPLOAD_MAX_BYTES: '4000000',
+    // Mails stay in the outbox, readable in the UI (the built-in stand-in for a mail catcher).
+    MAIL_MAILER: 'outbox',
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   };

@@ -49,10 +49,12 @@ export function Layout() {
     { to: '/tasks', label: t('nav.tasks'), show: !!me?.firm_id },
     { to: '/search', label: t('nav.search'), show: !!me?.firm_id },
     { to: '/settings/firm', label: t('nav.settings'), show: hasRole(me, 'admin') },
+    { to: '/mails', label: t('nav.outbox'), show: hasRole(me, 'admin') || (hasRole(me, 'platform_admin') && !!me?.firm_id) },
     { to: '/admin/jobs', label: t('nav.jobs'), show: hasRole(me, 'admin') || hasRole(me, 'platform_admin') },
     { to: '/admin/audit', label: t('nav.audit'), show: hasRole(me, 'admin') },
     { to: '/admin/firms', label: t('nav.firms'), show: hasRole(me, 'platform_admin') },
     { to: '/admin/platform-audit', label: t('nav.platformAudit'), show: hasRole(me, 'platform_admin') },
+    { to: '/admin/mails', label: t('nav.platformOutbox'), show: hasRole(me, 'platform_admin') },
   ];
 
   return (

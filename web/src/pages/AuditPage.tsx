@@ -1,10 +1,11 @@
 // The firm's audit log, newest first, page by page.
-import { Button, Code, Group, Stack, Table, Title } from '@mantine/core';
+import { Code, Stack, Table, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, type Page } from '../api/client';
 import { useUsers, userName } from '../api/hooks';
-import { EmptyState, ErrorState, PageLoader } from '../components/States';
+import { LoadMore, QueryState } from '../components/QueryState';
+import { EmptyState } from '../components/States';
 import { formatDateTime } from '../lib/format';
 
 interface AuditEntry {
@@ -40,47 +41,37 @@ export function AuditLog({ platform = false }: { platform?: boolean }) {
   return (
     <Stack>
       <Title order={1}>{platform ? t('audit.platformTitle') : t('audit.title')}</Title>
-      {list.isPending ? (
-        <PageLoader />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : rows.length === 0 ? (
-        <EmptyState title={t('audit.empty')} />
-      ) : (
-        <Table.ScrollContainer minWidth={700}>
-          <Table striped aria-label={t('audit.title')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('audit.when')}</Table.Th>
-                <Table.Th>{t('audit.who')}</Table.Th>
-                <Table.Th>{t('audit.action')}</Table.Th>
-                <Table.Th>{t('audit.object')}</Table.Th>
-                <Table.Th>{t('audit.ip')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((e) => (
-                <Table.Tr key={e.id}>
-                  <Table.Td>{formatDateTime(e.created_at, i18n.language)}</Table.Td>
-                  <Table.Td>{actor(e, users.data, t)}</Table.Td>
-                  <Table.Td>
-                    <Code>{e.action}</Code>
-                  </Table.Td>
-                  <Table.Td>{objectOf(e)}</Table.Td>
-                  <Table.Td>{e.ip}</Table.Td>
+      <QueryState query={list} empty={<EmptyState title={t('audit.empty')} />}>
+        {() => (
+          <Table.ScrollContainer minWidth={700}>
+            <Table striped aria-label={t('audit.title')}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('audit.when')}</Table.Th>
+                  <Table.Th>{t('audit.who')}</Table.Th>
+                  <Table.Th>{t('audit.action')}</Table.Th>
+                  <Table.Th>{t('audit.object')}</Table.Th>
+                  <Table.Th>{t('audit.ip')}</Table.Th>
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
-      {list.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-            {t('common.loadMore')}
-          </Button>
-        </Group>
-      )}
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((e) => (
+                  <Table.Tr key={e.id}>
+                    <Table.Td>{formatDateTime(e.created_at, i18n.language)}</Table.Td>
+                    <Table.Td>{actor(e, users.data, t)}</Table.Td>
+                    <Table.Td>
+                      <Code>{e.action}</Code>
+                    </Table.Td>
+                    <Table.Td>{objectOf(e)}</Table.Td>
+                    <Table.Td>{e.ip}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </QueryState>
+      <LoadMore query={list} />
     </Stack>
   );
 }

@@ -8,7 +8,8 @@ import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { api, type Page } from '../api/client';
 import { useUsers, userName, type Client } from '../api/hooks';
 import { ClientForm } from '../components/ClientForm';
-import { EmptyState, ErrorState, PageLoader } from '../components/States';
+import { LoadMore, QueryState } from '../components/QueryState';
+import { EmptyState } from '../components/States';
 import { useDebounced } from '../lib/useDebounced';
 
 const SORTS = ['name', '-updated_at', '-created_at', 'reference'];
@@ -81,63 +82,58 @@ export default function ClientsPage() {
           w={190}
         />
       </Group>
-      {list.isPending ? (
-        <PageLoader />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : rows.length === 0 ? (
-        <EmptyState
-          title={query || tag || owner ? t('clients.noMatch') : t('clients.empty')}
-          hint={query || tag || owner ? t('clients.noMatchHint') : t('clients.emptyHint')}
-          action={<Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
-        />
-      ) : (
-        <Table.ScrollContainer minWidth={640}>
-          <Table striped highlightOnHover aria-label={t('clients.title')} data-testid="clients-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('clients.name')}</Table.Th>
-                <Table.Th>{t('clients.email')}</Table.Th>
-                <Table.Th>{t('clients.phone')}</Table.Th>
-                <Table.Th>{t('clients.reference')}</Table.Th>
-                <Table.Th>{t('clients.tags')}</Table.Th>
-                <Table.Th>{t('clients.owner')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((c) => (
-                <Table.Tr key={c.id}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/clients/${c.id}`} fw={500}>
-                      {c.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{c.email}</Table.Td>
-                  <Table.Td>{c.phone}</Table.Td>
-                  <Table.Td>{c.reference}</Table.Td>
-                  <Table.Td>
-                    <Group gap={4}>
-                      {c.tags.map((tg) => (
-                        <Badge key={tg} variant="light" color="gray" c="dark.6" tt="none">
-                          {tg}
-                        </Badge>
-                      ))}
-                    </Group>
-                  </Table.Td>
-                  <Table.Td>{userName(users.data?.data, c.owner_user_id)}</Table.Td>
+      <QueryState
+        query={list}
+        empty={
+          <EmptyState
+            title={query || tag || owner ? t('clients.noMatch') : t('clients.empty')}
+            hint={query || tag || owner ? t('clients.noMatchHint') : t('clients.emptyHint')}
+            action={<Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
+          />
+        }
+      >
+        {() => (
+          <Table.ScrollContainer minWidth={640}>
+            <Table striped highlightOnHover aria-label={t('clients.title')} data-testid="clients-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('clients.name')}</Table.Th>
+                  <Table.Th>{t('clients.email')}</Table.Th>
+                  <Table.Th>{t('clients.phone')}</Table.Th>
+                  <Table.Th>{t('clients.reference')}</Table.Th>
+                  <Table.Th>{t('clients.tags')}</Table.Th>
+                  <Table.Th>{t('clients.owner')}</Table.Th>
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
-      {list.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-            {t('common.loadMore')}
-          </Button>
-        </Group>
-      )}
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((c) => (
+                  <Table.Tr key={c.id}>
+                    <Table.Td>
+                      <Anchor component={Link} to={`/clients/${c.id}`} fw={500}>
+                        {c.name}
+                      </Anchor>
+                    </Table.Td>
+                    <Table.Td>{c.email}</Table.Td>
+                    <Table.Td>{c.phone}</Table.Td>
+                    <Table.Td>{c.reference}</Table.Td>
+                    <Table.Td>
+                      <Group gap={4}>
+                        {c.tags.map((tg) => (
+                          <Badge key={tg} variant="light" color="gray" c="dark.6" tt="none">
+                            {tg}
+                          </Badge>
+                        ))}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>{userName(users.data?.data, c.owner_user_id)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </QueryState>
+      <LoadMore query={list} />
       {rows.length > 0 && (
         <Text size="sm" c="dimmed" aria-live="polite">
           {t('clients.shown', { count: rows.length })}

@@ -1,6 +1,7 @@
 // One meeting report (compte rendu): the header, then the draft to review and correct (title,
 // summary, decisions, action items, key excerpts linked to the audio), validated once read;
-// after review, the action items chosen become tasks; exports as DOCX or PDF at any time.
+// after review, the action items chosen become tasks and the report can be sent by mail (with the
+// mails it was sent by); exports as DOCX or PDF at any time.
 import { Alert, Anchor, Button, Card, Checkbox, Group, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -11,6 +12,7 @@ import type { Task } from '../api/hooks';
 import { GeneratingProgress, REPORTS_KEY, ReportStatus } from '../components/reports/MeetingReports';
 import { ReportExports } from '../components/reports/ReportExports';
 import { ReportSendSlot } from '../components/reports/ReportSendSlot';
+import { ReportMails } from '../components/mails/ReportMails';
 import type { Report, ReportAction, ReportSentence } from '../components/reports/types';
 import { ErrorState, PageLoader, pickLanguage, useErrorMessage } from '../components/States';
 import { formatDate, formatDateTime, formatDuration } from '../lib/format';
@@ -346,9 +348,10 @@ export default function ReportPage() {
             </Text>
             <Group align="flex-start" justify="space-between" wrap="wrap">
               <ReportExports reportId={r.id} disabled={dirty} />
-              <ReportSendSlot report={r} />
+              <ReportSendSlot report={r} disabled={dirty} />
             </Group>
           </Card>
+          {r.status === 'reviewed' && <ReportMails reportId={r.id} />}
         </>
       )}
     </Stack>

@@ -10,7 +10,8 @@ import { hasRole, useSession } from '../../api/session';
 import { formatBytes, formatDateTime } from '../../lib/format';
 import { uploadForm } from '../../lib/formUpload';
 import { notify } from '../../lib/notify';
-import { EmptyState, ErrorState, PageLoader, pickLanguage, useErrorMessage } from '../States';
+import { QueryState } from '../QueryState';
+import { EmptyState, pickLanguage, useErrorMessage } from '../States';
 import { kindOf, type Doc, type DocVersion } from './types';
 
 export const DOCUMENTS_KEY = ['documents'] as const;
@@ -210,36 +211,34 @@ function VersionsModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
   return (
     <Modal opened onClose={onClose} title={t('documents.versionsOf', { name: doc.name })} size="lg" closeButtonProps={{ 'aria-label': t('common.close') }}>
       <Stack>
-        {versions.isPending ? (
-          <PageLoader />
-        ) : versions.isError ? (
-          <ErrorState error={versions.error} onRetry={() => void versions.refetch()} />
-        ) : (
-          <Table aria-label={t('documents.versions')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('documents.version')}</Table.Th>
-                <Table.Th>{t('documents.file')}</Table.Th>
-                <Table.Th>{t('documents.size')}</Table.Th>
-                <Table.Th>{t('documents.added')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {versions.data.data.map((v) => (
-                <Table.Tr key={v.number} data-testid="document-version">
-                  <Table.Td>{v.number}</Table.Td>
-                  <Table.Td>
-                    <Anchor href={`/api/documents/${doc.id}/versions/${v.number}/download`} download size="sm">
-                      {v.original_name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{formatBytes(v.size_bytes, lang)}</Table.Td>
-                  <Table.Td>{formatDateTime(v.created_at, lang)}</Table.Td>
+        <QueryState query={versions}>
+          {(data) => (
+            <Table aria-label={t('documents.versions')}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('documents.version')}</Table.Th>
+                  <Table.Th>{t('documents.file')}</Table.Th>
+                  <Table.Th>{t('documents.size')}</Table.Th>
+                  <Table.Th>{t('documents.added')}</Table.Th>
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        )}
+              </Table.Thead>
+              <Table.Tbody>
+                {data.data.map((v) => (
+                  <Table.Tr key={v.number} data-testid="document-version">
+                    <Table.Td>{v.number}</Table.Td>
+                    <Table.Td>
+                      <Anchor href={`/api/documents/${doc.id}/versions/${v.number}/download`} download size="sm">
+                        {v.original_name}
+                      </Anchor>
+                    </Table.Td>
+                    <Table.Td>{formatBytes(v.size_bytes, lang)}</Table.Td>
+                    <Table.Td>{formatDateTime(v.created_at, lang)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </QueryState>
         <Title order={3} size="h5">
           {t('documents.newVersion')}
         </Title>
@@ -312,64 +311,60 @@ export function DocumentsSection({ clientId, meetingId }: { clientId: string; me
       <Title order={2} size="h3">
         {t('documents.title')}
       </Title>
-      {list.isPending ? (
-        <PageLoader />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        <EmptyState title={t('documents.empty')} hint={t('documents.emptyHint')} />
-      ) : (
-        <Table.ScrollContainer minWidth={620}>
-          <Table aria-label={t('documents.title')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('documents.name')}</Table.Th>
-                <Table.Th>{t('documents.type')}</Table.Th>
-                <Table.Th>{t('documents.size')}</Table.Th>
-                <Table.Th>{t('documents.search')}</Table.Th>
-                <Table.Th>{t('common.actions')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.data.map((d) => (
-                <Table.Tr key={d.id} data-testid="document-row">
-                  <Table.Td>
-                    <Stack gap={0}>
-                      <Anchor href={d.download_url} download size="sm" fw={500} data-testid="document-name">
-                        {d.name}
-                      </Anchor>
-                      <Text size="xs" c="dimmed">
-                        {formatDateTime(d.updated_at, lang)}
-                        {d.current_version > 1 ? ` · ${t('documents.versionN', { n: d.current_version })}` : ''}
-                      </Text>
-                    </Stack>
-                  </Table.Td>
-                  <Table.Td>{kindOf(d.content_type)}</Table.Td>
-                  <Table.Td>{formatBytes(d.size_bytes, lang)}</Table.Td>
-                  <Table.Td>
-                    <TextState doc={d} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Group gap={4} wrap="nowrap">
-                      <Button size="compact-xs" variant="default" onClick={() => setDialog({ kind: 'rename', doc: d })} aria-label={`${t('documents.rename')} ${d.name}`}>
-                        {t('documents.rename')}
-                      </Button>
-                      <Button size="compact-xs" variant="default" onClick={() => setDialog({ kind: 'versions', doc: d })} aria-label={`${t('documents.versions')} ${d.name}`}>
-                        {t('documents.versions')}
-                      </Button>
-                      {admin && (
-                        <Button size="compact-xs" variant="default" color="red" c="red.9" onClick={() => setDialog({ kind: 'delete', doc: d })} aria-label={`${t('documents.delete')} ${d.name}`}>
-                          {t('documents.delete')}
-                        </Button>
-                      )}
-                    </Group>
-                  </Table.Td>
+      <QueryState query={list} empty={<EmptyState title={t('documents.empty')} hint={t('documents.emptyHint')} />}>
+        {(data) => (
+          <Table.ScrollContainer minWidth={620}>
+            <Table aria-label={t('documents.title')}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('documents.name')}</Table.Th>
+                  <Table.Th>{t('documents.type')}</Table.Th>
+                  <Table.Th>{t('documents.size')}</Table.Th>
+                  <Table.Th>{t('documents.search')}</Table.Th>
+                  <Table.Th>{t('common.actions')}</Table.Th>
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+              </Table.Thead>
+              <Table.Tbody>
+                {data.data.map((d) => (
+                  <Table.Tr key={d.id} data-testid="document-row">
+                    <Table.Td>
+                      <Stack gap={0}>
+                        <Anchor href={d.download_url} download size="sm" fw={500} data-testid="document-name">
+                          {d.name}
+                        </Anchor>
+                        <Text size="xs" c="dimmed">
+                          {formatDateTime(d.updated_at, lang)}
+                          {d.current_version > 1 ? ` · ${t('documents.versionN', { n: d.current_version })}` : ''}
+                        </Text>
+                      </Stack>
+                    </Table.Td>
+                    <Table.Td>{kindOf(d.content_type)}</Table.Td>
+                    <Table.Td>{formatBytes(d.size_bytes, lang)}</Table.Td>
+                    <Table.Td>
+                      <TextState doc={d} />
+                    </Table.Td>
+                    <Table.Td>
+                      <Group gap={4} wrap="nowrap">
+                        <Button size="compact-xs" variant="default" onClick={() => setDialog({ kind: 'rename', doc: d })} aria-label={`${t('documents.rename')} ${d.name}`}>
+                          {t('documents.rename')}
+                        </Button>
+                        <Button size="compact-xs" variant="default" onClick={() => setDialog({ kind: 'versions', doc: d })} aria-label={`${t('documents.versions')} ${d.name}`}>
+                          {t('documents.versions')}
+                        </Button>
+                        {admin && (
+                          <Button size="compact-xs" variant="default" color="red" c="red.9" onClick={() => setDialog({ kind: 'delete', doc: d })} aria-label={`${t('documents.delete')} ${d.name}`}>
+                            {t('documents.delete')}
+                          </Button>
+                        )}
+                      </Group>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </QueryState>
       <FileDrop
         url={base}
         label={t('documents.add')}

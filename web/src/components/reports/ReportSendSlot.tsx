@@ -1,8 +1,27 @@
-// Where sending the reviewed report by mail (with its PDF) belongs, beside the exports. The mail
-// module (outbox) fills it; until then it renders nothing, so the report page needs no change
-// when it arrives: replace the body of this component with the send button and its dialog.
+// Sending the report by mail, beside its exports: possible once the report is reviewed (the
+// button says why not before), through the dialog that writes the mail with the PDF attached.
+import { Button, Stack, Text } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { SendReportDialog } from '../mails/SendReportDialog';
 import type { Report } from './types';
 
-export function ReportSendSlot(_props: { report: Report }) {
-  return null;
+export function ReportSendSlot({ report, disabled }: { report: Report; disabled?: boolean }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const reviewed = report.status === 'reviewed';
+  const hintId = `send-hint-${report.id}`;
+  return (
+    <Stack gap={4} align="flex-start" maw={320}>
+      <Button size="xs" onClick={() => setOpen(true)} disabled={!reviewed || disabled} aria-describedby={reviewed ? undefined : hintId} data-testid="send-report">
+        {t('mails.sendButton')}
+      </Button>
+      {!reviewed && (
+        <Text size="xs" c="dimmed" id={hintId}>
+          {t('mails.reviewFirst')}
+        </Text>
+      )}
+      {reviewed && <SendReportDialog report={report} opened={open} onClose={() => setOpen(false)} />}
+    </Stack>
+  );
 }
