@@ -383,6 +383,30 @@ TEST(Mail, ADeadSmtpServerKeepsTheMailUntilARetryDeliversItOnce) {
   EXPECT_EQ(again.json()["error"]["code"], "mail_not_retryable");
 }
 
+// A worker that died while sending leaves the mail 'sending': once that attempt's time is up,
+// the tick hands it to another attempt (delivery is at least once).
+TEST(Mail, AMailLeftSendingByADeadWorkerIsSentAgain) {
+  SmtpServer smtp;
+  TestServer s(SmtpEnv(smtp.port(), {{"MAIL_REMINDER_INTERVAL", "1"}}));
+  ASSERT_TRUE(s.Start()) << s.log();
+  TestFirm f = CreateFirm(s, "Cabinet Reprise");
+  auto h = Bearer(f.api_key);
+  std::string id = Invite(s, f, "reprise@exemple.fr");
+  ASSERT_EQ(WaitMail(s, h, id, Final)["status"], "sent");
+  ASSERT_EQ(smtp.WaitFor(1).size(), 1u);
+  std::string sql =
+      "UPDATE mail_outbox SET status = 'sending', sent_at = NULL, "
+      "next_attempt_at = 0 WHERE id = '" +
+      id + "'";
+  ASSERT_EQ(std::system(("sqlite3 " + s.data_dir() + "/crm-ai.sqlite3 \"" + sql + "\"").c_str()),
+            0);
+  json mail = WaitMail(
+      s, h, id, [](const json& m) { return m["status"] == "sent"; }, 20);
+  ASSERT_EQ(mail["status"], "sent") << mail.dump();
+  EXPECT_EQ(mail["attempts"], 2);
+  EXPECT_EQ(smtp.WaitFor(2).size(), 2u);
+}
+
 // MAIL_MAILER=outbox (the default): mails are kept, listed and readable; reminders once per
 // task; each firm sees its own outbox only; the platform admin sees all.
 TEST(Mail, OutboxModeKeepsMailsRemindersOnceAndFirmsSeeTheirOwn) {
@@ -616,13 +640,18 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   EXPECT_NE(text.find("ask not what your country"), std::string::npos) << text;
   EXPECT_NE(text.find("Hélène Lefèvre"), std::string::npos) << text;
 
-  // Deleting the client deletes its mails and the attachment's file.
-  std::string blob = s.data_dir() + "/mail/" + f.id + "/" + id + "/" +
-                     mail["attachments"][0]["id"].get<std::string>();
-  ASSERT_TRUE(fs::exists(blob)) << blob;
+  // Deleting the client deletes its mails and the attachment's file, and its documents' files
+  // (the DOCX and PDF exports).
+  std::vector<std::string> files = {s.data_dir() + "/mail/" + f.id + "/" + id + "/" +
+                                    mail["attachments"][0]["id"].get<std::string>()};
+  json docs = s.Get("/api/clients/" + client + "/documents", h).json();
+  ASSERT_EQ(docs["data"].size(), 2u) << docs.dump();
+  for (auto& d : docs["data"])
+    files.push_back(s.data_dir() + "/documents/" + f.id + "/" + d["id"].get<std::string>() + "/1");
+  for (auto& file : files) ASSERT_TRUE(fs::exists(file)) << file;
   auto del = s.Call("DELETE", "/api/clients/" + client, nullptr, h);
   ASSERT_EQ(del.status, 204) << del.body;
-  EXPECT_FALSE(fs::exists(blob));
+  for (auto& file : files) EXPECT_FALSE(fs::exists(file)) << file;
   EXPECT_EQ(s.Get("/api/mails/" + id, h).status, 404);
 }
 

@@ -458,7 +458,7 @@ Status MailService::MarkFailed(const std::string& id, const std::string& error) 
 }
 
 Status MailService::Requeue(const storage::Row& mail, int attempts, int64_t delay_ms,
-                            const std::string& why) {
+                            const std::string& why, int wait) {
   std::string id = mail.Text("id");
   int64_t at = NowMs() + delay_ms;
   CRM_TRY(store_.Exec(
@@ -468,11 +468,15 @@ Status MailService::Requeue(const storage::Row& mail, int attempts, int64_t dela
        NowIsoUtc(), id}));
   jobs::EnqueueOptions eo;
   eo.run_after_ms = at;
-  eo.dedupe_key =
-      "mail:" + id + ":" + std::to_string(attempts) + (why.empty() ? ":wait:" + RandomHex(4) : "");
+  // A wait for the PDF alternates between two keys: the running job holds one, its successor
+  // takes the other, and a second chain (a sweep) merges into the first instead of doubling it.
+  eo.dedupe_key = "mail:" + id + ":" +
+                  (wait > 0 ? "wait:" + std::to_string(wait % 2) : std::to_string(attempts));
   eo.timeout_seconds = options_.smtp.timeout_seconds + 60;
-  CRM_ASSIGN_OR_RETURN(std::string job, queue_.Enqueue(kSendJobKind, mail.OptText("firm_id"),
-                                                       {{"mail_id", id}}, eo));
+  json payload = {{"mail_id", id}};
+  if (wait > 0) payload["wait"] = wait;
+  CRM_ASSIGN_OR_RETURN(std::string job,
+                       queue_.Enqueue(kSendJobKind, mail.OptText("firm_id"), payload, eo));
   CRM_TRY(store_.Exec("UPDATE mail_outbox SET job_id = ? WHERE id = ?", {job, id}));
   return OkStatus();
 }
@@ -561,7 +565,8 @@ Result<jobs::ResultWriter> MailService::Send(jobs::JobContext& ctx) {
                            "was not ready in time."));
         return jobs::ResultWriter{};
       }
-      CRM_TRY(Requeue(*row, static_cast<int>(row->Int("attempts")), 1000, ""));
+      int wait = p.contains("wait") && p["wait"].is_number_integer() ? p["wait"].get<int>() : 0;
+      CRM_TRY(Requeue(*row, static_cast<int>(row->Int("attempts")), 1000, "", wait + 1));
       return jobs::ResultWriter{};
     }
   }
@@ -699,14 +704,20 @@ Result<int> MailService::RunReminders() {
 }
 
 Result<int> MailService::SweepLost() {
-  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, firm_id, attempts FROM mail_outbox "
-                                               "WHERE status = 'queued' AND next_attempt_at <= ? "
-                                               "ORDER BY next_attempt_at LIMIT 100",
-                                               {NowMs() - 30'000}));
+  // Queued mails overdue by half a minute (their job was lost), and mails left 'sending' past
+  // their attempt's time (the worker died mid-send: the attempt is made again).
+  int64_t now = NowMs();
+  CRM_ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, firm_id, status, attempts FROM "
+                                               "mail_outbox WHERE (status = 'queued' AND "
+                                               "next_attempt_at <= ?) OR (status = 'sending' AND "
+                                               "next_attempt_at <= ?) ORDER BY next_attempt_at "
+                                               "LIMIT 100",
+                                               {now - 30'000, now}));
   int n = 0;
   for (const auto& r : rows) {
     jobs::EnqueueOptions eo;
-    eo.dedupe_key = "mail:" + r.Text("id") + ":" + std::to_string(r.Int("attempts"));
+    eo.dedupe_key = "mail:" + r.Text("id") + ":" + std::to_string(r.Int("attempts")) +
+                    (r.Text("status") == "sending" ? ":stale" : "");
     eo.timeout_seconds = options_.smtp.timeout_seconds + 60;
     auto job = queue_.Enqueue(kSendJobKind, r.OptText("firm_id"), {{"mail_id", r.Text("id")}}, eo);
     if (job.ok()) ++n;

@@ -119,7 +119,10 @@ class MailService {
   // The PDF of a report mail: attached (true), still being made (false), or an error.
   Result<bool> AttachExport(const storage::Row& mail);
   Status MarkFailed(const std::string& id, const std::string& error);
-  Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why);
+  // Back to queued for another attempt after `delay_ms` (`why`: the last error), or, with
+  // `wait` > 0, the wait's next look at the PDF export.
+  Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why,
+                 int wait = 0);
   nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view);
 
   storage::Store& store_;
