@@ -74,7 +74,8 @@ void RegisterMailRoutes(http::Router& r, App& app, mail::MailService& m) {
        .doc = {{"x-list", kMailListQuery}}});
   r.Add("GET", "/api/mails/{id}",
         [&m](Request& req) {
-          auto mail = m.Get(req.principal.firm_id, req.Param("id"), true);
+          auto mail = m.Get(req.principal.firm_id, req.Param("id"), true, false,
+                            req.principal.role == "owner");
           return mail.ok() ? Response::Json(200, *mail) : Fail(mail.error());
         },
         {.min_role = "admin",

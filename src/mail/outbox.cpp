@@ -160,7 +160,7 @@ std::string MailService::FirmName(const std::optional<std::string>& firm_id) {
   return row.ok() && *row ? (*row)->Text("name") : std::string("crm-ai");
 }
 
-json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view) {
+json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view) {
   json atts = json::array();
   auto rows = store_.Query(
       "SELECT id, file_name, content_type, size_bytes FROM mail_attachments "
@@ -188,15 +188,18 @@ json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view)
             {"attachments", atts}};
   if (platform_view) j["firm_id"] = r.IsNull("firm_id") ? json(nullptr) : json(r.Text("firm_id"));
   if (bodies) {
-    // A password-reset link is its recipient's alone: a firm's admins see that it was sent,
-    // never the link (which would let them take over the account).
-    if (r.Text("kind") == "password_reset" && !platform_view) {
+    // A password-reset link is its recipient's alone, and an invitation's is for whoever may
+    // invite with that role: a firm's admin who read either could take over an account.
+    std::string kind = r.Text("kind");
+    bool hidden =
+        !platform_view && (kind == "password_reset" || (kind == "invitation" && !owner_view));
+    if (hidden) {
       j["html"] =
-          "<p>Contenu masqué : lien personnel de réinitialisation. / Hidden: personal "
-          "reset link.</p>";
+          "<p>Contenu masqué : ce message contient un lien personnel. / Hidden: this mail "
+          "carries a personal link.</p>";
       j["text"] =
-          "Contenu masqué : lien personnel de réinitialisation. / Hidden: personal reset "
-          "link.";
+          "Contenu masqué : ce message contient un lien personnel. / Hidden: this mail "
+          "carries a personal link.";
       j["redacted"] = true;
     } else {
       j["html"] = r.Text("html_body");
@@ -207,13 +210,13 @@ json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view)
 }
 
 Result<json> MailService::Get(const MailScope& scope, const std::string& id, bool bodies,
-                              bool platform_view) {
+                              bool platform_view, bool owner_view) {
   std::string sql = "SELECT * FROM mail_outbox WHERE id = ?";
   storage::Params p = {id};
   Scoped(scope, "firm_id", sql, p);
   CRM_ASSIGN_OR_RETURN(auto row, store_.QueryOne(sql, p));
   if (!row) return MailNotFound();
-  return ToJson(*row, bodies, platform_view);
+  return ToJson(*row, bodies, platform_view, owner_view);
 }
 
 Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::List(

@@ -90,8 +90,12 @@ class MailService {
   Result<nlohmann::json> SendReport(const Principal& who, const std::string& report_id,
                                     const nlohmann::json& body);
 
+  // With `bodies`: html and text, except where they carry a link that is not the viewer's to
+  // use — a password reset (anyone but the platform admin), an invitation (anyone but an owner
+  // or the platform admin: an admin must not accept an owner's invitation) — shown as a notice
+  // with "redacted": true.
   Result<nlohmann::json> Get(const MailScope& scope, const std::string& id, bool bodies,
-                             bool platform_view = false);
+                             bool platform_view = false, bool owner_view = false);
   Result<std::pair<std::vector<nlohmann::json>, std::optional<std::string>>> List(
       const MailScope& scope, int limit, const std::string& cursor,
       const std::optional<std::string>& status, const std::optional<std::string>& report_id,
@@ -123,7 +127,8 @@ class MailService {
   // `wait` > 0, the wait's next look at the PDF export.
   Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why,
                  int wait = 0);
-  nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view);
+  nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view,
+                        bool owner_view = false);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;
