@@ -132,6 +132,38 @@ TEST(Config, SeedAliasesRunAsTheirEquivalentAndSaySo) {
   EXPECT_EQ(c->notices.size(), 3u);
 }
 
+TEST(Config, MailSettingsAreCheckedAndTheirAliasesNormalised) {
+  auto smtp = Load({{"MAIL_MAILER", "smtp"}, {"MAIL_HOST", "smtp.example"}, {"MAIL_PORT", "465"},
+                    {"MAIL_ENCRYPTION", "SMTPS"}, {"MAIL_TRIES", "7"}, {"MAIL_RETRY_SECONDS", "5"},
+                    {"MAIL_REMINDER_INTERVAL", "0"}},
+                   {});
+  ASSERT_TRUE(smtp.ok()) << smtp.error().message;
+  EXPECT_TRUE(RefuseUnbuiltBackends(*smtp).ok());  // SMTP is built in
+  EXPECT_EQ(smtp->mail_encryption, "ssl");
+  EXPECT_EQ(smtp->mail_port, 465);
+  EXPECT_EQ(smtp->mail_tries, 7);
+  EXPECT_EQ(smtp->mail_retry_seconds, 5);
+  EXPECT_EQ(smtp->mail_reminder_interval, 0);
+  EXPECT_EQ(Load({{"MAIL_ENCRYPTION", "starttls"}}, {})->mail_encryption, "tls");
+  EXPECT_EQ(Load({{"MAIL_ENCRYPTION", "null"}}, {})->mail_encryption, "none");
+  EXPECT_EQ(Load({{"MAIL_ENCRYPTION", ""}}, {})->mail_encryption, "");
+  const std::vector<std::pair<Environment, std::string>> bad = {
+      {{{"MAIL_ENCRYPTION", "tls1.3"}}, "MAIL_ENCRYPTION='tls1.3'"},
+      {{{"MAIL_FROM_ADDRESS", "crm-ai"}}, "MAIL_FROM_ADDRESS"},
+      {{{"MAIL_FROM_NAME", "crm\r\nBcc: x@y.fr"}}, "MAIL_FROM_ADDRESS"},
+      {{{"MAIL_CA_FILE", "/nonexistent/ca.pem"}}, "MAIL_CA_FILE"},
+      {{{"MAIL_TIMEOUT", "0"}}, "MAIL_TIMEOUT"},
+      {{{"MAIL_MAILER", "smtp"}}, "MAIL_HOST"}};
+  for (const auto& [env, name] : bad) {
+    auto c = Load(env, {});
+    ASSERT_FALSE(c.ok()) << name;
+    EXPECT_NE(c.error().message.find(name), std::string::npos) << c.error().message;
+  }
+  // The password is a secret: never shown.
+  auto described = Describe(*Load({{"MAIL_PASSWORD", "pw-in-clear"}}, {}));
+  for (const auto& line : described) EXPECT_EQ(line.find("pw-in-clear"), std::string::npos);
+}
+
 TEST(Config, CookiesAreSecureExactlyWhenThePublicUrlIsHttps) {
   EXPECT_FALSE(Load({}, {})->secure_cookies());
   EXPECT_TRUE(Load({{"APP_URL", "https://crm.example"}}, {})->secure_cookies());
