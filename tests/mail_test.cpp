@@ -135,6 +135,7 @@ m = email.message_from_bytes(open(path, 'rb').read(), policy=email.policy.defaul
 meta = json.load(open(path[:-4] + '.json'))
 out = {'envelope': meta, 'subject': str(m['subject']), 'from': str(m['from']),
        'to': str(m['to']), 'cc': str(m['cc'] or ''), 'message_id': str(m['message-id']),
+       'reply_to': str(m['reply-to'] or ''), 'auto_submitted': str(m['auto-submitted'] or ''),
        'type': m.get_content_type(), 'defects': len(m.defects), 'attachments': [],
        'raw_subject': m.get('subject').__class__.__name__}
 with open(path, 'rb') as f:
@@ -239,6 +240,8 @@ TEST(Mail, InvitationAndPasswordResetReachTheSmtpServer) {
   ASSERT_EQ(m["raw_header_subject"].size(), 1u);
   EXPECT_NE(m["raw_header_subject"][0].get<std::string>().find("=?UTF-8?B?"), std::string::npos);
   EXPECT_EQ(m["from"], "Cabinet Dupont <no-reply@cabinet-dupont.test>");
+  EXPECT_EQ(m["auto_submitted"], "auto-generated");
+  EXPECT_EQ(m["reply_to"], "");
   EXPECT_EQ(m["type"], "multipart/alternative");
   EXPECT_NE(m["text"].get<std::string>().find(link), std::string::npos) << m["text"];
   EXPECT_NE(m["html"].get<std::string>().find("<a href=\"" + link + "\""), std::string::npos)
@@ -601,8 +604,11 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   ASSERT_EQ(std::system(("unzip -p " + docx_path + " word/document.xml > " + xml_path).c_str()), 0);
   EXPECT_NE(ReadFile(xml_path).find("ask not what your country"), std::string::npos);
 
-  // The mail: 202 at once, the PDF made by the export job, then sent.
-  auto sent = s.Call("POST", "/api/reports/" + report + "/mail", body, h);
+  // The mail, sent by the owner from the web app: 202 at once, the PDF made by the export job,
+  // then sent; the client's answer goes to the owner.
+  auto owner = Login(s, f.owner_email, f.password);
+  ASSERT_TRUE(owner);
+  auto sent = s.Call("POST", "/api/reports/" + report + "/mail", body, owner->Headers());
   ASSERT_EQ(sent.status, 202) << sent.body;
   std::string id = sent.json()["id"];
   EXPECT_EQ(sent.json()["kind"], "report");
@@ -626,6 +632,8 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   EXPECT_EQ(m["to"], "helene.lefevre@exemple.fr");
   EXPECT_EQ(m["cc"], "associe@cabinet-dupont.test");
   EXPECT_EQ(m["subject"], "Compte rendu du 1er décembre 2026 — Cabinet Dupont");
+  EXPECT_EQ(m["reply_to"], f.owner_email);
+  EXPECT_EQ(m["auto_submitted"], "");  // a person's mail, unlike invitations and reminders
   EXPECT_EQ(m["type"], "multipart/mixed");
   EXPECT_NE(m["text"].get<std::string>().find("Voici le compte rendu de notre rendez-vous."),
             std::string::npos);

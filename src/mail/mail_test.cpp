@@ -109,6 +109,20 @@ TEST(Mime, AFrenchMessageWithAnAttachmentReadsBackExactly) {
   EXPECT_EQ(parsed["attachments"][0]["sha256"], Sha256Hex(pdf));
 }
 
+TEST(Mime, ReplyToAndAutoSubmittedWhenAsked) {
+  Message m = Sample();
+  EXPECT_EQ(BuildMessage(m)->find("Reply-To:"), std::string::npos);
+  EXPECT_EQ(BuildMessage(m)->find("Auto-Submitted:"), std::string::npos);
+  m.reply_to = "maitre.dupont@cabinet.example";
+  m.auto_generated = true;
+  auto built = BuildMessage(m);
+  ASSERT_TRUE(built.ok());
+  EXPECT_NE(built->find("\r\nReply-To: maitre.dupont@cabinet.example\r\n"), std::string::npos);
+  EXPECT_NE(built->find("\r\nAuto-Submitted: auto-generated\r\n"), std::string::npos);
+  m.reply_to = "x@y.fr\r\nBcc: victim@example.com";
+  EXPECT_FALSE(BuildMessage(m).ok());
+}
+
 TEST(Mime, WithoutAttachmentsTheMessageIsMultipartAlternative) {
   auto built = BuildMessage(Sample());
   ASSERT_TRUE(built.ok());

@@ -280,6 +280,11 @@ Result<std::string> BuildMessage(const Message& m) {
     CRM_ASSIGN_OR_RETURN(std::string checked, CheckAddress(a, "cc"));
     cc += (cc.empty() ? "" : ",\r\n ") + checked;
   }
+  std::string reply_to;
+  if (!m.reply_to.empty()) {
+    CRM_TRY(CheckHeaderValue(m.reply_to, "reply_to"));
+    CRM_ASSIGN_OR_RETURN(reply_to, CheckAddress(m.reply_to, "reply_to"));
+  }
   CRM_TRY(CheckHeaderValue(m.message_id, "message_id"));
   for (const auto& att : m.attachments) {
     CRM_TRY(CheckHeaderValue(att.content_type, "content_type"));
@@ -291,7 +296,9 @@ Result<std::string> BuildMessage(const Message& m) {
   h += "From: " + FormatMailbox(m.from_name, from) + "\r\n";
   h += "To: " + to + "\r\n";
   if (!cc.empty()) h += "Cc: " + cc + "\r\n";
+  if (!reply_to.empty()) h += "Reply-To: " + reply_to + "\r\n";
   h += "Subject: " + EncodeHeaderText(m.subject) + "\r\n";
+  if (m.auto_generated) h += "Auto-Submitted: auto-generated\r\n";
   if (!m.message_id.empty()) h += "Message-ID: " + m.message_id + "\r\n";
   h += "MIME-Version: 1.0\r\n";
 

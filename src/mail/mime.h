@@ -45,8 +45,10 @@ struct Message {
   std::string subject;
   std::string text, html;  // UTF-8 bodies
   std::vector<Attachment> attachments;
-  std::string message_id;  // "<id@domain>"
-  std::string date;        // RFC 5322 date; empty = now
+  std::string reply_to;         // a checked address, or empty
+  bool auto_generated = false;  // "Auto-Submitted: auto-generated" (RFC 3834): no auto-replies
+  std::string message_id;       // "<id@domain>"
+  std::string date;             // RFC 5322 date; empty = now
 };
 
 // The whole message, CRLF line ends. kInvalidArgument when a header value carries a line break

@@ -99,14 +99,20 @@ Result<std::string> MailService::WriteIn(storage::Connection& c, const NewMail& 
     cc.push_back(checked);
   }
   CRM_TRY(CheckHeaderValue(m.content.subject, "subject"));
+  std::optional<std::string> reply_to;
+  if (!m.reply_to.empty()) {
+    CRM_TRY(CheckHeaderValue(m.reply_to, "reply_to"));
+    CRM_ASSIGN_OR_RETURN(std::string checked, CheckAddress(m.reply_to, "reply_to"));
+    reply_to = checked;
+  }
   std::string id = NewId(), now = NowIsoUtc();
   std::string message_id =
       "<" + id + "." + RandomHex(4) + "@" + Domain(options_.from_address) + ">";
   CRM_TRY(
       c.Exec("INSERT INTO mail_outbox (id, firm_id, client_id, kind, to_addresses, "
-             "cc_addresses, subject, html_body, text_body, language, status, attempts, "
-             "max_attempts, next_attempt_at, report_id, user_id, task_id, export_id, "
-             "message_id, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+             "cc_addresses, reply_to, subject, html_body, text_body, language, status, "
+             "attempts, max_attempts, next_attempt_at, report_id, user_id, task_id, export_id, "
+             "message_id, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
              "?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              {id,
               OptValue(m.firm_id),
@@ -114,6 +120,7 @@ Result<std::string> MailService::WriteIn(storage::Connection& c, const NewMail& 
               m.kind,
               to.dump(),
               cc.dump(),
+              OptValue(reply_to),
               m.content.subject,
               m.content.html,
               m.content.text,
@@ -436,6 +443,7 @@ Result<json> MailService::SendReport(const Principal& who, const std::string& re
   m.report_id = report_id;
   m.export_id = export_id;
   m.created_by = who.user_id;
+  m.reply_to = who.email;  // the client's answer reaches the user who sent the report
   std::string id;
   CRM_TRY(store_.Transaction([&](storage::Connection& c) -> Status {
     CRM_ASSIGN_OR_RETURN(id, WriteIn(c, m));
@@ -602,6 +610,8 @@ Result<jobs::ResultWriter> MailService::Send(jobs::JobContext& ctx) {
   m.text = row->Text("text_body");
   m.html = row->Text("html_body");
   m.message_id = row->Text("message_id");
+  m.reply_to = row->Text("reply_to");
+  m.auto_generated = row->Text("kind") != "report";
   CRM_ASSIGN_OR_RETURN(auto atts, store_.Query("SELECT * FROM mail_attachments WHERE mail_id = ? "
                                                "ORDER BY id",
                                                {id}));

@@ -61,6 +61,7 @@ struct NewMail {
   Rendered content;
   std::string language = "fr";
   std::optional<std::string> client_id, report_id, user_id, task_id, export_id;
+  std::string reply_to;  // replies go there (the user who sent a report), else nowhere
   std::string created_by;
 };
 

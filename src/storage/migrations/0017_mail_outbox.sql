@@ -15,6 +15,7 @@ CREATE TABLE mail_outbox (
     CHECK (kind IN ('invitation', 'password_reset', 'report', 'task_reminder')),
   to_addresses TEXT NOT NULL,
   cc_addresses TEXT NOT NULL DEFAULT '[]',
+  reply_to TEXT,
   subject TEXT NOT NULL,
   html_body TEXT NOT NULL,
   text_body TEXT NOT NULL,
