@@ -622,6 +622,8 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   auto listed = s.Get("/api/reports/" + report + "/mails", h).json();
   ASSERT_EQ(listed["data"].size(), 1u);
   EXPECT_EQ(listed["data"][0]["id"], id);
+  EXPECT_EQ(listed["data"][0]["attachments"], mail["attachments"]);
+  EXPECT_FALSE(listed["data"][0].contains("html"));
 
   auto got = smtp.WaitFor(1);
   ASSERT_EQ(got.size(), 1u);

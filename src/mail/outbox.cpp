@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -167,18 +168,36 @@ std::string MailService::FirmName(const std::optional<std::string>& firm_id) {
   return row.ok() && *row ? (*row)->Text("name") : std::string("crm-ai");
 }
 
-json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view) {
+std::map<std::string, json> MailService::AttachmentsOf(const std::vector<std::string>& mail_ids) {
+  std::map<std::string, json> out;
+  if (mail_ids.empty()) return out;
+  std::string sql =
+      "SELECT id, mail_id, file_name, content_type, size_bytes FROM mail_attachments WHERE "
+      "mail_id IN (";
+  storage::Params p;
+  for (size_t i = 0; i < mail_ids.size(); ++i) {
+    sql += i ? ", ?" : "?";
+    p.push_back(mail_ids[i]);
+  }
+  auto rows = store_.Query(sql + ") ORDER BY id", p);
+  if (!rows.ok()) return out;
+  for (const auto& a : *rows)
+    out[a.Text("mail_id")].push_back({{"id", a.Text("id")},
+                                      {"file_name", a.Text("file_name")},
+                                      {"content_type", a.Text("content_type")},
+                                      {"size", a.Int("size_bytes")}});
+  return out;
+}
+
+json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view,
+                         const json* attachments) {
   json atts = json::array();
-  auto rows = store_.Query(
-      "SELECT id, file_name, content_type, size_bytes FROM mail_attachments "
-      "WHERE mail_id = ? ORDER BY id",
-      {r.Text("id")});
-  if (rows.ok())
-    for (const auto& a : *rows)
-      atts.push_back({{"id", a.Text("id")},
-                      {"file_name", a.Text("file_name")},
-                      {"content_type", a.Text("content_type")},
-                      {"size", a.Int("size_bytes")}});
+  if (attachments) {
+    atts = *attachments;
+  } else {
+    auto found = AttachmentsOf({r.Text("id")});
+    if (found.count(r.Text("id"))) atts = found[r.Text("id")];
+  }
   json j = {{"id", r.Text("id")},
             {"kind", r.Text("kind")},
             {"status", r.Text("status")},
@@ -236,7 +255,11 @@ Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::Li
         "Statut inconnu (queued, sending, sent, failed, kept). / Unknown "
         "status.",
         {{"status", "invalid"}});
-  std::string sql = "SELECT * FROM mail_outbox WHERE 1 = 1";
+  // Without the bodies: a page of 200 mails carries only what the list shows.
+  std::string sql =
+      "SELECT id, firm_id, kind, status, to_addresses, cc_addresses, subject, attempts, "
+      "max_attempts, last_error, created_at, sent_at, report_id, language FROM mail_outbox "
+      "WHERE 1 = 1";
   storage::Params p;
   Scoped(scope, "firm_id", sql, p);
   if (!cursor.empty()) {
@@ -256,8 +279,16 @@ Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::Li
   CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, p));
   std::vector<json> data;
   std::optional<std::string> next;
+  std::vector<std::string> ids;
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
-    data.push_back(ToJson(rows[i], false, platform_view));
+    ids.push_back(rows[i].Text("id"));
+  auto attachments = AttachmentsOf(ids);
+  const json none = json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = attachments.find(ids[i]);
+    data.push_back(ToJson(rows[i], false, platform_view, false,
+                          it == attachments.end() ? &none : &it->second));
+  }
   if (static_cast<int>(rows.size()) > limit) next = data.back()["id"].get<std::string>();
   return std::make_pair(std::move(data), next);
 }

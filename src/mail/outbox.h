@@ -17,6 +17,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -128,8 +129,10 @@ class MailService {
   // `wait` > 0, the wait's next look at the PDF export.
   Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why,
                  int wait = 0);
+  // `attachments`: the mail's, already read (lists read a page's in one query).
   nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view,
-                        bool owner_view = false);
+                        bool owner_view = false, const nlohmann::json* attachments = nullptr);
+  std::map<std::string, nlohmann::json> AttachmentsOf(const std::vector<std::string>& mail_ids);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;
