@@ -162,6 +162,14 @@ std::string MailService::FirmLanguage(const std::optional<std::string>& firm_id)
   return "fr";
 }
 
+std::string MailService::UserLanguage(const std::optional<std::string>& firm_id,
+                                      const std::string& user_id) {
+  auto row = store_.QueryOne("SELECT language FROM users WHERE id = ?", {user_id});
+  if (row.ok() && *row && !(*row)->IsNull("language"))
+    return PickLanguage((*row)->Text("language"));
+  return FirmLanguage(firm_id);
+}
+
 std::string MailService::FirmName(const std::optional<std::string>& firm_id) {
   if (!firm_id) return "crm-ai";
   auto row = store_.QueryOne("SELECT name FROM firms WHERE id = ?", {*firm_id});
@@ -690,20 +698,23 @@ Result<int> MailService::RunReminders() {
   std::string cutoff = FormatIsoUtc(NowUnix() + 24 * 3600);
   CRM_ASSIGN_OR_RETURN(
       auto rows,
-      store_.Query("SELECT t.id, t.firm_id, t.title, t.due_date, t.client_id, u.id AS user_id, "
-                   "u.email, u.name AS user_name, f.name AS firm_name, c.name AS client_name FROM "
-                   "tasks t JOIN users u ON u.id = t.assignee_user_id AND u.disabled = 0 JOIN "
-                   "firms f ON f.id = t.firm_id LEFT JOIN clients c ON c.id = t.client_id WHERE "
-                   "t.status IN ('todo', 'in_progress') AND t.due_date IS NOT NULL AND t.due_date "
-                   "<> '' AND t.due_date <= ? AND NOT EXISTS (SELECT 1 FROM task_reminders r "
-                   "WHERE r.task_id = t.id AND r.due_date = t.due_date) ORDER BY t.due_date "
-                   "LIMIT 200",
-                   {cutoff}));
+      store_.Query(
+          "SELECT t.id, t.firm_id, t.title, t.due_date, t.client_id, u.id AS user_id, "
+          "u.email, u.name AS user_name, u.language AS user_language, f.name AS firm_name, "
+          "c.name AS client_name FROM "
+          "tasks t JOIN users u ON u.id = t.assignee_user_id AND u.disabled = 0 JOIN "
+          "firms f ON f.id = t.firm_id LEFT JOIN clients c ON c.id = t.client_id WHERE "
+          "t.status IN ('todo', 'in_progress') AND t.due_date IS NOT NULL AND t.due_date "
+          "<> '' AND t.due_date <= ? AND NOT EXISTS (SELECT 1 FROM task_reminders r "
+          "WHERE r.task_id = t.id AND r.due_date = t.due_date) ORDER BY t.due_date "
+          "LIMIT 200",
+          {cutoff}));
   int queued = 0;
   std::string today = NowIsoUtc().substr(0, 10);
   for (const auto& t : rows) {
     std::string firm = t.Text("firm_id"), due = t.Text("due_date");
-    std::string lang = FirmLanguage(firm);
+    std::string lang =
+        t.IsNull("user_language") ? FirmLanguage(firm) : PickLanguage(t.Text("user_language"));
     ReminderFacts f;
     f.user_name = t.Text("user_name");
     f.firm_name = t.Text("firm_name");

@@ -86,6 +86,8 @@ class MailService {
   // The firm's language for mails ("fr" unless its settings say "language": "en").
   std::string FirmLanguage(const std::optional<std::string>& firm_id);
   std::string FirmName(const std::optional<std::string>& firm_id);
+  // A user's language for their own mails (users.language), else their firm's.
+  std::string UserLanguage(const std::optional<std::string>& firm_id, const std::string& user_id);
 
   // POST /api/reports/{id}/mail: a reviewed report to its client, its PDF attached (an export
   // made since the review, or a new one).
