@@ -58,11 +58,12 @@ Result<json> UpdateUser(storage::Store& store, const Principal& who, const std::
     else if (k == "disabled" && v.is_boolean())
       disabled = v.get<bool>();
     else if (k == "language" && (v.is_null() || v == "fr" || v == "en"))
-      language = v.is_null() ? storage::Value(storage::Null{}) : storage::Value(v.get<std::string>());
+      language =
+          v.is_null() ? storage::Value(storage::Null{}) : storage::Value(v.get<std::string>());
     else
       problems[k] = (k == "role" || k == "name" || k == "disabled") ? "invalid"
-                    : k == "language"                              ? "must_be_fr_en_or_null"
-                                                                   : "unknown_field";
+                    : k == "language"                               ? "must_be_fr_en_or_null"
+                                                                    : "unknown_field";
   }
   if (!problems.empty()) return InvalidArgument("Champs invalides.", problems);
   bool touches_owner = existing->Text("role") == "owner" || (role && *role == "owner");
