@@ -253,12 +253,23 @@ TEST(Mail, InvitationAndPasswordResetReachTheSmtpServer) {
                 .status,
             201);
 
-  // A password reset: mailed to the member; the firm's admins see it was sent, not the link.
+  // A password reset: mailed to the member, in the language chosen for them (English here);
+  // the firm's admins see it was sent, not the link.
+  json users = s.Get("/api/users", h).json();
+  std::string member_id;
+  for (auto& u : users["data"])
+    if (u["email"] == f.member_email) member_id = u["id"];
+  auto bad_language = s.Call("PATCH", "/api/users/" + member_id, {{"language", "de"}}, h);
+  EXPECT_EQ(bad_language.status, 422);
+  EXPECT_EQ(bad_language.json()["error"]["details"]["language"], "must_be_fr_en_or_null");
+  auto english = s.Call("PATCH", "/api/users/" + member_id, {{"language", "en"}}, h);
+  ASSERT_EQ(english.status, 200) << english.body;
+  EXPECT_EQ(english.json()["language"], "en");
   auto reset = s.Call("POST", "/api/auth/password-reset", {{"email", f.member_email}});
   EXPECT_EQ(reset.status, 202);
   got = smtp.WaitFor(2);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[1]["subject"], "Réinitialisation de votre mot de passe crm-ai");
+  EXPECT_EQ(got[1]["subject"], "Reset your crm-ai password");
   EXPECT_EQ(got[1]["envelope"]["rcpt_tos"], json::array({f.member_email}));
   std::string text = got[1]["text"];
   ASSERT_NE(text.find("/reset-password?token="), std::string::npos) << text;
@@ -622,6 +633,8 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
   auto listed = s.Get("/api/reports/" + report + "/mails", h).json();
   ASSERT_EQ(listed["data"].size(), 1u);
   EXPECT_EQ(listed["data"][0]["id"], id);
+  EXPECT_EQ(listed["data"][0]["attachments"], mail["attachments"]);
+  EXPECT_FALSE(listed["data"][0].contains("html"));
 
   auto got = smtp.WaitFor(1);
   ASSERT_EQ(got.size(), 1u);

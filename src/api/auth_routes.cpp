@@ -138,7 +138,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
           if (!t.firm_id.empty()) m.firm_id = t.firm_id;
           m.kind = "password_reset";
           m.to = {t.email};
-          m.language = app.mail->FirmLanguage(m.firm_id);
+          m.language = app.mail->UserLanguage(m.firm_id, t.user_id);
           m.content =
               mail::PasswordResetMail(m.language, {t.name, Link(app, "/reset-password", t.token),
                                                    domain::AuthOptions{}.reset_seconds / 60});
@@ -225,7 +225,7 @@ void RegisterAuthRoutes(http::Router& r, App& app) {
     auto user = domain::UpdateUser(*app.store, req.principal, req.Param("id"), *body);
     if (!user.ok()) return Response::FromError(user.error());
     return Response::Json(200, *user);
-  }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Changer le rôle, le nom ou l'état d'un utilisateur", .tag = "users"});
+  }, {.min_role = "admin", .max_body = 16 * 1024, .summary = "Changer le rôle, le nom, la langue des e-mails (language : fr, en ou null) ou l'état d'un utilisateur", .tag = "users"});
 
   r.Add("GET", "/api/api-keys", [&app](Request& req) {
     auto keys = app.auth->ListApiKeys(req.principal.firm_id);

@@ -172,8 +172,12 @@ TEST(Config, SeedAliasesRunAsTheirEquivalentAndSaySo) {
 }
 
 TEST(Config, MailSettingsAreCheckedAndTheirAliasesNormalised) {
-  auto smtp = Load({{"MAIL_MAILER", "smtp"}, {"MAIL_HOST", "smtp.example"}, {"MAIL_PORT", "465"},
-                    {"MAIL_ENCRYPTION", "SMTPS"}, {"MAIL_TRIES", "7"}, {"MAIL_RETRY_SECONDS", "5"},
+  auto smtp = Load({{"MAIL_MAILER", "smtp"},
+                    {"MAIL_HOST", "smtp.example"},
+                    {"MAIL_PORT", "465"},
+                    {"MAIL_ENCRYPTION", "SMTPS"},
+                    {"MAIL_TRIES", "7"},
+                    {"MAIL_RETRY_SECONDS", "5"},
                     {"MAIL_REMINDER_INTERVAL", "0"}},
                    {});
   ASSERT_TRUE(smtp.ok()) << smtp.error().message;

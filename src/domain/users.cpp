@@ -9,7 +9,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kUserColumns = "id, email, name, role, disabled, created_at";
+constexpr const char* kUserColumns = "id, email, name, role, disabled, language, created_at";
 
 json UserJson(const storage::Row& row) {
   json j = row.ToJson();
@@ -49,6 +49,7 @@ Result<json> UpdateUser(storage::Store& store, const Principal& who, const std::
   json problems = json::object();
   std::optional<std::string> role, name;
   std::optional<bool> disabled;
+  std::optional<storage::Value> language;  // "fr", "en", or null (the firm's)
   for (const auto& [k, v] : patch.items()) {
     if (k == "role" && v.is_string() && (v == "owner" || v == "admin" || v == "member"))
       role = v.get<std::string>();
@@ -56,8 +57,13 @@ Result<json> UpdateUser(storage::Store& store, const Principal& who, const std::
       name = Trim(v.get<std::string>());
     else if (k == "disabled" && v.is_boolean())
       disabled = v.get<bool>();
+    else if (k == "language" && (v.is_null() || v == "fr" || v == "en"))
+      language =
+          v.is_null() ? storage::Value(storage::Null{}) : storage::Value(v.get<std::string>());
     else
-      problems[k] = (k == "role" || k == "name" || k == "disabled") ? "invalid" : "unknown_field";
+      problems[k] = (k == "role" || k == "name" || k == "disabled") ? "invalid"
+                    : k == "language"                               ? "must_be_fr_en_or_null"
+                                                                    : "unknown_field";
   }
   if (!problems.empty()) return InvalidArgument("Champs invalides.", problems);
   bool touches_owner = existing->Text("role") == "owner" || (role && *role == "owner");
@@ -75,6 +81,9 @@ Result<json> UpdateUser(storage::Store& store, const Principal& who, const std::
     if (name)
       CRM_TRY(c.Exec("UPDATE users SET name = ?, updated_at = ? WHERE id = ? AND firm_id = ?",
                      {*name, now, user_id, firm}));
+    if (language)
+      CRM_TRY(c.Exec("UPDATE users SET language = ?, updated_at = ? WHERE id = ? AND firm_id = ?",
+                     {*language, now, user_id, firm}));
     if (disabled) {
       CRM_TRY(c.Exec("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ? AND firm_id = ?",
                      {int64_t{*disabled}, now, user_id, firm}));

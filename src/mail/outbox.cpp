@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -161,24 +162,50 @@ std::string MailService::FirmLanguage(const std::optional<std::string>& firm_id)
   return "fr";
 }
 
+std::string MailService::UserLanguage(const std::optional<std::string>& firm_id,
+                                      const std::string& user_id) {
+  auto row = store_.QueryOne("SELECT language FROM users WHERE id = ?", {user_id});
+  if (row.ok() && *row && !(*row)->IsNull("language"))
+    return PickLanguage((*row)->Text("language"));
+  return FirmLanguage(firm_id);
+}
+
 std::string MailService::FirmName(const std::optional<std::string>& firm_id) {
   if (!firm_id) return "crm-ai";
   auto row = store_.QueryOne("SELECT name FROM firms WHERE id = ?", {*firm_id});
   return row.ok() && *row ? (*row)->Text("name") : std::string("crm-ai");
 }
 
-json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view) {
+std::map<std::string, json> MailService::AttachmentsOf(const std::vector<std::string>& mail_ids) {
+  std::map<std::string, json> out;
+  if (mail_ids.empty()) return out;
+  std::string sql =
+      "SELECT id, mail_id, file_name, content_type, size_bytes FROM mail_attachments WHERE "
+      "mail_id IN (";
+  storage::Params p;
+  for (size_t i = 0; i < mail_ids.size(); ++i) {
+    sql += i ? ", ?" : "?";
+    p.push_back(mail_ids[i]);
+  }
+  auto rows = store_.Query(sql + ") ORDER BY id", p);
+  if (!rows.ok()) return out;
+  for (const auto& a : *rows)
+    out[a.Text("mail_id")].push_back({{"id", a.Text("id")},
+                                      {"file_name", a.Text("file_name")},
+                                      {"content_type", a.Text("content_type")},
+                                      {"size", a.Int("size_bytes")}});
+  return out;
+}
+
+json MailService::ToJson(const storage::Row& r, bool bodies, bool platform_view, bool owner_view,
+                         const json* attachments) {
   json atts = json::array();
-  auto rows = store_.Query(
-      "SELECT id, file_name, content_type, size_bytes FROM mail_attachments "
-      "WHERE mail_id = ? ORDER BY id",
-      {r.Text("id")});
-  if (rows.ok())
-    for (const auto& a : *rows)
-      atts.push_back({{"id", a.Text("id")},
-                      {"file_name", a.Text("file_name")},
-                      {"content_type", a.Text("content_type")},
-                      {"size", a.Int("size_bytes")}});
+  if (attachments) {
+    atts = *attachments;
+  } else {
+    auto found = AttachmentsOf({r.Text("id")});
+    if (found.count(r.Text("id"))) atts = found[r.Text("id")];
+  }
   json j = {{"id", r.Text("id")},
             {"kind", r.Text("kind")},
             {"status", r.Text("status")},
@@ -236,7 +263,11 @@ Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::Li
         "Statut inconnu (queued, sending, sent, failed, kept). / Unknown "
         "status.",
         {{"status", "invalid"}});
-  std::string sql = "SELECT * FROM mail_outbox WHERE 1 = 1";
+  // Without the bodies: a page of 200 mails carries only what the list shows.
+  std::string sql =
+      "SELECT id, firm_id, kind, status, to_addresses, cc_addresses, subject, attempts, "
+      "max_attempts, last_error, created_at, sent_at, report_id, language FROM mail_outbox "
+      "WHERE 1 = 1";
   storage::Params p;
   Scoped(scope, "firm_id", sql, p);
   if (!cursor.empty()) {
@@ -256,8 +287,16 @@ Result<std::pair<std::vector<json>, std::optional<std::string>>> MailService::Li
   CRM_ASSIGN_OR_RETURN(auto rows, store_.Query(sql, p));
   std::vector<json> data;
   std::optional<std::string> next;
+  std::vector<std::string> ids;
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i)
-    data.push_back(ToJson(rows[i], false, platform_view));
+    ids.push_back(rows[i].Text("id"));
+  auto attachments = AttachmentsOf(ids);
+  const json none = json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = attachments.find(ids[i]);
+    data.push_back(ToJson(rows[i], false, platform_view, false,
+                          it == attachments.end() ? &none : &it->second));
+  }
   if (static_cast<int>(rows.size()) > limit) next = data.back()["id"].get<std::string>();
   return std::make_pair(std::move(data), next);
 }
@@ -659,20 +698,23 @@ Result<int> MailService::RunReminders() {
   std::string cutoff = FormatIsoUtc(NowUnix() + 24 * 3600);
   CRM_ASSIGN_OR_RETURN(
       auto rows,
-      store_.Query("SELECT t.id, t.firm_id, t.title, t.due_date, t.client_id, u.id AS user_id, "
-                   "u.email, u.name AS user_name, f.name AS firm_name, c.name AS client_name FROM "
-                   "tasks t JOIN users u ON u.id = t.assignee_user_id AND u.disabled = 0 JOIN "
-                   "firms f ON f.id = t.firm_id LEFT JOIN clients c ON c.id = t.client_id WHERE "
-                   "t.status IN ('todo', 'in_progress') AND t.due_date IS NOT NULL AND t.due_date "
-                   "<> '' AND t.due_date <= ? AND NOT EXISTS (SELECT 1 FROM task_reminders r "
-                   "WHERE r.task_id = t.id AND r.due_date = t.due_date) ORDER BY t.due_date "
-                   "LIMIT 200",
-                   {cutoff}));
+      store_.Query(
+          "SELECT t.id, t.firm_id, t.title, t.due_date, t.client_id, u.id AS user_id, "
+          "u.email, u.name AS user_name, u.language AS user_language, f.name AS firm_name, "
+          "c.name AS client_name FROM "
+          "tasks t JOIN users u ON u.id = t.assignee_user_id AND u.disabled = 0 JOIN "
+          "firms f ON f.id = t.firm_id LEFT JOIN clients c ON c.id = t.client_id WHERE "
+          "t.status IN ('todo', 'in_progress') AND t.due_date IS NOT NULL AND t.due_date "
+          "<> '' AND t.due_date <= ? AND NOT EXISTS (SELECT 1 FROM task_reminders r "
+          "WHERE r.task_id = t.id AND r.due_date = t.due_date) ORDER BY t.due_date "
+          "LIMIT 200",
+          {cutoff}));
   int queued = 0;
   std::string today = NowIsoUtc().substr(0, 10);
   for (const auto& t : rows) {
     std::string firm = t.Text("firm_id"), due = t.Text("due_date");
-    std::string lang = FirmLanguage(firm);
+    std::string lang =
+        t.IsNull("user_language") ? FirmLanguage(firm) : PickLanguage(t.Text("user_language"));
     ReminderFacts f;
     f.user_name = t.Text("user_name");
     f.firm_name = t.Text("firm_name");

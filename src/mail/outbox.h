@@ -17,6 +17,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -85,6 +86,8 @@ class MailService {
   // The firm's language for mails ("fr" unless its settings say "language": "en").
   std::string FirmLanguage(const std::optional<std::string>& firm_id);
   std::string FirmName(const std::optional<std::string>& firm_id);
+  // A user's language for their own mails (users.language), else their firm's.
+  std::string UserLanguage(const std::optional<std::string>& firm_id, const std::string& user_id);
 
   // POST /api/reports/{id}/mail: a reviewed report to its client, its PDF attached (an export
   // made since the review, or a new one).
@@ -128,8 +131,10 @@ class MailService {
   // `wait` > 0, the wait's next look at the PDF export.
   Status Requeue(const storage::Row& mail, int attempts, int64_t delay_ms, const std::string& why,
                  int wait = 0);
+  // `attachments`: the mail's, already read (lists read a page's in one query).
   nlohmann::json ToJson(const storage::Row& row, bool bodies, bool platform_view,
-                        bool owner_view = false);
+                        bool owner_view = false, const nlohmann::json* attachments = nullptr);
+  std::map<std::string, nlohmann::json> AttachmentsOf(const std::vector<std::string>& mail_ids);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;

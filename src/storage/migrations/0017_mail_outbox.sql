@@ -65,3 +65,7 @@ CREATE TABLE task_reminders (
   created_at TEXT NOT NULL,
   PRIMARY KEY (task_id, due_date)
 );
+
+-- The language of a user's own mails (password resets, task reminders): 'fr' or 'en'; NULL
+-- follows the firm's settings ("language"), French by default.
+ALTER TABLE users ADD COLUMN language TEXT;

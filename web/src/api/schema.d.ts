@@ -1349,7 +1349,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Changer le rôle, le nom ou l'état d'un utilisateur */
+        /** Changer le rôle, le nom, la langue des e-mails (language : fr, en ou null) ou l'état d'un utilisateur */
         patch: operations["PATCH_api_users__id_"];
         trace?: never;
     };
