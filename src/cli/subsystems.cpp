@@ -265,7 +265,6 @@ class PipelineSubsystems final : public Subsystems {
                             std::to_string(stats->failed) + " failed",
                         ""};
     });
-    storage::Store* store = app.store.get();
     app.metrics.push_back([q, store] { return JobMetrics(*q, *store); });
     return OkStatus();
   }
