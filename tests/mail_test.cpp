@@ -678,8 +678,14 @@ TEST(Mail, EndToEndJfkRecordingToAMailedPdfReport) {
                                     mail["attachments"][0]["id"].get<std::string>()};
   json docs = s.Get("/api/clients/" + client + "/documents", h).json();
   ASSERT_EQ(docs["data"].size(), 2u) << docs.dump();
-  for (auto& d : docs["data"])
-    files.push_back(s.data_dir() + "/documents/" + f.id + "/" + d["id"].get<std::string>() + "/1");
+  // Each document's files: documents/<firm>/<document>/<upload>.
+  for (auto& d : docs["data"]) {
+    std::string dir = s.data_dir() + "/documents/" + f.id + "/" + d["id"].get<std::string>();
+    size_t before = files.size();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path().string());
+    EXPECT_GT(files.size(), before) << dir;
+  }
   for (auto& file : files) ASSERT_TRUE(fs::exists(file)) << file;
   auto del = s.Call("DELETE", "/api/clients/" + client, nullptr, h);
   ASSERT_EQ(del.status, 204) << del.body;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <regex>
 #include <set>
@@ -253,6 +254,15 @@ TEST(Metrics, EveryMetricTheAlertRulesAndTheDashboardUseIsServed) {
     }
   }
   ASSERT_NO_THROW((void)json::parse(ReadFile(SourceDir() + "/deploy/grafana/crm-ai.json")));
+
+  // The backup-age alert reads the newest archive that `crm-ai backup` wrote.
+  EXPECT_EQ(m.Sum("crm_backup_last_timestamp_seconds"), 0);
+  auto backup = s.Run({"backup"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  double written = GetMetrics(s).Sum("crm_backup_last_timestamp_seconds");
+  double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(written, now - 120);
+  EXPECT_LE(written, now + 1);
 }
 
 }  // namespace

@@ -33,10 +33,10 @@ std::string Disposition(const std::string& name) {
 
 Response ListMails(mail::MailService& m, const Request& req, const mail::MailScope& scope,
                    const std::optional<std::string>& report_id, bool platform) {
-  auto limit = PageLimit(req);
-  if (!limit.ok()) return Fail(limit.error());
-  auto page = m.List(scope, *limit, req.Query("cursor").value_or(""), req.Query("status"),
-                     report_id, platform);
+  auto params = ListPageParams(req);
+  if (!params.ok()) return Fail(params.error());
+  auto page =
+      m.List(scope, params->limit, params->cursor, req.Query("status"), report_id, platform);
   if (!page.ok()) return Fail(page.error());
   return Page(page->first, page->second);
 }
