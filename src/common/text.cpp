@@ -278,4 +278,35 @@ std::optional<int64_t> ParseIsoTime(std::string_view s) {
   return static_cast<int64_t>(t) - offset;
 }
 
+void AppendHtmlEscaped(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
+    }
+  }
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  AppendHtmlEscaped(out, s);
+  return out;
+}
+
 }  // namespace crm

@@ -21,6 +21,10 @@ std::vector<std::string> Split(std::string_view s, char sep);
 // nullopt.
 std::optional<int> ParseInt(std::string_view s, int lo, int hi);
 
+// `s` with & < > " ' written as HTML entities (text and attribute values alike).
+void AppendHtmlEscaped(std::string& out, std::string_view s);
+std::string HtmlEscape(std::string_view s);
+
 // Seconds since the Unix epoch, now.
 int64_t NowUnix();
 // "2026-11-25T13:21:26Z"

@@ -68,30 +68,6 @@ bool WordMatches(std::string_view folded_word, const std::vector<std::string>& t
   return false;
 }
 
-void AppendEscaped(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-}
-
 // Byte offset `chars` characters before/after `pos`, clamped to the text.
 size_t BackChars(std::string_view s, size_t pos, size_t chars) {
   while (pos > 0 && chars > 0) {
@@ -161,7 +137,8 @@ Result<std::vector<SearchHit>> NoteHits(storage::Store& store, const std::string
   std::vector<SearchHit> hits;
   storage::Params p = {firm_id};
   std::string sql = "SELECT id, name, company, notes, search_text FROM clients WHERE firm_id = ?" +
-                    LikeAll(store.dialect(), terms, p, "search_text") + " ORDER BY name, id LIMIT ?";
+                    LikeAll(store.dialect(), terms, p, "search_text") +
+                    " ORDER BY name, id LIMIT ?";
   p.push_back(int64_t{kMaxNoteCandidates});
   CRM_ASSIGN_OR_RETURN(auto clients, store.Query(sql, p));
   for (const auto& r : clients) {
@@ -178,7 +155,8 @@ Result<std::vector<SearchHit>> NoteHits(storage::Store& store, const std::string
       "SELECT m.id, m.title, m.notes, m.location, m.search_text, m.client_id, c.name AS "
       "client_name FROM meetings m JOIN clients c ON c.id = m.client_id AND c.firm_id = "
       "m.firm_id WHERE m.firm_id = ?" +
-      LikeAll(store.dialect(), terms, p, "m.search_text") + " ORDER BY m.starts_at DESC, m.id LIMIT ?";
+      LikeAll(store.dialect(), terms, p, "m.search_text") +
+      " ORDER BY m.starts_at DESC, m.id LIMIT ?";
   p.push_back(int64_t{kMaxNoteCandidates});
   CRM_ASSIGN_OR_RETURN(auto meetings, store.Query(sql, p));
   for (const auto& r : meetings) {
@@ -332,13 +310,13 @@ std::string HighlightSnippet(std::string_view text, const std::vector<std::strin
   for (size_t i = 0; i < words.size(); ++i) {
     if (!marked[i] || words[i].end <= begin || words[i].begin >= end) continue;
     size_t wb = std::max(words[i].begin, begin), we = std::min(words[i].end, end);
-    AppendEscaped(out, text.substr(pos, wb - pos));
+    AppendHtmlEscaped(out, text.substr(pos, wb - pos));
     out += "<mark>";
-    AppendEscaped(out, text.substr(wb, we - wb));
+    AppendHtmlEscaped(out, text.substr(wb, we - wb));
     out += "</mark>";
     pos = we;
   }
-  AppendEscaped(out, text.substr(pos, end - pos));
+  AppendHtmlEscaped(out, text.substr(pos, end - pos));
   if (end < text.size()) out += "…";
   return out;
 }

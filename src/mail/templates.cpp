@@ -69,33 +69,6 @@ std::string PickLanguage(std::string_view lang) {
   return l.rfind("en", 0) == 0 ? "en" : "fr";
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string DateText(const std::string& lang, const std::string& iso) {
   if (iso.size() < 10) return iso;
   int y = 0, m = 0, d = 0;

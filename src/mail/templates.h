@@ -13,7 +13,6 @@ struct Rendered {
 
 // "en" when `lang` starts with "en", else "fr".
 std::string PickLanguage(std::string_view lang);
-std::string HtmlEscape(std::string_view s);
 
 struct InvitationFacts {
   std::string firm_name, inviter_name, role, link;
