@@ -31,6 +31,9 @@ test('sign-in page, wrong password, sign in, back to the page asked for, sign ou
   await signIn(page, baseUrl, USERS.owner);
   // The session expires (cookie gone): the next call leads to sign-in, then back to the page.
   await page.getByRole('heading', { level: 1 }).first().waitFor();
+  // Requests of the landing page still in flight would meet the expiry first and send the user
+  // to sign-in from that page: let them finish.
+  await page.waitForLoadState('networkidle');
   await ctx.browser.context.clearCookies();
   await page.getByRole('link', { name: 'Tâches', exact: true }).click();
   await page.waitForURL(/\/sign-in\?next=%2Ftasks.*expired=1/);
