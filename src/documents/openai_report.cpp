@@ -398,14 +398,7 @@ Result<Report> OpenAiReport(const ReportInput& in, const OpenAiReportOptions& o)
   }
   o.progress.Report(1.0);
 
-  Report r;
-  r.mode = "openai";
-  r.title = "Compte rendu — " + (in.meeting_title.empty() ? in.client_name : in.meeting_title);
-  r.firm_name = in.firm_name;
-  r.client_name = in.client_name;
-  r.meeting_date = in.meeting_date;
-  r.participants = in.participants;
-  r.recording_id = in.recording_id;
+  Report r = ReportHeader(in, "openai");
   auto sentence = [&](const ModelItem& m, bool own_text) {
     const ReportSegment& s = in.segments[by_ref.at(m.ref)];
     return ReportSentence{own_text ? s.text : m.text, s.speaker, s.start, s.end, s.id};

@@ -306,20 +306,25 @@ std::optional<std::string> ResolveDeadline(const std::string& sentence,
   return std::nullopt;
 }
 
-Result<Report> ExtractiveReport(const ReportInput& in, const ExtractiveOptions& o) {
-  if (in.segments.empty())
-    return InvalidArgument(
-        "La transcription est vide : il n'y a rien à résumer. / The transcript is empty: there "
-        "is nothing to summarise.",
-        {{"transcript", "empty"}});
+Report ReportHeader(const ReportInput& in, std::string mode) {
   Report r;
-  r.mode = "extractive";
+  r.mode = std::move(mode);
   r.title = "Compte rendu — " + (in.meeting_title.empty() ? in.client_name : in.meeting_title);
   r.firm_name = in.firm_name;
   r.client_name = in.client_name;
   r.meeting_date = in.meeting_date;
   r.participants = in.participants;
   r.recording_id = in.recording_id;
+  return r;
+}
+
+Result<Report> ExtractiveReport(const ReportInput& in, const ExtractiveOptions& o) {
+  if (in.segments.empty())
+    return InvalidArgument(
+        "La transcription est vide : il n'y a rien à résumer. / The transcript is empty: there "
+        "is nothing to summarise.",
+        {{"transcript", "empty"}});
+  Report r = ReportHeader(in, "extractive");
 
   // Sentences with times interpolated inside their segment.
   std::vector<Sentence> sents;

@@ -88,6 +88,10 @@ struct ExtractiveOptions {
 
 Result<Report> ExtractiveReport(const ReportInput& input, const ExtractiveOptions& options = {});
 
+// A report's header from its input (title, firm, client, date, participants, recording), with
+// no content yet; every generator starts from it.
+Report ReportHeader(const ReportInput& input, std::string mode);
+
 nlohmann::json ReportToJson(const Report& report);
 // The inverse, for reports stored as JSON and edited by users; kInvalidArgument naming fields.
 Result<Report> ReportFromJson(const nlohmann::json& j);
