@@ -29,6 +29,13 @@ PACKAGES=(
   python3-yaml
   # the SMTP server the mail tests start on loopback (tests/stand_ins/smtp_server.py)
   python3-aiosmtpd
+  # scale-out: MariaDB (client library; the server the tests start on a temporary data dir),
+  # Redis (hiredis; the server the tests start on loopback), the HAProxy config check
+  libmariadb-dev mariadb-server redis-server libhiredis-dev haproxy
+  # account security: the password dictionary check (libpwquality over cracklib's word list)
+  libpwquality-dev cracklib-runtime
+  # the client list as XLSX
+  libxlsxwriter-dev
 )
 # Node.js builds the web application: Debian's own (18) only when no node is installed at all;
 # a node that is already there (say 20) is kept.
