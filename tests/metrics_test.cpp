@@ -265,5 +265,38 @@ TEST(Metrics, EveryMetricTheAlertRulesAndTheDashboardUseIsServed) {
   EXPECT_LE(written, now + 1);
 }
 
+// Behind a reverse proxy on the same machine every request arrives from loopback: the
+// loopback-only /metrics must judge the client the proxy names, and only a proxy listed in
+// TRUSTED_PROXIES is believed.
+TEST(Metrics, LoopbackOnlyMetricsJudgeTheClientATrustedProxyNames) {
+  TestServer behind(Env{{{"TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"}}});
+  ASSERT_TRUE(behind.Start()) << behind.log();
+  EXPECT_EQ(behind.Get("/metrics").status, 200);  // the proxy's own scrape, no header
+  EXPECT_EQ(behind.Get("/metrics", {{"X-Forwarded-For", "127.0.0.1"}}).status, 200);
+  HttpResult outside = behind.Get("/metrics", {{"X-Forwarded-For", "203.0.113.7"}});
+  EXPECT_EQ(outside.status, 403) << outside.body;
+  EXPECT_EQ(outside.json()["error"]["code"], "forbidden") << outside.body;
+  // A client that writes its own header cannot pass for loopback: nginx appends its address.
+  EXPECT_EQ(behind.Get("/metrics", {{"X-Forwarded-For", "127.0.0.1, 203.0.113.7"}}).status, 403);
+  EXPECT_EQ(behind.Get("/metrics", {{"X-Forwarded-For", "not-an-address"}}).status, 403);
+  // The access log names the client, not the proxy.
+  for (int i = 0; i < 50 && behind.log().find("203.0.113.7") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(behind.log().find("203.0.113.7"), std::string::npos);
+
+  // Without TRUSTED_PROXIES the header is nobody's word: the loopback peer is the client.
+  TestServer direct;
+  ASSERT_TRUE(direct.Start()) << direct.log();
+  EXPECT_EQ(direct.Get("/metrics", {{"X-Forwarded-For", "203.0.113.7"}}).status, 200);
+
+  // A list that is not one is refused (doctor, serve), naming the variable and the entry.
+  TestServer bad(Env{{{"TRUSTED_PROXIES", "127.0.0.1, proxy.local"}}});
+  CommandResult doctor = bad.Run({"doctor"});
+  EXPECT_NE(doctor.exit_code, 0);
+  const std::string said = doctor.out + doctor.err;
+  EXPECT_NE(said.find("TRUSTED_PROXIES"), std::string::npos) << said;
+  EXPECT_NE(said.find("proxy.local"), std::string::npos) << said;
+}
+
 }  // namespace
 }  // namespace crm::testing

@@ -92,6 +92,9 @@ struct Config {
   std::string summary_mode = "extractive";  // extractive | openai
   int summary_chunk_chars = 24000;          // transcript characters per chat request
   std::string metrics_token;
+  // TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For names the client (addresses and CIDR
+  // blocks, comma-separated); empty: none, the peer is the client.
+  std::string trusted_proxies;
   std::string backup_passphrase;
   std::string vad = "silero";  // silero | energy
   std::string vad_model;       // default: beside the executable

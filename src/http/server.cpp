@@ -200,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
       else
         it->second += ", " + std::string(f.value());
     }
-    req_.remote_ip = remote_ip_;
+    req_.remote_ip = server_->opts.trusted_proxies.ClientAddress(remote_ip_, req_.Header("X-Forwarded-For"));
     std::string rid = req_.Header("X-Request-Id");
     bool rid_ok = !rid.empty() && rid.size() <= 64;
     for (char c : rid)
@@ -682,7 +682,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (line.enabled()) {
       double ms = seconds * 1000;
       line.Str("request_id", req_.request_id).Str("method", req_.method).Str("path", req_.path)
-          .Int("status", status_).Fixed2("ms", ms).Str("ip", remote_ip_)
+          .Int("status", status_).Fixed2("ms", ms).Str("ip", req_.remote_ip.empty() ? remote_ip_ : req_.remote_ip)
           .Str("firm_id", req_.principal.firm_id).Str("user_id", req_.principal.user_id).Queue();
     }
     response_.reset();

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/forwarded.h"
 #include "http/router.h"
 
 namespace crm::http {
@@ -42,6 +43,9 @@ struct ServerOptions {
   std::chrono::milliseconds linger_idle{2000};   // no byte for this long → closed
   uint64_t linger_max_bytes = 256ull << 20;      // more than UPLOAD_MAX_BYTES' default
   int linger_max_connections = 128;              // lingering at once; more → closed at once
+  // Reverse proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); Request::remote_ip is
+  // the client they name. Empty: the peer is the client.
+  TrustedProxies trusted_proxies;
 };
 
 // What the server tells the application of each request once its answer is out (metrics).
