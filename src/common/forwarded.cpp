@@ -11,12 +11,6 @@
 namespace crm {
 namespace {
 
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // An address without port or brackets.
 std::optional<IpAddress> ParseBare(std::string_view s) {
   if (s.empty() || s.size() > 64) return std::nullopt;
@@ -55,8 +49,9 @@ std::string IpAddress::ToString() const {
   return buf;
 }
 
-std::optional<IpAddress> IpAddress::Parse(std::string_view s) {
-  s = TrimBlanks(s);
+std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
+  const std::string trimmed = Trim(text);
+  std::string_view s = trimmed;
   if (!s.empty() && s.front() == '[') {
     const size_t close = s.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -69,7 +64,8 @@ std::optional<IpAddress> IpAddress::Parse(std::string_view s) {
 Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
   TrustedProxies out;
   for (const std::string& piece : Split(list, ',')) {
-    const std::string_view item = TrimBlanks(piece);
+    const std::string trimmed = Trim(piece);
+    const std::string_view item = trimmed;
     if (item.empty()) continue;
     std::string_view addr = item;
     int prefix = -1;

@@ -200,7 +200,9 @@ class Session : public std::enable_shared_from_this<Session> {
       else
         it->second += ", " + std::string(f.value());
     }
-    req_.remote_ip = server_->opts.trusted_proxies.ClientAddress(remote_ip_, req_.Header("X-Forwarded-For"));
+    const TrustedProxies& proxies = server_->opts.trusted_proxies;
+    req_.remote_ip = proxies.empty() ? remote_ip_
+                                     : proxies.ClientAddress(remote_ip_, req_.Header("X-Forwarded-For"));
     std::string rid = req_.Header("X-Request-Id");
     bool rid_ok = !rid.empty() && rid.size() <= 64;
     for (char c : rid)
