@@ -8,7 +8,6 @@
 #include "cli/bootstrap.h"
 #include "cli/commands.h"
 #include "cli/subsystems.h"
-#include "common/forwarded.h"
 #include "common/log.h"
 
 namespace crm::cli {
@@ -29,10 +28,9 @@ int RunServe(const std::vector<std::string>& argv) {
   so.port = a.config.app_port;
   so.io_threads = a.config.http_threads;
   so.handler_threads = std::max(4, a.config.http_threads * 2);
-  // Validated with the configuration; the address seen in logs, sessions, throttling and the
-  // loopback-only /metrics is the client's, not the proxy's.
-  if (auto proxies = TrustedProxies::Parse(a.config.trusted_proxies); proxies.ok())
-    so.trusted_proxies = std::move(*proxies);
+  // The address seen in logs, sessions, throttling and the loopback-only /metrics is the
+  // client's, not the proxy's.
+  so.trusted_proxies = a.config.trusted_proxies;
   // A refused upload of the largest allowed size is still read to its end (lingering close).
   so.linger_max_bytes = std::max<uint64_t>(so.linger_max_bytes,
                                            static_cast<uint64_t>(a.config.upload_max_bytes) + (1 << 20));

@@ -10,7 +10,6 @@
 #include <sstream>
 #include <thread>
 
-#include "common/forwarded.h"
 #include "common/ids.h"
 #include "common/text.h"
 
@@ -331,11 +330,12 @@ Result<Config> Load(const Environment& env, const Environment& dotenv) {
   CRM_TRY(r.Int("SUMMARY_CHUNK_CHARS", &c.summary_chunk_chars, 1000, 1000000));
   CRM_TRY(r.String("METRICS_TOKEN", &c.metrics_token));
   if (r.Has("TRUSTED_PROXIES")) {
-    c.trusted_proxies = Trim(r.Raw("TRUSTED_PROXIES"));
-    if (auto t = TrustedProxies::Parse(c.trusted_proxies); !t.ok())
+    auto t = TrustedProxies::Parse(r.Raw("TRUSTED_PROXIES"));
+    if (!t.ok())
       return r.Bad("TRUSTED_PROXIES", r.Raw("TRUSTED_PROXIES"),
                    "comma-separated IP addresses and CIDR blocks, e.g. 127.0.0.1,10.0.0.0/8 (" +
                        t.error().message + ")");
+    c.trusted_proxies = std::move(*t);
   }
   CRM_TRY(r.String("BACKUP_PASSPHRASE", &c.backup_passphrase));
   CRM_TRY(r.OneOf("VAD", &c.vad, {"silero", "energy"}));

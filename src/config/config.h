@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/forwarded.h"
 #include "common/result.h"
 
 namespace crm::config {
@@ -94,7 +95,7 @@ struct Config {
   std::string metrics_token;
   // TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For names the client (addresses and CIDR
   // blocks, comma-separated); empty: none, the peer is the client.
-  std::string trusted_proxies;
+  TrustedProxies trusted_proxies;
   std::string backup_passphrase;
   std::string vad = "silero";  // silero | energy
   std::string vad_model;       // default: beside the executable
